@@ -1,0 +1,143 @@
+"""The input workbooks' columns (SPEC §3): field names, Chinese and English aliases, value kinds.
+
+A field's first alias is its display name (the header written into templates and shown in
+messages). `settle.yaml` may add aliases per field (`aliases: {billing: {amount: [实收金额]}}`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .normalize import fold_text
+
+# Value kinds understood by the reader.
+TEXT, KEY, MONEY, DATETIME, DATE, INT, PERCENT, BOOL = (
+    "text", "key", "money", "datetime", "date", "int", "percent", "bool")
+
+ROLES = ("业务员", "主管", "主任", "网络部")
+STATUSES = ("已结算", "未结算", "疗程中")
+CHANNELS = ("药店", "诊所", "医院", "工厂", "企业体检", "劳务工", "义诊", "孕妇课", "网络", "其他")
+CARD_TYPES = ("医疗卡", "手术卡", "VIP健康卡", "转诊单")
+ADJUSTMENT_KINDS = ("奖励", "罚款", "补发", "扣发", "扣业绩", "确认例外", "取消业绩")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str                      # canonical field name used in code
+    aliases: tuple[str, ...]       # header texts; the first is the display name
+    kind: str = TEXT
+    required: bool = False         # the column must exist (cells may still be conditional)
+    choices: tuple[str, ...] = ()  # allowed values, when the set is closed
+    merge_fill: bool = False       # merged cells fill down (SPEC §8); a merge elsewhere is ignored
+    merge_forbidden: bool = False  # a merge over this column is an error
+    long_number_trap: bool = False  # >15 significant digits is an error (Excel truncated it)
+
+    @property
+    def display(self) -> str:
+        return self.aliases[0]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str                      # staff | registrations | billing | daily | adjustments
+    display: str                   # 人员名单 | 登记表 | …
+    display_en: str
+    fields: tuple[Field, ...]
+    patterns: tuple[str, ...] = ()  # file-name stems in the month folder
+    person_columns: tuple[str, ...] = field(default=())
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+def _f(name, *aliases, **kw) -> Field:
+    return Field(name, tuple(aliases), **kw)
+
+
+STAFF = Kind("staff", "人员名单", "roster", (
+    _f("staff_id", "工号", "staff_id", "员工编号", "staff id", kind=KEY, required=True),
+    _f("name", "姓名", "name", required=True),
+    _f("role", "角色", "role", "岗位", kind=TEXT, required=True, choices=ROLES),
+    _f("team", "小组", "team", "组别"),
+    _f("hired_on", "入职日期", "hired_on", "hired on", kind=DATE, required=True),
+    _f("regular_on", "转正日期", "regular_on", "regular on", kind=DATE),
+    _f("left_on", "离职日期", "left_on", "left on", kind=DATE),
+    _f("base_salary", "基本工资", "base_salary", "base salary", kind=MONEY),
+    _f("probation_rating", "试用期考核系数", "probation_rating", "probation rating", kind=PERCENT),
+))
+
+REGISTRATIONS = Kind("registrations", "登记表", "registrations", (
+    _f("registered_at", "登记时间", "registered_at", "registered at", kind=DATETIME, required=True),
+    _f("salesperson", "业务员", "salesperson"),
+    _f("staff_id", "工号", "staff_id", kind=KEY),
+    _f("card_no", "卡号", "card_no", "card no", kind=KEY, long_number_trap=True, merge_forbidden=True),
+    _f("card_type", "卡类型", "card_type", "card type", choices=CARD_TYPES),
+    _f("patient_name", "患者姓名", "patient_name", "patient name"),
+    _f("patient_key", "患者标识", "patient_key", "身份证号", "手机号", "证件号", "patient key",
+       kind=KEY, long_number_trap=True),
+    _f("channel", "渠道", "channel", required=True, choices=CHANNELS),
+    _f("partner", "合作单位", "partner"),
+    _f("referrer", "转诊医生", "referrer"),
+    _f("referrer_phone", "联系电话", "referrer_phone", "referrer phone", "电话", kind=KEY, long_number_trap=True),
+    _f("area", "区域", "area"),
+    _f("new_unit", "新开发", "new_unit", "new unit", kind=BOOL),
+    _f("headcount", "人数", "headcount", kind=INT),
+    _f("clinic_team", "义诊小组", "clinic_team", "clinic team"),
+), patterns=("登记表", "registration"), person_columns=("salesperson", "staff_id"))
+
+BILLING = Kind("billing", "收费明细", "billing", (
+    _f("visited_at", "就诊时间", "visited_at", "visited at", "就诊日期", kind=DATETIME, required=True, merge_fill=True),
+    _f("settled_on", "结算日期", "settled_on", "settled on", "结算时间", kind=DATE, required=True, merge_fill=True),
+    _f("status", "结算状态", "status", required=True, choices=STATUSES, merge_fill=True),
+    _f("record_no", "病历号", "record_no", "record no", "住院号", kind=KEY, required=True,
+       merge_fill=True, long_number_trap=True),
+    _f("patient_name", "患者姓名", "patient_name", "patient name", "姓名", required=True, merge_fill=True),
+    _f("patient_key", "患者标识", "patient_key", "身份证号", "手机号", "证件号", "patient key",
+       kind=KEY, required=True, merge_fill=True, long_number_trap=True),
+    _f("card_no", "卡号", "card_no", "card no", kind=KEY, merge_forbidden=True, long_number_trap=True),
+    _f("department", "科室", "department", required=True, merge_fill=True),
+    _f("category", "项目类别", "category", required=True),
+    _f("amount", "金额", "amount", kind=MONEY, required=True, merge_forbidden=True),
+), patterns=("收费明细", "结算", "billing"))
+
+DAILY = Kind("daily", "日报", "daily reports", (
+    _f("salesperson", "业务员", "salesperson"),
+    _f("staff_id", "工号", "staff_id", kind=KEY),
+    _f("report_date", "日期", "report_date", "report date", kind=DATE, required=True),
+    _f("submitted_at", "提交时间", "submitted_at", "submitted at", kind=DATETIME, required=True),
+    _f("visits", "拜访数", "visits", kind=INT),
+    _f("content", "内容", "content"),
+), patterns=("日报", "daily"), person_columns=("salesperson", "staff_id"))
+
+ADJUSTMENTS = Kind("adjustments", "调整", "adjustments", (
+    _f("staff_id", "工号", "staff_id", kind=KEY),
+    _f("salesperson", "业务员", "salesperson"),
+    _f("kind", "类型", "kind", "type", required=True, choices=ADJUSTMENT_KINDS),
+    _f("amount", "金额", "amount"),  # money or percent depending on 类型: parsed by inputs.py
+    _f("reason", "事由", "reason"),
+    _f("approved_by", "批准人", "approved_by", "approved by"),
+    _f("card_no", "卡号", "card_no", "card no", kind=KEY, long_number_trap=True),
+    _f("patient_key", "患者标识", "patient_key", "身份证号", "手机号", "证件号", "patient key",
+       kind=KEY, long_number_trap=True),
+), patterns=("调整", "adjust"), person_columns=("salesperson", "staff_id"))
+
+KINDS: dict[str, Kind] = {k.name: k for k in (STAFF, REGISTRATIONS, BILLING, DAILY, ADJUSTMENTS)}
+MONTH_KINDS = ("registrations", "billing", "daily", "adjustments")
+
+
+def header_key(text: str) -> str:
+    """How a header cell is compared with aliases: folded, trimmed, case-insensitive, without
+    inner spaces and a trailing required-marker '*'."""
+    return fold_text(str(text)).lower().replace(" ", "").replace("_", "").rstrip("*")
+
+
+def alias_index(kind: Kind, extra: dict[str, list[str]] | None = None) -> dict[str, str]:
+    """header_key(alias) -> field name, including the workspace's extra aliases."""
+    index: dict[str, str] = {}
+    for f in kind.fields:
+        for a in f.aliases + tuple((extra or {}).get(f.name, ())):
+            index.setdefault(header_key(a), f.name)
+    return index

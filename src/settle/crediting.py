@@ -1,0 +1,427 @@
+"""Crediting — which billing line counts for whom (SPEC §4, R1–R7) and the card checks (R20–R26).
+
+Everything here is columnar: registrations and billing lines are joined and grouped, never
+looped over. The result is one frame of MONTH's counting lines (R1) with, per line, who is
+credited with which share, the owning registration, or the reason nobody is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .policy import Policy
+from .workspace import Month
+
+# Reasons a counting line credits nobody, in the order 未归属 reports the first that applies (R5).
+REASON_UNREGISTERED = "unregistered_card"
+REASON_OUT_OF_WINDOW = "out_of_window"
+REASON_DEPARTED = "departed"
+REASON_WALK_IN = "walk_in"
+REJECTION_ORDER = ("duplicate_card", "late_registration", "existing_patient", "incomplete_referral",
+                   "unknown_staff")
+LIFTABLE = ("late_registration", "existing_patient", "incomplete_referral")
+
+NS_PER_MINUTE = 60 * 10**9
+
+
+@dataclass
+class Credit:
+    """The crediting of a month."""
+
+    lines: pd.DataFrame            # MONTH's counting lines (R1), one row each, with credit columns
+    registrations: pd.DataFrame    # every registration read, with rejection flags
+    violations: pd.DataFrame       # R20–R26 rows listed in MONTH
+    excluded: pd.DataFrame = field(default_factory=pd.DataFrame)  # MONTH's lines that do not count
+
+
+def _ts(d) -> pd.Timestamp:
+    return pd.Timestamp(d)
+
+
+def link_patients(billing: pd.DataFrame, regs: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """R2: a line with a 卡号 links by card (the card's registration names the patient), else by
+    患者标识. Returns (patient key per line, unregistered-card flag per line)."""
+    carded = regs[regs["card_no"].notna()].sort_values(["registered_at", "src_order"])
+    card_patient = carded.drop_duplicates("card_no").set_index("card_no")["patient_key"]
+    has_card = billing["card_no"].notna().to_numpy()
+    via_card = billing["card_no"].map(card_patient)
+    unregistered = has_card & ~billing["card_no"].isin(card_patient.index).to_numpy()
+    patient = billing["patient_key"].astype("string[pyarrow]").copy()
+    linked = has_card & ~unregistered
+    patient[linked] = via_card[linked].astype("string[pyarrow]")
+    return patient, pd.Series(unregistered, index=billing.index)
+
+
+def _visit_firsts(billing: pd.DataFrame, patient: pd.Series) -> pd.DataFrame:
+    """Earliest visit per (patient, export month): what each month's export reveals."""
+    v = pd.DataFrame({"patient": patient, "visited_at": billing["visited_at"], "src_month": billing["src_month"]})
+    v = v[v["patient"].notna() & v["visited_at"].notna()]
+    return v.groupby(["patient", "src_month"], observed=True, as_index=False)["visited_at"].min()
+
+
+def flag_registrations(regs: pd.DataFrame, billing: pd.DataFrame, patient: pd.Series, staff: pd.DataFrame,
+                       adjustments: pd.DataFrame, policy: Policy, month: Month) -> pd.DataFrame:
+    """R21–R25 on every registration read; 确认例外 lifts R22–R24 (R7)."""
+    regs = regs.copy()
+    n = len(regs)
+    minutes = policy.crediting.report_before_visit_minutes
+    role = staff.set_index("staff_id")["role"] if len(staff) else pd.Series(dtype=object)
+    regs["role"] = regs["staff_id"].map(role).astype(object)
+    regs["is_network"] = (regs["role"] == policy.crediting.network_role).to_numpy()
+    labour = (regs["channel"] == "劳务工").fillna(False).to_numpy(dtype=bool)
+    regs["is_labour"] = labour
+    reg_month = regs["registered_at"].dt.strftime("%Y-%m").astype(object)
+    regs["reg_month"] = reg_month
+    for code in REJECTION_ORDER:
+        regs[code] = False
+        regs[code + "src_month"] = reg_month  # the month the violation is listed in
+    patientful = regs["patient_key"].notna().to_numpy() & ~labour
+
+    # R25 人员不存在: the row names nobody (or two people) on the roster.
+    regs["unknown_staff"] = (regs["_person_status"] != "ok").to_numpy()
+
+    # R22/R23: visits earlier than 登记时间 + 30 min; one on an earlier calendar day → 老患者.
+    firsts = _visit_firsts(billing, patient)
+    if len(firsts) and patientful.any():
+        r = regs.loc[patientful, ["patient_key", "registered_at"]].reset_index()
+        j = r.merge(firsts, left_on="patient_key", right_on="patient", how="inner")
+        limit = j["registered_at"] + pd.Timedelta(minutes=minutes)
+        reg_day = j["registered_at"].dt.normalize()
+        j["existing"] = j["visited_at"] < reg_day
+        j["late"] = (j["visited_at"] < limit) & ~j["existing"]
+        # Overall flags (any month) and the first export month revealing each.
+        for code, col in (("existing_patient", "existing"), ("late_registration", "late")):
+            hit = j[j[col]]
+            if len(hit):
+                first = hit.groupby("index")["src_month"].min()
+                regs.loc[first.index, code] = True
+                regs.loc[first.index, code + "src_month"] = np.maximum(
+                    first.to_numpy(dtype=object).astype(str), reg_month.loc[first.index].to_numpy(dtype=str))
+        both = regs["existing_patient"].to_numpy() & regs["late_registration"].to_numpy()
+        regs.loc[both, "late_registration"] = False  # 老患者 takes precedence over 迟报
+
+    # R24 转诊信息不全.
+    incomplete = np.zeros(n, dtype=bool)
+    for channel, fields in policy.violations.incomplete_referral.items():
+        on = (regs["channel"] == channel).fillna(False).to_numpy(dtype=bool)
+        missing = np.zeros(n, dtype=bool)
+        for f in fields:
+            missing |= regs[f].isna().to_numpy()
+        incomplete |= on & missing
+    regs["incomplete_referral"] = incomplete
+    regs["missing_fields"] = ""
+    if incomplete.any():
+        names = {"partner": "合作单位", "referrer": "转诊医生", "referrer_phone": "联系电话"}
+        for i in np.flatnonzero(incomplete):
+            fields = policy.violations.incomplete_referral.get(regs["channel"].iat[i], ())
+            regs.iat[i, regs.columns.get_loc("missing_fields")] = "、".join(
+                names[f] for f in fields if pd.isna(regs[f].iat[i]))
+
+    # R21 重复办卡: distinct 卡号 per 患者标识; the 3rd and later by 登记时间 are extra.
+    regs["extra_card"] = False
+    cards = regs[regs["card_no"].notna() & regs["patient_key"].notna()]
+    if len(cards):
+        first_of_card = cards.sort_values(["registered_at", "src_order"]).drop_duplicates(["patient_key", "card_no"])
+        first_of_card = first_of_card.assign(rank=first_of_card.groupby("patient_key").cumcount() + 1)
+        extra = first_of_card[first_of_card["rank"] > policy.violations.max_cards_per_patient]
+        if len(extra):
+            key = pd.MultiIndex.from_frame(extra[["patient_key", "card_no"]])
+            on_extra = pd.MultiIndex.from_frame(regs[["patient_key", "card_no"]].astype(object)).isin(key)
+            regs["duplicate_card"] = on_extra
+            regs.loc[extra.index, "extra_card"] = True  # the fine is charged once per extra card
+
+    # 确认例外 lifts R22–R24 for registrations up to the end of the adjustment's month.
+    regs["confirmed"] = False
+    ex = adjustments[(adjustments["kind"] == "确认例外")] if len(adjustments) else adjustments
+    if len(ex):
+        for _, a in ex.iterrows():
+            end = Month.parse(a["src_month"]).last_day if a["src_month"] else month.last_day
+            limit = pd.Timestamp(end) + pd.Timedelta(days=1)
+            hit = regs["registered_at"] < limit
+            if isinstance(a["card_no"], str):
+                hit &= regs["card_no"] == a["card_no"]
+            elif isinstance(a["patient_key"], str):
+                hit &= regs["patient_key"] == a["patient_key"]
+            else:
+                continue
+            regs.loc[hit.fillna(False).to_numpy(dtype=bool), "confirmed"] = True
+    confirmed = regs["confirmed"].to_numpy()
+    rejected = regs["duplicate_card"].to_numpy() | regs["unknown_staff"].to_numpy()
+    for code in LIFTABLE:
+        rejected |= regs[code].to_numpy() & ~confirmed
+    regs["rejected"] = rejected
+    # The rejection reason a line shows: the first in rule order that is in force.
+    reason = pd.Series([None] * n, index=regs.index, dtype=object)
+    for code in reversed(REJECTION_ORDER):
+        active = regs[code].to_numpy() & (~confirmed if code in LIFTABLE else True)
+        reason[active] = code
+    regs["reject_reason"] = reason
+    return regs
+
+
+@dataclass
+class Claims:
+    owner_reg: pd.Series     # per line: index of the owning (non-network) registration or -1
+    network_reg: pd.Series   # per line: index of the network registration or -1
+
+
+def resolve_claims(regs: pd.DataFrame, staff: pd.DataFrame, policy: Policy, month: Month) -> pd.DataFrame:
+    """R3 first claim and R26 撞单 over the remaining registrations. Returns the claims table:
+    one row per remaining non-labour registration with a patient, ranked per patient."""
+    left = staff.set_index("staff_id")["left_on"] if len(staff) else pd.Series(dtype="datetime64[ns]")
+    ok = ~regs["rejected"].to_numpy() & ~regs["is_labour"].to_numpy() & regs["patient_key"].notna().to_numpy()
+    claims = regs[ok].sort_values(["registered_at", "src_order"]).copy()
+    claims["left_on"] = claims["staff_id"].map(left)
+    claims["conflict"] = False
+    claims["conflict_with"] = None
+    people = claims[~claims["is_network"]]
+    # 撞单: a claim by someone else while an earlier claim's registrant is still employed.
+    multi = people[people.duplicated("patient_key", keep=False)]
+    for pkey, group in multi.groupby("patient_key", sort=False):
+        rows = list(group.itertuples())
+        for i, c in enumerate(rows):
+            for e in rows[:i]:
+                if e.staff_id == c.staff_id:
+                    continue
+                if pd.isna(e.left_on) or c.registered_at.normalize() <= e.left_on:
+                    claims.at[c.Index, "conflict"] = True
+                    claims.at[c.Index, "conflict_with"] = e.staff_id
+                    break
+    return claims
+
+
+def credit_lines(lines: pd.DataFrame, patient: pd.Series, regs: pd.DataFrame, claims: pd.DataFrame,
+                 billing_all: pd.DataFrame, patient_all: pd.Series, policy: Policy) -> pd.DataFrame:
+    """Decide, per counting line, the owner, the network partner, the shares and the reason."""
+    out = lines.copy()
+    out["patient"] = patient.to_numpy()
+    n = len(out)
+
+    people = claims[~claims["is_network"]]
+    network = claims[claims["is_network"]]
+    # Owner: the earliest claim whose registrant is still employed when the line settles (R3).
+    owner = np.full(n, -1, dtype=np.int64)
+    departed = np.zeros(n, dtype=bool)
+    first_claim = people.drop_duplicates("patient_key")
+    first_idx = out["patient"].map(pd.Series(first_claim.index.to_numpy(), index=first_claim["patient_key"]))
+    has_claim = first_idx.notna().to_numpy()
+    owner[has_claim] = first_idx[has_claim].astype(np.int64).to_numpy()
+    settled = out["settled_on"]
+    # Lines of patients whose claims include someone who leaves: resolve line by line (few).
+    leavers = people[people["left_on"].notna()]
+    if len(leavers):
+        complex_patients = set(leavers["patient_key"])
+        sel = out["patient"].isin(complex_patients).to_numpy() & has_claim
+        if sel.any():
+            sub = out.loc[sel, ["patient", "settled_on"]].reset_index()
+            j = sub.merge(people.reset_index()[["index", "patient_key", "left_on", "registered_at", "src_order"]]
+                          .rename(columns={"index": "reg"}), left_on="patient", right_on="patient_key")
+            active = j["left_on"].isna() | (j["settled_on"] <= j["left_on"])
+            act = j[active].sort_values(["registered_at", "src_order"]).drop_duplicates("index")
+            chosen = pd.Series(act["reg"].to_numpy(), index=act["index"].to_numpy())
+            pos = out.index.get_indexer(chosen.index)
+            owner[pos] = chosen.to_numpy()
+            # No active claim: the first claim holds, but its registrant has left (已离职).
+            none_active = np.setdiff1d(sub["index"].to_numpy(), chosen.index.to_numpy())
+            departed[out.index.get_indexer(none_active)] = True
+    # The network partner: the patient's earliest remaining 网络部 registration (R4).
+    first_net = network.drop_duplicates("patient_key")
+    net_reg = out["patient"].map(pd.Series(first_net.index.to_numpy(), index=first_net["patient_key"].to_numpy()))
+    network_reg = net_reg.fillna(-1).astype(np.int64).to_numpy()
+
+    out["owner_reg"] = owner
+    out["network_reg"] = network_reg
+    has_owner = owner >= 0
+    # The registration that decides the follow-up window, channel, partner: owner, else network.
+    deciding = np.where(has_owner, owner, network_reg)
+    out["deciding_reg"] = deciding
+    dec = deciding >= 0
+    reg_cols = regs[["staff_id", "registered_at", "channel", "partner", "card_type", "clinic_team",
+                     "confirmed", "card_no"]]
+    picked = reg_cols.reindex(np.where(dec, deciding, reg_cols.index[0] if len(reg_cols) else 0))
+    for col in ("channel", "partner", "card_type", "clinic_team"):
+        out["reg_" + col] = np.where(dec, picked[col].astype(object).to_numpy(), None)
+    out["reg_confirmed"] = np.where(dec, picked["confirmed"].to_numpy(dtype=bool) if len(picked) else False, False)
+    out["reg_at"] = pd.Series(np.where(dec, picked["registered_at"].to_numpy(), np.datetime64("NaT")),
+                              index=out.index)
+
+    # R5 follow-up window: first visit at or after the deciding registration's time (all months).
+    out["first_visit"] = pd.NaT
+    if dec.any():
+        pairs = pd.DataFrame({"patient": out.loc[dec, "patient"].astype(object).to_numpy(),
+                              "reg_at": out.loc[dec, "reg_at"].to_numpy()}).drop_duplicates()
+        visits = pd.DataFrame({"patient": patient_all.astype(object).to_numpy(),
+                               "visited_at": billing_all["visited_at"].to_numpy()})
+        visits = visits[visits["patient"].notna() & visits["visited_at"].notna()]
+        visits = visits[visits["patient"].isin(set(pairs["patient"]))]
+        pairs = pairs.sort_values("reg_at")
+        visits = visits.sort_values("visited_at")
+        fv = pd.merge_asof(pairs, visits, left_on="reg_at", right_on="visited_at", by="patient",
+                           direction="forward")
+        fv = fv.rename(columns={"visited_at": "first_visit"})
+        m = out.loc[dec, ["patient", "reg_at"]].astype({"patient": object}).merge(
+            fv, on=["patient", "reg_at"], how="left")
+        out.loc[dec, "first_visit"] = m["first_visit"].to_numpy()
+    window = pd.Timedelta(days=policy.crediting.follow_up_days)
+    late = (out["visited_at"].dt.normalize() > out["first_visit"].dt.normalize() + window).fillna(False)
+    out["out_of_window"] = late.to_numpy(dtype=bool)
+
+    # Departure of the owner: lines settled after 离职日期 credit the owner nothing (R5).
+    owner_left = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+    if has_owner.any():
+        lefts = claims["left_on"]
+        owner_left[has_owner] = lefts.reindex(owner[has_owner]).to_numpy()
+    departed |= (has_owner & (settled > owner_left).fillna(False).to_numpy(dtype=bool))
+    out["owner_departed"] = departed
+
+    # Reason a line is not (fully) credited, in the order of R5.
+    linked_regs = _linked_registrations(out, regs)
+    reason = np.full(n, None, dtype=object)
+    unreg = out["unregistered_card"].to_numpy(dtype=bool)
+    no_claim = ~has_owner & ~(network_reg >= 0)
+    rej_reason = linked_regs
+    reason[no_claim & (rej_reason != None)] = rej_reason[no_claim & (rej_reason != None)]  # noqa: E711
+    reason[no_claim & (rej_reason == None)] = REASON_WALK_IN  # noqa: E711
+    oow = out["out_of_window"].to_numpy(dtype=bool) & ~no_claim
+    reason[oow & (reason == None)] = REASON_OUT_OF_WINDOW  # noqa: E711
+    dep_only = departed & ~(network_reg >= 0) & ~no_claim
+    reason[dep_only & (reason == None)] = REASON_DEPARTED  # noqa: E711
+    reason[unreg] = REASON_UNREGISTERED
+    out["reason"] = reason
+    credited = reason == None  # noqa: E711
+    out["credited"] = credited
+
+    # Who is credited; shares (R4) follow from `overlap`: 50/50, or 100 % to the one side.
+    out["owner_staff"] = np.where(credited & has_owner & ~departed,
+                                  regs["staff_id"].reindex(np.maximum(owner, 0)).astype(object).to_numpy(), None)
+    out["network_staff"] = np.where(credited & (network_reg >= 0),
+                                    regs["staff_id"].reindex(np.maximum(network_reg, 0)).astype(object).to_numpy(),
+                                    None)
+    overlap = has_owner & (network_reg >= 0)
+    out["overlap"] = overlap
+    return out
+
+
+def _linked_registrations(out: pd.DataFrame, regs: pd.DataFrame) -> np.ndarray:
+    """For lines with no remaining claim: the rejection reason of the registrations they link
+    to (the card's registration for a carded line, else the patient's), or None (walk-in)."""
+    rejected = regs[regs["rejected"]]
+    reason = np.full(len(out), None, dtype=object)
+    if not len(rejected):
+        return reason
+    rank = {c: i for i, c in enumerate(REJECTION_ORDER)}
+    rej = rejected.assign(r=rejected["reject_reason"].map(rank)).sort_values(["r", "registered_at", "src_order"])
+    by_card = rej[rej["card_no"].notna()].drop_duplicates("card_no").set_index("card_no")["reject_reason"]
+    by_patient = rej[rej["patient_key"].notna()].drop_duplicates("patient_key").set_index("patient_key")[
+        "reject_reason"]
+    card = out["card_no"].map(by_card)
+    pat = out["patient"].map(by_patient)
+    has_card = out["card_no"].notna().to_numpy()
+    chosen = np.where(has_card & card.notna().to_numpy(), card.astype(object).to_numpy(),
+                      pat.astype(object).to_numpy())
+    chosen = np.array([None if (isinstance(x, float) and np.isnan(x)) or x is pd.NA else x for x in chosen],
+                      dtype=object) if len(chosen) else chosen
+    return chosen
+
+
+def counting_lines(billing: pd.DataFrame, month: Month) -> np.ndarray:
+    """R1: MONTH's own export, 已结算, 结算日期 within MONTH."""
+    own = (billing["src_month"] == str(month)).to_numpy()
+    settled = (billing["status"] == "已结算").fillna(False).to_numpy(dtype=bool)
+    on = billing["settled_on"]
+    inside = ((on >= _ts(month.first_day)) & (on <= _ts(month.last_day))).fillna(False).to_numpy(dtype=bool)
+    return own & settled & inside
+
+
+def credit_month(inputs, policy: Policy) -> Credit:
+    """Run R1–R7 and detect R20–R26 for `inputs.month`."""
+    month = inputs.month
+    billing = inputs.billing
+    regs = inputs.registrations.reset_index(drop=True)
+    regs = regs[regs["registered_at"].notna()]
+    patient_all, unregistered_all = link_patients(billing, regs)
+    regs = flag_registrations(regs, billing, patient_all, inputs.staff, inputs.adjustments, policy, month)
+    claims = resolve_claims(regs, inputs.staff, policy, month)
+    counting = counting_lines(billing, month)
+    lines = billing[counting].copy()
+    lines["unregistered_card"] = unregistered_all[counting].to_numpy()
+    credited = credit_lines(lines, patient_all[counting], regs, claims, billing, patient_all, policy)
+    excluded = billing[(billing["src_month"] == str(month)).to_numpy() & ~counting]
+    violations = card_violations(credited, regs, claims, month)
+    return Credit(credited, regs.assign(conflict=claims["conflict"].reindex(regs.index).fillna(False),
+                                        conflict_with=claims["conflict_with"].reindex(regs.index)),
+                  violations, excluded)
+
+
+VIOLATION_NAMES = {
+    "unregistered_card": ("未登记卡", "unregistered card"),
+    "duplicate_card": ("重复办卡", "duplicate card"),
+    "late_registration": ("转诊迟报", "late registration"),
+    "existing_patient": ("老患者", "existing patient"),
+    "incomplete_referral": ("转诊信息不全", "incomplete referral"),
+    "unknown_staff": ("人员不存在", "unknown staff"),
+    "conflicting_claim": ("撞单", "conflicting claim"),
+    "late_report": ("日报迟交", "late report"),
+    "missing_report": ("日报缺失", "missing report"),
+    "performance_warning": ("业绩不达标预警", "performance warning"),
+    "negative_pay": ("负数工资", "negative pay"),
+    "large_rebate": ("大额返款", "large rebate"),
+}
+
+RULE_OF = {"unregistered_card": "R20", "duplicate_card": "R21", "late_registration": "R22",
+           "existing_patient": "R23", "incomplete_referral": "R24", "unknown_staff": "R25",
+           "conflicting_claim": "R26", "late_report": "R27", "missing_report": "R27",
+           "performance_warning": "R41", "negative_pay": "R39", "large_rebate": "R17"}
+
+
+def violation_row(code, *, staff_id=None, file=None, sheet=None, row=None, effect="", detail="",
+                  card_no=None, patient_key=None, record_no=None, partner=None, amount=None) -> dict:
+    return {"code": code, "rule": RULE_OF.get(code, ""), "name": VIOLATION_NAMES[code][0], "staff_id": staff_id,
+            "file": file, "sheet": sheet, "row": row, "card_no": card_no, "patient_key": patient_key,
+            "record_no": record_no, "partner": partner, "amount": amount, "detail": detail, "effect": effect}
+
+
+def card_violations(lines: pd.DataFrame, regs: pd.DataFrame, claims: pd.DataFrame, month: Month) -> pd.DataFrame:
+    """R20–R26 rows that belong to MONTH (SPEC §6: the month of the source row, or of first
+    detection)."""
+    rows = []
+    m = str(month)
+    for _, l in lines[lines["unregistered_card"].to_numpy(dtype=bool)].iterrows():
+        rows.append(violation_row("unregistered_card", file=l["src_file"], sheet=l["src_sheet"], row=l["src_row"],
+                                  card_no=l["card_no"], patient_key=l["patient_key"], record_no=l["record_no"],
+                                  detail=f"卡号 {l['card_no']} 无登记", effect="不计业绩"))
+    effects = {
+        "duplicate_card": "罚款，多办卡消费不计业绩",
+        "late_registration": "登记不予确认",
+        "existing_patient": "登记不予确认",
+        "incomplete_referral": "登记不予确认",
+        "unknown_staff": "登记无效",
+    }
+    for code in REJECTION_ORDER:
+        hit = regs[regs[code].to_numpy(dtype=bool) & (regs[code + "src_month"] == m).to_numpy()]
+        if code == "duplicate_card":
+            hit = hit[hit["extra_card"].to_numpy(dtype=bool)]
+        for _, r in hit.iterrows():
+            effect = effects[code]
+            if code in LIFTABLE and r["confirmed"]:
+                effect = "已确认例外"
+            detail = ""
+            if code == "incomplete_referral":
+                detail = f"缺少{r['missing_fields']}"
+            elif code == "duplicate_card":
+                detail = f"患者第 3 张及以上的卡 {r['card_no']}"
+            elif code == "unknown_staff":
+                detail = f"业务员 {r['salesperson'] if isinstance(r['salesperson'], str) else ''}"
+            rows.append(violation_row(code, staff_id=r["staff_id"] if isinstance(r["staff_id"], str) else None,
+                                      file=r["src_file"], sheet=r["src_sheet"], row=r["src_row"], card_no=r["card_no"],
+                                      patient_key=r["patient_key"], detail=detail, effect=effect))
+    conflicts = claims[claims["conflict"].to_numpy(dtype=bool) & (claims["reg_month"] == m).to_numpy()]
+    for _, r in conflicts.iterrows():
+        rows.append(violation_row("conflicting_claim", staff_id=r["staff_id"], file=r["src_file"], sheet=r["src_sheet"],
+                                  row=r["src_row"], card_no=r["card_no"], patient_key=r["patient_key"],
+                                  detail=f"患者已由 {r['conflict_with']} 先登记", effect="后登记者不计业绩"))
+    return pd.DataFrame(rows, columns=list(violation_row("unregistered_card").keys()))

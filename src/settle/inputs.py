@@ -1,0 +1,413 @@
+"""Loading a month's inputs into typed, columnar frames (SPEC §3).
+
+Each kind becomes one pandas DataFrame: text as strings, keys as text with leading zeros kept,
+money as exact integer fen (`*_fen`, int64), dates as datetime64. Every row keeps its origin in
+`_file`, `_sheet`, `_row` (Excel's row number) and, for month folders, `_month`; `_order` sorts
+rows by month, file and row — the order R3 and R15 use to break ties.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import columns as C
+from .columns import Kind
+from .normalize import (clean_key, clean_text, parse_bool, parse_datetime, parse_fen, parse_int,
+                        parse_percent, present)
+from .problems import Problems, problem
+from .readers import RawTable, read_file
+from .workspace import Month, Workspace
+
+SOURCE_COLUMNS = ("src_file", "src_sheet", "src_row", "src_month", "src_order")
+
+
+@dataclass
+class Inputs:
+    month: Month
+    staff: pd.DataFrame
+    registrations: pd.DataFrame
+    billing: pd.DataFrame
+    daily: pd.DataFrame
+    adjustments: pd.DataFrame
+    files: list[tuple[str, str]] = field(default_factory=list)  # (display name, sha256)
+    months: list[Month] = field(default_factory=list)
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _series(arr: pa.Array) -> pd.Series:
+    return pd.Series(pd.array(arr, dtype="string[pyarrow]") if len(arr) else pd.array([], dtype="string[pyarrow]"))
+
+
+def parse_table(raw: RawTable, kind: Kind, problems: Problems) -> pd.DataFrame:
+    """Turn one RawTable's text into typed columns, reporting every unreadable cell."""
+    data: dict[str, object] = {}
+    n = len(raw)
+    where = dict(file=raw.file, sheet=raw.sheet)
+    for f in kind.fields:
+        if f.name not in raw.values:
+            continue
+        text, control = clean_text(raw.values[f.name])
+        column = raw.headers[f.name]
+        if control.any():
+            problems.cells("control_char", column=column, rows=raw.rows[control],
+                           values=np.array(text.to_pylist(), dtype=object)[control], **where)
+        if f.kind in (C.TEXT, C.KEY):
+            if f.kind == C.KEY:
+                text, exponent = clean_key(text)
+                if exponent.any() and f.long_number_trap:
+                    problems.cells("long_number", column=column, rows=raw.rows[exponent],
+                                   values=_values(text, exponent), **where)
+            if f.choices:
+                bad = present(text) & ~pc.fill_null(pc.is_in(text, pa.array(f.choices)), False).to_numpy(
+                    zero_copy_only=False)
+                if bad.any():
+                    problems.cells("bad_choice", column=column, rows=raw.rows[bad], values=_values(text, bad),
+                                   choices="、".join(f.choices), **where)
+            data[f.name] = _series(text)
+        elif f.kind == C.MONEY:
+            fen, valid, bad = parse_fen(text)
+            if bad.any():
+                problems.cells("bad_money", column=column, rows=raw.rows[bad], values=_values(text, bad), **where)
+            data[f.name + "_fen"] = pd.array(np.where(valid, fen, 0), dtype="int64") if f.required else \
+                pd.array([int(v) if ok else None for v, ok in zip(fen, valid)], dtype="Int64")
+        elif f.kind in (C.DATE, C.DATETIME):
+            stamps, bad, ambiguous = parse_datetime(text, date1904=raw.date1904)
+            if bad.any():
+                problems.cells("bad_date", column=column, rows=raw.rows[bad], values=_values(text, bad), **where)
+            if ambiguous.any():
+                problems.cells("ambiguous_date", column=column, rows=raw.rows[ambiguous],
+                               values=_values(text, ambiguous), **where)
+            if f.kind == C.DATE:
+                stamps = stamps.astype("datetime64[D]").astype("datetime64[ns]")
+            data[f.name] = pd.Series(stamps)
+        elif f.kind == C.INT:
+            vals, valid, bad = parse_int(text)
+            if bad.any():
+                problems.cells("bad_number", column=column, rows=raw.rows[bad], values=_values(text, bad), **where)
+            data[f.name] = pd.array([int(v) if ok else None for v, ok in zip(vals, valid)], dtype="Int64")
+        elif f.kind == C.PERCENT:
+            vals, valid, bad = parse_percent(text)
+            if bad.any():
+                problems.cells("bad_percent", column=column, rows=raw.rows[bad], values=_values(text, bad), **where)
+            data[f.name] = pd.Series(vals, dtype=object)
+        elif f.kind == C.BOOL:
+            vals, valid, bad = parse_bool(text)
+            if bad.any():
+                problems.cells("bad_choice", column=column, rows=raw.rows[bad], values=_values(text, bad),
+                               choices="是、否", **where)
+            data[f.name] = pd.Series(vals)
+    frame = pd.DataFrame(data, index=pd.RangeIndex(n))
+    frame["src_file"] = raw.file
+    frame["src_sheet"] = raw.sheet or ""
+    frame["src_row"] = raw.rows.astype(np.int64)
+    frame.attrs["headers"] = dict(raw.headers)
+    return frame
+
+
+def _values(arr: pa.Array, mask: np.ndarray) -> list:
+    return pc.take(arr, pa.array(np.flatnonzero(mask))).to_pylist()
+
+
+def empty_frame(kind: Kind) -> pd.DataFrame:
+    cols = {}
+    for f in kind.fields:
+        if f.kind == C.MONEY:
+            cols[f.name + "_fen"] = pd.Series([], dtype="int64" if f.required else "Int64")
+        elif f.kind in (C.DATE, C.DATETIME):
+            cols[f.name] = pd.Series([], dtype="datetime64[ns]")
+        elif f.kind == C.INT:
+            cols[f.name] = pd.Series([], dtype="Int64")
+        elif f.kind == C.BOOL:
+            cols[f.name] = pd.Series([], dtype=bool)
+        elif f.kind == C.PERCENT:
+            cols[f.name] = pd.Series([], dtype=object)
+        else:
+            cols[f.name] = pd.Series([], dtype="string[pyarrow]")
+    frame = pd.DataFrame(cols)
+    frame["src_file"] = pd.Series([], dtype=object)
+    frame["src_sheet"] = pd.Series([], dtype=object)
+    frame["src_row"] = pd.Series([], dtype="int64")
+    return frame
+
+
+def load_kind(paths: list[tuple[Path, str]], kind: Kind, problems: Problems,
+              extra_aliases=None, month: Month | None = None) -> pd.DataFrame:
+    """Read and concatenate every file of one kind; missing optional columns become empty."""
+    frames = []
+    for path, display in paths:
+        for raw in read_file(path, display, kind, problems, extra_aliases):
+            if raw.values:
+                frames.append(parse_table(raw, kind, problems))
+    template = empty_frame(kind)
+    if not frames:
+        frame = template
+    else:
+        frame = pd.concat(frames, ignore_index=True)
+        headers = {}
+        for f in frames:
+            headers.update(f.attrs.get("headers", {}))
+        for col in template.columns:
+            if col not in frame.columns:
+                frame[col] = pd.Series([None] * len(frame), dtype=template[col].dtype) \
+                    if template[col].dtype != bool else False
+        frame.attrs["headers"] = headers
+    frame["src_month"] = str(month) if month else ""
+    return frame
+
+
+def header_of(frame: pd.DataFrame, kind: Kind, fname: str) -> str:
+    return frame.attrs.get("headers", {}).get(fname, kind.field(fname).display)
+
+
+def require(frame: pd.DataFrame, kind: Kind, fname: str, mask, problems: Problems, code="missing_value"):
+    """Report the rows of `mask` (bool array) whose `fname` is empty."""
+    col = frame[fname] if fname in frame.columns else frame[fname + "_fen"]
+    empty = np.asarray(col.isna()) & np.asarray(mask, dtype=bool)
+    for file, sub in frame[empty].groupby("src_file", sort=False):
+        problems.cells(code, file=file, sheet=sub["src_sheet"].iloc[0] or None,
+                       column=header_of(frame, kind, fname), rows=sub["src_row"].tolist(),
+                       values=[None] * len(sub))
+    return empty
+
+
+# --- roster ----------------------------------------------------------------------------------
+
+def load_staff(ws: Workspace, problems: Problems) -> pd.DataFrame:
+    path = ws.staff_file
+    if path is None:
+        problems.add(problem("no_staff_file", folder=str(ws.root)))
+        return _finish_staff(empty_frame(C.STAFF))
+    frame = load_kind([(path, ws.display(path))], C.STAFF, problems, ws.config.aliases.get("staff"))
+    for fname in ("staff_id", "name", "role", "hired_on"):
+        require(frame, C.STAFF, fname, np.ones(len(frame), bool), problems)
+    needs_team = frame["role"].isin(["业务员", "主管"]).to_numpy(dtype=bool) & frame["team"].isna().to_numpy()
+    for _, r in frame[needs_team].iterrows():
+        problems.add(problem("missing_team", file=r["src_file"], sheet=r["src_sheet"] or None, row=r["src_row"],
+                             column=header_of(frame, C.STAFF, "team"), role=r["role"]))
+    dup = frame["staff_id"].notna() & frame["staff_id"].duplicated(keep="first")
+    for _, r in frame[dup].iterrows():
+        problems.add(problem("duplicate_staff_id", file=r["src_file"], sheet=r["src_sheet"] or None, row=r["src_row"],
+                             column=header_of(frame, C.STAFF, "staff_id"), value=r["staff_id"]))
+    bad_order = frame["left_on"].notna() & frame["hired_on"].notna() & (frame["left_on"] < frame["hired_on"])
+    for _, r in frame[bad_order].iterrows():
+        problems.add(problem("bad_date_order", file=r["src_file"], sheet=r["src_sheet"] or None, row=r["src_row"],
+                             column=header_of(frame, C.STAFF, "left_on"),
+                             detail="离职日期早于入职日期 / left before being hired"))
+    return _finish_staff(frame[~dup].reset_index(drop=True))
+
+
+def default_regular_on(hired: pd.Timestamp) -> pd.Timestamp:
+    """Three calendar months after 入职日期, the month's last day if it is shorter (SPEC §3.1)."""
+    if pd.isna(hired):
+        return pd.NaT
+    return hired + pd.DateOffset(months=3)  # DateOffset clamps to the month's last day
+
+
+def _finish_staff(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["regular_on"] = [r if pd.notna(r) else default_regular_on(h)
+                           for r, h in zip(frame["regular_on"], frame["hired_on"])]
+    frame["regular_on"] = pd.to_datetime(frame["regular_on"])
+    return frame
+
+
+# --- people named in other workbooks ----------------------------------------------------------
+
+def resolve_people(frame: pd.DataFrame, staff: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """SPEC §3.5: a filled 工号 column wins; else 业务员 is matched as a 工号, then as a name
+    unique on the roster. Returns (staff_id or NA, status: ok | unknown | ambiguous)."""
+    ids = set(staff["staff_id"].dropna())
+    names = staff.groupby("name")["staff_id"].agg(list).to_dict() if len(staff) else {}
+    sid = frame["staff_id"] if "staff_id" in frame else pd.Series([pd.NA] * len(frame))
+    who = frame["salesperson"] if "salesperson" in frame else pd.Series([pd.NA] * len(frame))
+    resolved: dict[tuple, tuple] = {}
+    out_id, out_status = [], []
+    for key in zip(sid.astype(object), who.astype(object)):
+        if key not in resolved:
+            resolved[key] = _resolve_one(key[0], key[1], ids, names)
+        r = resolved[key]
+        out_id.append(r[0])
+        out_status.append(r[1])
+    return (pd.Series(out_id, index=frame.index, dtype="string[pyarrow]"),
+            pd.Series(out_status, index=frame.index, dtype=object))
+
+
+def _resolve_one(staff_id, name, ids, names):
+    if isinstance(staff_id, str) and staff_id:
+        return (staff_id, "ok") if staff_id in ids else (None, "unknown")
+    if not isinstance(name, str) or not name:
+        return (None, "missing")
+    if name in ids:
+        return (name, "ok")
+    matches = names.get(name, [])
+    if len(matches) == 1:
+        return (matches[0], "ok")
+    return (None, "ambiguous" if matches else "unknown")
+
+
+def report_people(frame: pd.DataFrame, kind: Kind, status: pd.Series, problems: Problems) -> None:
+    """In 日报 and 调整 a person who matches nobody (or two people) blocks the run."""
+    codes = {"unknown": "unknown_person", "ambiguous": "ambiguous_person", "missing": "missing_value"}
+    for st, code in codes.items():
+        mask = (status == st).to_numpy()
+        for _, r in frame[mask].iterrows():
+            col = "staff_id" if isinstance(r.get("staff_id"), str) and r.get("staff_id") else "salesperson"
+            value = r.get(col)
+            problems.add(problem(code, file=r["src_file"], sheet=r["src_sheet"] or None, row=r["src_row"],
+                                 column=header_of(frame, kind, col), value=None if pd.isna(value) else value))
+
+
+# --- month kinds -----------------------------------------------------------------------------
+
+def _month_paths(ws: Workspace, month: Month, kind: str) -> list[tuple[Path, str]]:
+    return [(p, ws.display(p)) for p in ws.files(month, kind)]
+
+
+def load_month_kind(ws: Workspace, months: list[Month], kind_name: str, problems: Problems) -> pd.DataFrame:
+    kind = C.KINDS[kind_name]
+    frames = []
+    for m in months:
+        paths = _month_paths(ws, m, kind_name)
+        if paths:
+            frames.append(load_kind(paths, kind, problems, ws.config.aliases.get(kind_name), m))
+    if not frames:
+        frame = empty_frame(kind)
+        frame["src_month"] = pd.Series([], dtype=object)
+    else:
+        headers = {}
+        for f in frames:
+            headers.update(f.attrs.get("headers", {}))
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        frame.attrs["headers"] = headers
+    # File order is the order files were listed; rows keep their sheet order.
+    frame["src_order"] = np.arange(len(frame), dtype=np.int64)
+    return frame
+
+
+def check_billing(frame: pd.DataFrame, problems: Problems) -> None:
+    kind = C.BILLING
+    everywhere = np.ones(len(frame), dtype=bool)
+    for fname in ("visited_at", "status", "record_no", "patient_name", "patient_key", "department", "category"):
+        require(frame, kind, fname, everywhere, problems)
+    require(frame, kind, "amount", everywhere, problems) if "amount" in frame else None
+    settled = (frame["status"] == "已结算").fillna(False).to_numpy(dtype=bool)
+    require(frame, kind, "settled_on", settled, problems)
+
+
+def check_registrations(frame: pd.DataFrame, staff: pd.DataFrame, problems: Problems) -> pd.DataFrame:
+    kind = C.REGISTRATIONS
+    everywhere = np.ones(len(frame), dtype=bool)
+    require(frame, kind, "registered_at", everywhere, problems)
+    require(frame, kind, "channel", everywhere, problems)
+    labour = (frame["channel"] == "劳务工").fillna(False).to_numpy(dtype=bool)
+    require(frame, kind, "patient_name", ~labour, problems)
+    require(frame, kind, "patient_key", ~labour, problems)
+    require(frame, kind, "headcount", labour, problems)
+    sid, status = resolve_people(frame, staff)
+    frame = frame.copy()
+    frame["staff_id"] = sid
+    frame["_person_status"] = status.to_numpy()
+    for _, r in frame[(status != "ok").to_numpy()].iterrows():
+        raw = r.get("salesperson")
+        if pd.isna(raw):
+            raw = None
+        col = "salesperson" if raw is not None or "salesperson" in frame.attrs.get("headers", {}) else "staff_id"
+        problems.add(problem("unknown_staff", file=r["src_file"], sheet=r["src_sheet"] or None, row=r["src_row"],
+                             column=header_of(frame, kind, col), value=raw))
+    return frame
+
+
+def check_daily(frame: pd.DataFrame, staff: pd.DataFrame, problems: Problems) -> pd.DataFrame:
+    kind = C.DAILY
+    everywhere = np.ones(len(frame), dtype=bool)
+    require(frame, kind, "report_date", everywhere, problems)
+    require(frame, kind, "submitted_at", everywhere, problems)
+    sid, status = resolve_people(frame, staff)
+    report_people(frame, kind, status, problems)
+    frame = frame.copy()
+    frame["staff_id"] = sid
+    return frame
+
+
+MONEY_ADJUSTMENTS = ("奖励", "罚款", "补发", "扣发")
+
+
+def check_adjustments(frame: pd.DataFrame, staff: pd.DataFrame, problems: Problems) -> pd.DataFrame:
+    """Adjustments: 金额 is money for 奖励/罚款/补发/扣发 and a percentage for 扣业绩."""
+    kind = C.ADJUSTMENTS
+    frame = frame.copy()
+    everywhere = np.ones(len(frame), dtype=bool)
+    require(frame, kind, "kind", everywhere, problems)
+    require(frame, kind, "approved_by", everywhere, problems, code="missing_approver")
+    sid, status = resolve_people(frame, staff)
+    kinds = frame["kind"].astype(object)
+    exception = (kinds == "确认例外").to_numpy(dtype=bool)
+    # A 确认例外 names a registration, not necessarily a person.
+    report_people(frame[~exception], kind, status[~exception], problems)
+    frame["staff_id"] = sid
+    money_rows = kinds.isin(MONEY_ADJUSTMENTS).to_numpy(dtype=bool)
+    pct_rows = (kinds == "扣业绩").to_numpy(dtype=bool)
+    require(frame, kind, "amount", money_rows | pct_rows, problems)
+    amount = frame["amount"].astype(object) if "amount" in frame else pd.Series([None] * len(frame), dtype=object)
+    text = pa.array([None if pd.isna(v) else str(v) for v in amount], type=pa.string())
+    fen, valid, bad_money = parse_fen(text)
+    pct, pvalid, bad_pct = parse_percent(text)
+    column = header_of(frame, kind, "amount")
+    for code, mask in (("bad_money", bad_money & money_rows), ("bad_percent", bad_pct & pct_rows)):
+        for _, r in frame[mask].iterrows():
+            problems.add(problem(code, file=r["src_file"], sheet=r["src_sheet"] or None, row=r["src_row"],
+                                 column=column, value=r["amount"]))
+    frame["amount_fen"] = pd.array([abs(int(v)) if ok and m else None
+                                    for v, ok, m in zip(fen, valid, money_rows)], dtype="Int64")
+    frame["percent"] = pd.Series([p if ok and m else None for p, ok, m in zip(pct, pvalid, pct_rows)],
+                                 dtype=object)
+    no_target = exception & frame["card_no"].isna().to_numpy() & frame["patient_key"].isna().to_numpy()
+    for _, r in frame[no_target].iterrows():
+        problems.add(problem("missing_value", file=r["src_file"], sheet=r["src_sheet"] or None, row=r["src_row"],
+                             column=header_of(frame, kind, "card_no")))
+    return frame
+
+
+def load_inputs(ws: Workspace, month: Month, problems: Problems, *, need_billing=True,
+                need_daily=True) -> Inputs:
+    """Everything `run` needs: the roster, MONTH's and earlier months' registrations, billing
+    and adjustments, MONTH's daily reports."""
+    staff = load_staff(ws, problems)
+    if not ws.month_dir(month).is_dir():
+        problems.add(problem("no_month_folder", folder=str(ws.month_dir(month))))
+    months = ws.months_upto(month)
+    history = [m for m in months if m <= month]
+    registrations = check_registrations(load_month_kind(ws, history, "registrations", problems), staff, problems)
+    billing = load_month_kind(ws, history, "billing", problems)
+    check_billing(billing, problems)
+    if need_billing and ws.month_dir(month).is_dir() and not ws.files(month, "billing"):
+        problems.add(problem("no_input_files", folder=str(month), kind="收费明细",
+                             patterns="、".join(ws.config.patterns["billing"])))
+    daily = load_month_kind(ws, [month] if month in months else [], "daily", problems)
+    daily = check_daily(daily, staff, problems)
+    adjustments = check_adjustments(load_month_kind(ws, history, "adjustments", problems), staff, problems)
+    files = []
+    for p in ([ws.staff_file] if ws.staff_file else []):
+        files.append((ws.display(p), sha256(p)))
+    for m in history:
+        for k in C.MONTH_KINDS:
+            if k == "daily" and m != month:
+                continue
+            for p in ws.files(m, k):
+                files.append((ws.display(p), sha256(p)))
+    return Inputs(month, staff, registrations, billing, daily, adjustments, files, history)

@@ -1,0 +1,71 @@
+"""One pipeline of stages: load → validate → credit → compute. Each stage takes data and
+collects problems; the CLI only parses arguments, calls these, renders and sets exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .crediting import credit_month
+from .history import History
+from .inputs import Inputs, load_inputs, sha256
+from .pay import Settlement, settle_month
+from .policy import Policy, default_rules_dir, load_policy
+from .problems import Problems, problem
+from .workspace import Month, Workspace
+
+
+@dataclass
+class Loaded:
+    ws: Workspace
+    month: Month
+    policy: Policy | None
+    rules_source: str                     # "workspace" | "default" | a path
+    rules_files: list[tuple[str, str]] = field(default_factory=list)
+    inputs: Inputs | None = None
+
+
+def parse_month(text: str, problems: Problems) -> Month | None:
+    try:
+        return Month.parse(text)
+    except ValueError:
+        problems.add(problem("bad_month", value=text))
+        return None
+
+
+def rules_location(ws: Workspace, rules: Path | None) -> tuple[Path, str]:
+    if rules is not None:
+        return Path(rules), str(rules)
+    own = ws.root / "rules"
+    if own.is_dir() and (any(own.glob("*.yaml")) or any(own.glob("*.yml"))):
+        return own, "workspace"
+    return default_rules_dir() / "default.yaml", "default"
+
+
+def load(root: Path, month: Month, problems: Problems, *, rules: Path | None = None, out: Path | None = None,
+         need_inputs: bool = True) -> Loaded:
+    ws = Workspace.open(root, problems, out)
+    path, source = rules_location(ws, rules)
+    policy = load_policy(path, problems)
+    files = []
+    if path.is_dir():
+        for p in sorted(path.glob("*.y*ml")):
+            files.append((f"rules/{p.name}", sha256(p)))
+    elif path.exists():
+        files.append((path.name if source != "default" else f"(内置) {path.name}", sha256(path)))
+    loaded = Loaded(ws, month, policy, source, files)
+    if need_inputs:
+        loaded.inputs = load_inputs(ws, month, problems)
+    return loaded
+
+
+def blocking(problems: Problems) -> list:
+    """Errors that stop a run. An unknown salesperson in 登记表 (R25) only rejects the row."""
+    return [p for p in problems.errors if p.code != "unknown_staff"]
+
+
+def compute(loaded: Loaded) -> Settlement:
+    inputs = loaded.inputs
+    credit = credit_month(inputs, loaded.policy)
+    history = History(loaded.ws, inputs.staff)
+    return settle_month(inputs, credit, loaded.policy, holidays=loaded.ws.config.holidays, history=history)

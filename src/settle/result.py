@@ -1,0 +1,92 @@
+"""settlement.json and 运行信息: the machine-readable month, the history later months read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import yaml
+
+from . import __version__
+from .pay import Settlement, micro_to_yuan, partner_totals, r2
+from .publish import who
+from .render import SUMMARY_COLUMNS, reconciliation
+
+
+def _s(x) -> str | None:
+    return None if x is None else str(x)
+
+
+def policy_dump(s: Settlement) -> dict:
+    return json.loads(s.policy.model_dump_json(by_alias=True))
+
+
+def settlement_json(s: Settlement, *, files, rules_files, rules_source, workspace: str, started: dt.datetime,
+                    rec: dict | None = None) -> dict:
+    rec = rec or reconciliation(s)
+    people = {}
+    for p in s.payslips:
+        people[p.staff_id] = {
+            "name": p.name, "role": p.role, "team": p.team, "employed_days": p.employed_days,
+            "regular": p.regular, "performance": str(r2(p.performance)), "performance_exact": str(p.performance),
+            "stream_performance": {k: str(v) for k, v in p.stream_performance.items()},
+            "columns": {c: str(-p.column_total(c) if c == "扣款" else p.column_total(c)) for c in SUMMARY_COLUMNS},
+            "total": str(p.total), "flags": p.flags,
+            "lines": [{"component": l.component, "name": l.name, "rule": l.rule, "column": l.column,
+                       "base": l.base, "rate": l.rate, "amount": str(l.amount), "exact": str(l.exact),
+                       "detail": l.detail} for l in p.lines],
+        }
+    network = {sid: {"performance": str(r2(v)), "performance_exact": str(v)} for sid, v in s.network.items()}
+    violations = []
+    for v in s.violations.to_dict("records"):
+        item = {k: (None if _isna(val) else (str(val) if not isinstance(val, (int, str)) else val))
+                for k, val in v.items()}
+        if item.get("patient_key"):
+            item["patient_key"] = "****" + str(item["patient_key"])[-4:]
+        violations.append(item)
+    rebates = [{"partner": t.partner, "lines": int(t.lines), "total": str(t.total)}
+               for t in partner_totals(s.rebates).itertuples()]
+    info = who()
+    return {
+        "tool": "settle", "version": __version__, "month": str(s.month),
+        "generated_at": started.isoformat(timespec="seconds"), "user": info["user"], "host": info["host"],
+        "workspace": workspace, "rules": {"source": rules_source, "files": dict(rules_files),
+                                          "policy": policy_dump(s)},
+        "inputs": dict(files),
+        "people": people, "network": network,
+        "totals": {"payslips": str(sum((p.total for p in s.payslips), Decimal(0))),
+                   "performance": str(sum((r2(p.performance) for p in s.payslips), Decimal(0)))},
+        "violations": violations, "rebates": rebates,
+        "funds": [{"id": f[0], "name": f[1], "base": str(f[2]), "rate": str(f[3]), "amount": str(f[4])}
+                  for f in s.funds],
+        "reconciliation": rec,
+    }
+
+
+def _isna(v) -> bool:
+    try:
+        import pandas as pd
+        return v is None or (not isinstance(v, str) and pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def run_info(s: Settlement, *, files, rules_files, rules_source, workspace: str, started: dt.datetime) -> list:
+    info = who()
+    rows = [("工具 / tool", f"settle {__version__}"), ("月份 / month", str(s.month)),
+            ("运行时间 / time", started.isoformat(timespec="seconds")),
+            ("操作人 / user", f"{info['user']}@{info['host']}"), ("工作目录 / workspace", workspace),
+            ("规则 / rules", {"workspace": "工作目录 rules/", "default": "未找到工作目录 rules/，使用内置默认方案 / "
+                                                                  "no rules/ in the workspace: shipped default policy"}
+             .get(rules_source, rules_source)),
+            ("方案 / policy", s.policy.name)]
+    for name, digest in rules_files:
+        rows.append((f"SHA-256 {name}", digest))
+    for name, digest in files:
+        rows.append((f"SHA-256 {name}", digest))
+    rows.append(("规则参数 / policy parameters", ""))
+    dumped = yaml.safe_dump(policy_dump(s), allow_unicode=True, sort_keys=False)
+    for line in dumped.splitlines():
+        rows.append(("", line))
+    return rows

@@ -1,0 +1,197 @@
+"""The workspace on the shared drive (SPEC §2): settle.yaml, rules/, staff.xlsx, month folders."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .columns import KINDS, MONTH_KINDS
+from .normalize import fold_text
+from .problems import Problems, problem
+
+INPUT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Month":
+        m = _MONTH_RE.match(str(text).strip())
+        if not m or not 1 <= int(m.group(2)) <= 12:
+            raise ValueError(text)
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def days(self) -> int:
+        return calendar.monthrange(self.year, self.month)[1]
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month, 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        return dt.date(self.year, self.month, self.days)
+
+    def shift(self, n: int) -> "Month":
+        idx = self.year * 12 + (self.month - 1) + n
+        return Month(idx // 12, idx % 12 + 1)
+
+    @classmethod
+    def of(cls, d: dt.date) -> "Month":
+        return cls(d.year, d.month)
+
+
+DEFAULT_PATTERNS = {k: KINDS[k].patterns for k in MONTH_KINDS}
+
+
+@dataclass(frozen=True)
+class Config:
+    """settle.yaml: optional; every key has a default."""
+
+    patterns: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_PATTERNS))
+    aliases: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    output: str = "output"
+    holidays: tuple[dt.date, ...] = ()
+    lang: str | None = None
+
+
+_CONFIG_KEYS = {"patterns", "aliases", "output", "holidays", "locale", "lang"}
+
+
+def load_config(path: Path, problems: Problems) -> Config:
+    if not path.exists():
+        return Config()
+    name = path.name
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        problems.add(problem("bad_config", file=name, detail=f"settle.yaml 无法解析 / cannot be parsed: {exc}"))
+        return Config()
+    if not isinstance(raw, dict):
+        problems.add(problem("bad_config", file=name, detail="settle.yaml 应为键值表 / must be a mapping"))
+        return Config()
+    for key in raw:
+        if key not in _CONFIG_KEYS:
+            problems.add(problem("bad_config", file=name, column=str(key),
+                                 detail=f"未知的设置项 / unknown key '{key}' (allowed: {', '.join(sorted(_CONFIG_KEYS))})"))
+    patterns = dict(DEFAULT_PATTERNS)
+    for kind, pats in (raw.get("patterns") or {}).items():
+        if kind not in MONTH_KINDS:
+            problems.add(problem("bad_config", file=name, column=f"patterns.{kind}",
+                                 detail=f"未知的输入类别 / unknown input kind '{kind}' ({', '.join(MONTH_KINDS)})"))
+            continue
+        pats = [pats] if isinstance(pats, str) else list(pats or [])
+        patterns[kind] = tuple(str(p) for p in pats) + patterns[kind]
+    aliases: dict[str, dict[str, list[str]]] = {}
+    for kind, fields in (raw.get("aliases") or {}).items():
+        if kind not in KINDS:
+            problems.add(problem("bad_config", file=name, column=f"aliases.{kind}",
+                                 detail=f"未知的输入类别 / unknown input kind '{kind}'"))
+            continue
+        known = {f.name for f in KINDS[kind].fields}
+        for fname, names in (fields or {}).items():
+            if fname not in known:
+                problems.add(problem("bad_config", file=name, column=f"aliases.{kind}.{fname}",
+                                     detail=f"未知的列 / unknown field '{fname}' ({', '.join(sorted(known))})"))
+                continue
+            names = [names] if isinstance(names, str) else list(names or [])
+            aliases.setdefault(kind, {})[fname] = [str(n) for n in names]
+    holidays = []
+    for h in raw.get("holidays") or []:
+        try:
+            holidays.append(h if isinstance(h, dt.date) else dt.date.fromisoformat(str(h)))
+        except ValueError:
+            problems.add(problem("bad_config", file=name, column="holidays",
+                                 detail=f"\"{h}\" 不是日期 / is not a date (YYYY-MM-DD)"))
+    lang = raw.get("lang") or raw.get("locale")
+    return Config(patterns=patterns, aliases=aliases, output=str(raw.get("output") or "output"),
+                  holidays=tuple(holidays), lang=lang if lang in ("zh", "en") else None)
+
+
+@dataclass
+class Workspace:
+    root: Path
+    config: Config
+    out_root: Path
+
+    @classmethod
+    def open(cls, root: Path, problems: Problems, out: Path | None = None) -> "Workspace":
+        root = Path(root)
+        config = load_config(root / "settle.yaml", problems)
+        out_root = Path(out) if out else root / config.output
+        return cls(root, config, out_root)
+
+    @property
+    def staff_file(self) -> Path | None:
+        for suffix in INPUT_SUFFIXES:
+            for stem in ("staff", "人员名单"):
+                p = self.root / f"{stem}{suffix}"
+                if p.exists():
+                    return p
+        return None
+
+    def month_dir(self, month: Month) -> Path:
+        return self.root / str(month)
+
+    def months_upto(self, month: Month) -> list[Month]:
+        """Month folders of the workspace up to and including `month` (later ones are never read)."""
+        found = []
+        if self.root.is_dir():
+            for p in self.root.iterdir():
+                if p.is_dir() and _MONTH_RE.match(p.name):
+                    try:
+                        m = Month.parse(p.name)
+                    except ValueError:
+                        continue
+                    if m <= month:
+                        found.append(m)
+        return sorted(found)
+
+    def files(self, month: Month, kind: str) -> list[Path]:
+        folder = self.month_dir(month)
+        if not folder.is_dir():
+            return []
+        pats = tuple(fold_text(p).lower() for p in self.config.patterns.get(kind, ()))
+        out = []
+        for p in sorted(folder.iterdir(), key=lambda q: q.name):
+            name = p.name
+            if not p.is_file() or name.startswith("~$") or name.startswith(".") or _is_hidden(p):
+                continue
+            if p.suffix.lower() not in INPUT_SUFFIXES:
+                continue
+            if fold_text(p.stem).lower().startswith(pats):
+                out.append(p)
+        return out
+
+    def display(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.name
+
+    def output_dir(self, month: Month) -> Path:
+        return self.out_root / str(month)
+
+
+def _is_hidden(p: Path) -> bool:
+    if os.name == "nt":  # pragma: no cover - Windows attribute
+        try:
+            import stat
+            return bool(p.stat().st_file_attributes & stat.FILE_ATTRIBUTE_HIDDEN)
+        except (AttributeError, OSError):
+            return False
+    return False
