@@ -423,7 +423,7 @@ def explain(month: str = typer.Argument(..., help="月份 YYYY-MM"),
 def _explain(o: Options, month_text: str, person: str, with_lines: bool) -> int:
     from .pay import r2
     from .pipeline import blocking, compute, load
-    from .render import detail_rows
+    from .render import detail_rows, shares_of
 
     con = _console(o)
     problems = Problems()
@@ -458,9 +458,7 @@ def _explain(o: Options, month_text: str, person: str, with_lines: bool) -> int:
     for f in slip.flags:
         con.print(f"[yellow]{f}[/yellow]")
     if with_lines:
-        sh = s.shares
-        mine = sh[sh["staff_id"] == slip.staff_id]
-        d = detail_rows(s, mine)
+        d = detail_rows(s, shares_of(s, slip.staff_id))
         lt = Table(title="业绩明细" if zh else "Credited lines")
         for h in ("病历号", "患者", "结算日期", "项目类别", "金额", "比例", "返款", "业绩", "类别", "来源"):
             lt.add_column(h, overflow="fold")

@@ -78,7 +78,7 @@ def flag_registrations(regs: pd.DataFrame, billing: pd.DataFrame, patient: pd.Se
     regs["reg_month"] = reg_month
     for code in REJECTION_ORDER:
         regs[code] = False
-        regs[code + "src_month"] = reg_month  # the month the violation is listed in
+        regs[code + "_listed_in"] = reg_month  # the month the violation is listed in
     patientful = regs["patient_key"].notna().to_numpy() & ~labour
 
     # R25 人员不存在: the row names nobody (or two people) on the roster.
@@ -99,8 +99,9 @@ def flag_registrations(regs: pd.DataFrame, billing: pd.DataFrame, patient: pd.Se
             if len(hit):
                 first = hit.groupby("index")["src_month"].min()
                 regs.loc[first.index, code] = True
-                regs.loc[first.index, code + "src_month"] = np.maximum(
-                    first.to_numpy(dtype=object).astype(str), reg_month.loc[first.index].to_numpy(dtype=str))
+                revealed = first.astype(str).to_numpy()
+                own = reg_month.loc[first.index].astype(str).to_numpy()
+                regs.loc[first.index, code + "_listed_in"] = np.where(revealed > own, revealed, own)
         both = regs["existing_patient"].to_numpy() & regs["late_registration"].to_numpy()
         regs.loc[both, "late_registration"] = False  # 老患者 takes precedence over 迟报
 
@@ -318,14 +319,11 @@ def _linked_registrations(out: pd.DataFrame, regs: pd.DataFrame) -> np.ndarray:
     by_card = rej[rej["card_no"].notna()].drop_duplicates("card_no").set_index("card_no")["reject_reason"]
     by_patient = rej[rej["patient_key"].notna()].drop_duplicates("patient_key").set_index("patient_key")[
         "reject_reason"]
-    card = out["card_no"].map(by_card)
-    pat = out["patient"].map(by_patient)
-    has_card = out["card_no"].notna().to_numpy()
-    chosen = np.where(has_card & card.notna().to_numpy(), card.astype(object).to_numpy(),
-                      pat.astype(object).to_numpy())
-    chosen = np.array([None if (isinstance(x, float) and np.isnan(x)) or x is pd.NA else x for x in chosen],
-                      dtype=object) if len(chosen) else chosen
-    return chosen
+    card = out["card_no"].map(by_card).astype(object)
+    pat = out["patient"].map(by_patient).astype(object)
+    has_card = out["card_no"].notna().to_numpy() & card.notna().to_numpy()
+    chosen = np.where(has_card, card.to_numpy(), pat.to_numpy())
+    return np.where(pd.isna(chosen), None, chosen).astype(object)
 
 
 def counting_lines(billing: pd.DataFrame, month: Month) -> np.ndarray:
@@ -402,7 +400,7 @@ def card_violations(lines: pd.DataFrame, regs: pd.DataFrame, claims: pd.DataFram
         "unknown_staff": "登记无效",
     }
     for code in REJECTION_ORDER:
-        hit = regs[regs[code].to_numpy(dtype=bool) & (regs[code + "src_month"] == m).to_numpy()]
+        hit = regs[regs[code].to_numpy(dtype=bool) & (regs[code + "_listed_in"] == m).to_numpy()]
         if code == "duplicate_card":
             hit = hit[hit["extra_card"].to_numpy(dtype=bool)]
         for _, r in hit.iterrows():

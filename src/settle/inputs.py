@@ -27,6 +27,7 @@ from .readers import RawTable, read_file
 from .workspace import Month, Workspace
 
 SOURCE_COLUMNS = ("src_file", "src_sheet", "src_row", "src_month", "src_order")
+BAD_SUFFIX = "__unreadable"
 
 
 @dataclass
@@ -56,6 +57,7 @@ def _series(arr: pa.Array) -> pd.Series:
 def parse_table(raw: RawTable, kind: Kind, problems: Problems) -> pd.DataFrame:
     """Turn one RawTable's text into typed columns, reporting every unreadable cell."""
     data: dict[str, object] = {}
+    unreadable: dict[str, np.ndarray] = {}  # cells already reported, so `require` stays quiet
     n = len(raw)
     where = dict(file=raw.file, sheet=raw.sheet)
     for f in kind.fields:
@@ -81,12 +83,13 @@ def parse_table(raw: RawTable, kind: Kind, problems: Problems) -> pd.DataFrame:
             data[f.name] = _series(text)
         elif f.kind == C.MONEY:
             fen, valid, bad = parse_fen(text)
+            unreadable[f.name] = bad
             if bad.any():
                 problems.cells("bad_money", column=column, rows=raw.rows[bad], values=_values(text, bad), **where)
-            data[f.name + "_fen"] = pd.array(np.where(valid, fen, 0), dtype="int64") if f.required else \
-                pd.array([int(v) if ok else None for v, ok in zip(fen, valid)], dtype="Int64")
+            data[f.name + "_fen"] = pd.arrays.IntegerArray(np.where(valid, fen, 0), ~valid)
         elif f.kind in (C.DATE, C.DATETIME):
             stamps, bad, ambiguous = parse_datetime(text, date1904=raw.date1904)
+            unreadable[f.name] = bad | ambiguous
             if bad.any():
                 problems.cells("bad_date", column=column, rows=raw.rows[bad], values=_values(text, bad), **where)
             if ambiguous.any():
@@ -97,6 +100,7 @@ def parse_table(raw: RawTable, kind: Kind, problems: Problems) -> pd.DataFrame:
             data[f.name] = pd.Series(stamps)
         elif f.kind == C.INT:
             vals, valid, bad = parse_int(text)
+            unreadable[f.name] = bad
             if bad.any():
                 problems.cells("bad_number", column=column, rows=raw.rows[bad], values=_values(text, bad), **where)
             data[f.name] = pd.array([int(v) if ok else None for v, ok in zip(vals, valid)], dtype="Int64")
@@ -112,6 +116,11 @@ def parse_table(raw: RawTable, kind: Kind, problems: Problems) -> pd.DataFrame:
                                choices="是、否", **where)
             data[f.name] = pd.Series(vals)
     frame = pd.DataFrame(data, index=pd.RangeIndex(n))
+    for fname, rows in raw.flagged.items():
+        hit = np.isin(raw.rows, list(rows))
+        unreadable[fname] = unreadable[fname] | hit if fname in unreadable else hit
+    for fname, mask in unreadable.items():
+        frame[fname + BAD_SUFFIX] = mask
     frame["src_file"] = raw.file
     frame["src_sheet"] = raw.sheet or ""
     frame["src_row"] = raw.rows.astype(np.int64)
@@ -127,7 +136,7 @@ def empty_frame(kind: Kind) -> pd.DataFrame:
     cols = {}
     for f in kind.fields:
         if f.kind == C.MONEY:
-            cols[f.name + "_fen"] = pd.Series([], dtype="int64" if f.required else "Int64")
+            cols[f.name + "_fen"] = pd.Series([], dtype="Int64")
         elif f.kind in (C.DATE, C.DATETIME):
             cols[f.name] = pd.Series([], dtype="datetime64[ns]")
         elif f.kind == C.INT:
@@ -178,6 +187,8 @@ def require(frame: pd.DataFrame, kind: Kind, fname: str, mask, problems: Problem
     """Report the rows of `mask` (bool array) whose `fname` is empty."""
     col = frame[fname] if fname in frame.columns else frame[fname + "_fen"]
     empty = np.asarray(col.isna()) & np.asarray(mask, dtype=bool)
+    if fname + BAD_SUFFIX in frame.columns:
+        empty &= ~frame[fname + BAD_SUFFIX].fillna(False).to_numpy(dtype=bool)
     for file, sub in frame[empty].groupby("src_file", sort=False):
         problems.cells(code, file=file, sheet=sub["src_sheet"].iloc[0] or None,
                        column=header_of(frame, kind, fname), rows=sub["src_row"].tolist(),
@@ -235,14 +246,11 @@ def resolve_people(frame: pd.DataFrame, staff: pd.DataFrame) -> tuple[pd.Series,
     names = staff.groupby("name")["staff_id"].agg(list).to_dict() if len(staff) else {}
     sid = frame["staff_id"] if "staff_id" in frame else pd.Series([pd.NA] * len(frame))
     who = frame["salesperson"] if "salesperson" in frame else pd.Series([pd.NA] * len(frame))
-    resolved: dict[tuple, tuple] = {}
-    out_id, out_status = [], []
-    for key in zip(sid.astype(object), who.astype(object)):
-        if key not in resolved:
-            resolved[key] = _resolve_one(key[0], key[1], ids, names)
-        r = resolved[key]
-        out_id.append(r[0])
-        out_status.append(r[1])
+    pairs = pd.DataFrame({"sid": sid.astype(object).to_numpy(), "who": who.astype(object).to_numpy()})
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(pairs.fillna("")))
+    results = [_resolve_one(a or None, b or None, ids, names) for a, b in uniques]
+    out_id = np.array([r[0] for r in results], dtype=object)[codes] if len(results) else np.array([], dtype=object)
+    out_status = np.array([r[1] for r in results], dtype=object)[codes] if len(results) else np.array([], dtype=object)
     return (pd.Series(out_id, index=frame.index, dtype="string[pyarrow]"),
             pd.Series(out_status, index=frame.index, dtype=object))
 
@@ -304,9 +312,11 @@ def check_billing(frame: pd.DataFrame, problems: Problems) -> None:
     everywhere = np.ones(len(frame), dtype=bool)
     for fname in ("visited_at", "status", "record_no", "patient_name", "patient_key", "department", "category"):
         require(frame, kind, fname, everywhere, problems)
-    require(frame, kind, "amount", everywhere, problems) if "amount" in frame else None
+    require(frame, kind, "amount", everywhere, problems)
     settled = (frame["status"] == "已结算").fillna(False).to_numpy(dtype=bool)
     require(frame, kind, "settled_on", settled, problems)
+    # Past the checks a missing amount has been reported; computing needs plain integers.
+    frame["amount_fen"] = frame["amount_fen"].fillna(0).astype("int64")
 
 
 def check_registrations(frame: pd.DataFrame, staff: pd.DataFrame, problems: Problems) -> pd.DataFrame:

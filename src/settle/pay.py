@@ -396,6 +396,7 @@ def _add_streams(ctx: _Context) -> None:
 
 def _stream_commissions(shares: pd.DataFrame, perf, policy: P.Policy, factor) -> dict[str, dict[str, PayLine]]:
     out: dict[str, dict[str, PayLine]] = {}
+    by_person_stream = shares.groupby(["staff_id", "stream"], observed=True).indices if len(shares) else {}
     for s in policy.streams:
         c = s.commission
         for sid, streams in perf.items():
@@ -413,7 +414,7 @@ def _stream_commissions(shares: pd.DataFrame, perf, policy: P.Policy, factor) ->
                                how if c.mode == "whole" else "超额累进", amount,
                                detail=f"业绩 {fmt_money(p)}，{'全额累进' if c.mode == 'whole' else '超额累进'}：{how}{adj}")
             elif isinstance(c, P.PercentByCategory):
-                mine = shares[(shares["staff_id"] == sid) & (shares["stream"] == s.id)]
+                mine = shares.iloc[by_person_stream[(sid, s.id)]]
                 total, parts = ZERO, []
                 for cat, grp in mine.groupby("category", observed=True):
                     g = grp.groupby("share_u", as_index=False)["net_u"].sum()
@@ -424,7 +425,7 @@ def _stream_commissions(shares: pd.DataFrame, perf, policy: P.Policy, factor) ->
                 line = PayLine(s.id, s.name, s.rule, "提成", fmt_money(p), "按项目类别", total,
                                detail="；".join(parts) + adj)
             elif isinstance(c, P.PerCase):
-                mine = shares[(shares["staff_id"] == sid) & (shares["stream"] == s.id)]
+                mine = shares.iloc[by_person_stream[(sid, s.id)]]
                 net = mine.groupby(["patient", "category", "share_u"], observed=True)["amount_fen"].sum()
                 total, counts = ZERO, {}
                 for (patient, cat, share_u), fen in net.items():

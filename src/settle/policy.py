@@ -9,6 +9,7 @@ engine can apply. A mistake names the file, the key path and the line.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -515,14 +516,15 @@ def load_policy(path: Path, problems: Problems) -> Policy | None:
             elif err["type"] == "union_tag_invalid":
                 msg = f"未知的类型 / unknown type {err.get('input')!r}: {err['msg']}"
             # A model-level error names its own sub-path in the message ("tiers[2]: …").
-            sub = msg.split(":", 1)[0] if ":" in msg and "[" in msg.split(":", 1)[0] else None
-            key = loc
-            if sub and sub.startswith("tiers["):
-                idx = int(sub[len("tiers["):].split("]")[0])
-                key = loc + ("tiers", idx)
+            sub = re.match(r"^(\w+)\[(\d+)\]: (.*)$", msg, re.S)
+            if sub:
+                if loc and loc[-1] == sub.group(1):
+                    loc = loc[:-1]
+                loc = loc + (sub.group(1), int(sub.group(2)))
+                msg = sub.group(3)
             fname, line = None, None
-            probe = key
-            while probe is not None:
+            probe = loc
+            while True:
                 if probe in lines_by_key:
                     fname, line = lines_by_key[probe]
                     break

@@ -35,7 +35,8 @@ class RawTable:
     values: dict[str, pa.Array]     # field -> raw text
     headers: dict[str, str]         # field -> header text as written
     date1904: bool = False
-    cells: dict[str, np.ndarray] = field(default_factory=dict)  # field -> Excel column number
+    cells: dict[str, int] = field(default_factory=dict)          # field -> Excel column number
+    flagged: dict[str, set] = field(default_factory=dict)        # field -> Excel rows already reported
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -197,17 +198,20 @@ def _table_from_grid(grid: list[pa.Array], display: str, sheet: str | None, kind
     values = {f: grid[cs[0]].slice(start) for f, cs in best_map.items()}
     colno = {f: absolute[cs[0]] + 1 for f, cs in best_map.items()}
 
+    flagged: dict[str, set] = {}
     if xlsx_info:
         sheet_scan = xlsx_info[0]
         values = _apply_merges(values, colno, sheet_scan.merged, start, kind, display, sheet, headers, problems)
         by_col = {c: f for f, c in colno.items()}
         for (r, c) in sheet_scan.uncached_formulas:
             if r > start and c in by_col:
+                flagged.setdefault(by_col[c], set()).add(r)
                 problems.add(problem("uncached_formula", file=display, sheet=sheet, row=r,
                                      column=headers[by_col[c]]))
         for (r, c, raw) in sheet_scan.long_numbers:
             f = by_col.get(c)
             if r > start and f and kind.field(f).long_number_trap:
+                flagged.setdefault(f, set()).add(r)
                 problems.add(problem("long_number", file=display, sheet=sheet, row=r,
                                      column=headers[f], value=raw))
 
@@ -217,7 +221,7 @@ def _table_from_grid(grid: list[pa.Array], display: str, sheet: str | None, kind
         values = {f: pc.take(a, idx) for f, a in values.items()}
         rows = rows[keep]
     return RawTable(display, sheet, rows, values, headers,
-                    date1904=bool(xlsx_info and xlsx_info[2]), cells=colno)
+                    date1904=bool(xlsx_info and xlsx_info[2]), cells=colno, flagged=flagged)
 
 
 def _content_rows(values: dict[str, pa.Array], n: int) -> np.ndarray:
@@ -252,7 +256,7 @@ def _apply_merges(values, colno, merged, start, kind: Kind, display, sheet, head
             if fdef.merge_forbidden:
                 problems.add(problem("merged_cell", file=display, sheet=sheet, row=max(r1, start + 1),
                                      column=headers[fname], range=rng))
-            elif fdef.merge_fill and r2 > r1:
+            if (fdef.merge_fill or fdef.merge_forbidden) and r2 > r1:  # forbidden: reported once, not as blanks
                 col = filled.setdefault(fname, values[fname].to_pylist())
                 top = col[r1 - 1 - start] if r1 > start else None
                 for r in range(max(r1 + 1, start + 1), r2 + 1):

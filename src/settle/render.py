@@ -168,11 +168,14 @@ def payslip_file(slip: Payslip) -> str:
     return safe_filename(slip.staff_id, slip.name) + ".xlsx"
 
 
-def detail_frame(s: Settlement, staff_id: str) -> pd.DataFrame:
-    """业绩明细 rows of one person: their credited shares, masked."""
-    sh = s.shares
-    mine = sh[sh["staff_id"] == staff_id]
-    return mine
+def shares_of(s: Settlement, staff_id: str) -> pd.DataFrame:
+    """One person's credited shares (the 业绩明细 rows), found through a one-off group index."""
+    index = getattr(s, "_share_index", None)
+    if index is None:
+        index = s.shares.groupby("staff_id", observed=True).indices if len(s.shares) else {}
+        s._share_index = index
+    rows = index.get(staff_id)
+    return s.shares.iloc[rows] if rows is not None else s.shares.iloc[0:0]
 
 
 def write_payslip(path: Path, s: Settlement, slip: Payslip, lang: str = "zh") -> None:
@@ -250,8 +253,8 @@ def _round_div(x: np.ndarray, d: int) -> np.ndarray:
 
 
 def _detail_sheet(b: Book, s: Settlement, slip: Payslip, lang: str) -> None:
-    sh = s.shares
-    mine = sh[sh["staff_id"] == slip.staff_id].sort_values(["stream", "settled_on", "src_order"]) if len(sh) else sh
+    mine = shares_of(s, slip.staff_id)
+    mine = mine.sort_values(["stream", "settled_on", "src_order"]) if len(mine) else mine
     cols = detail_columns(lang)
     frame = detail_rows(s, mine) if len(mine) else pd.DataFrame(columns=range(len(cols)))
     rows = frame.itertuples(index=False, name=None)
