@@ -21,8 +21,13 @@ DAILY_HEADERS = ["业务员", "日期", "提交时间", "拜访数", "内容"]
 ADJ_HEADERS = ["工号", "业务员", "类型", "金额", "事由", "批准人", "卡号", "患者标识"]
 
 
+class Formula(str):
+    """A cell value written as a real formula (without a cached value, as openpyxl writes it)."""
+
+
 def write_xlsx(path: Path, headers: list[str], rows: list[dict], *, sheet: str = "Sheet1",
                title: str | None = None) -> Path:
+    """Write rows; a string starting with '=' is written as TEXT unless it is a Formula."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = sheet
@@ -31,6 +36,10 @@ def write_xlsx(path: Path, headers: list[str], rows: list[dict], *, sheet: str =
     ws.append(headers)
     for r in rows:
         ws.append([r.get(h) for h in headers])
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("=") and not isinstance(
+                    r.get(headers[cell.column - 1]), Formula):
+                cell.data_type = "s"
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from builders import BILL_HEADERS, REG_HEADERS, STAFF_HEADERS, bill, person, reg, write_xlsx
+from builders import BILL_HEADERS, REG_HEADERS, STAFF_HEADERS, Formula, bill, person, reg, write_xlsx
 from conftest import invoke
 from settle.inputs import load_inputs
 from settle.problems import Problems
@@ -265,7 +265,7 @@ def test_long_number_in_a_key_column(base):
 
 def test_formula_without_cached_value(base):
     path = base.root / "2024-05" / "收费明细.xlsx"
-    write_xlsx(path, BILL_HEADERS, [bill(dt.datetime(2024, 5, 5), "=1+1", "P1")])
+    write_xlsx(path, BILL_HEADERS, [bill(dt.datetime(2024, 5, 5), Formula("=1+1"), "P1")])
     _, problems = load(base.root)
     assert keys(problems) == [("2024-05/收费明细.xlsx", "Sheet1", 2, "金额", "uncached_formula")]
 

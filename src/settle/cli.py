@@ -294,7 +294,7 @@ def _print_run_summary(con: Console, s, rec: dict, target: Path, elapsed: float,
     for h in (("工号", "Staff id"), ("姓名", "Name"), ("角色", "Role"), ("业绩", "Performance"), ("应发合计", "Total pay")):
         t.add_column(h[0] if zh else h[1], justify="right" if h[0] in ("业绩", "应发合计") else "left")
     if previous is not None:
-        t.add_column("上次" if zh else "Previous", justify="right")
+        t.add_column("上次 → 本次" if zh else "Previous → now", justify="right")
     from .pay import r2
     for p in s.payslips:
         row = [p.staff_id, p.name, p.role, f"{r2(p.performance):,}", f"{p.total:,}"]

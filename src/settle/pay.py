@@ -412,7 +412,8 @@ def _stream_commissions(shares: pd.DataFrame, perf, policy: P.Policy, factor) ->
                 amount, how = c.table().apply(p)
                 line = PayLine(s.id, s.name, s.rule, "提成", fmt_money(p),
                                how if c.mode == "whole" else "超额累进", amount,
-                               detail=f"业绩 {fmt_money(p)}，{'全额累进' if c.mode == 'whole' else '超额累进'}：{how}{adj}")
+                               detail=(f"全额累进：{fmt_money(p)} × {how}" if c.mode == "whole" and p > 0
+                                       else f"超额累进：{how}" if p > 0 else f"业绩 {fmt_money(p)} ≤ 0，不提成") + adj)
             elif isinstance(c, P.PercentByCategory):
                 mine = shares.iloc[by_person_stream[(sid, s.id)]]
                 total, parts = ZERO, []

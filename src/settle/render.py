@@ -205,7 +205,7 @@ def write_payslip(path: Path, s: Settlement, slip: Payslip, lang: str = "zh") ->
     _detail_sheet(b, s, slip, lang)
     v = s.violations
     mine = v[v["staff_id"] == slip.staff_id]
-    _violation_sheet(b, mine, lang)
+    _violation_sheet(b, mine, lang, {slip.staff_id: slip.name})
     b.close()
 
 

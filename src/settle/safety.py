@@ -287,28 +287,23 @@ class _Patterns:
         self.re_noncanon = re.compile(self.noncanon.encode())
         self.re_merge = re.compile((r"<" + _ANY_PREFIX + r"mergeCell\s[^>]*?\bref\s*=\s*[\"']([^\"']*)[\"']").encode())
         self.re_ref = re.compile((f"<{p}c r=\"([A-Z]+)([0-9]+)\"(?:[^>]*[^/>])?>").encode())
-        self._ext_cache: dict[tuple[int, int], tuple[str, re.Pattern]] = {}
 
-    def ext(self, m: int, n: int) -> tuple[str, re.Pattern]:
-        """Pattern for a non-empty-looking cell inside the grid but beyond column m or row n."""
-        key = (m, n)
-        hit = self._ext_cache.get(key)
-        if hit is None:
-            mc = self.max_columns
-            alts = []
-            if m < mc:
-                alts.append(f"{_letters_range(m + 1, mc)}{_digits_range(1, MAX_ROWS)}")
-            if n < MAX_ROWS:
-                alts.append(f"{_letters_range(1, mc)}{_digits_range(n + 1, MAX_ROWS)}")
-            if alts:
-                s = f"<{self.p}c r=\"(?:" + "|".join(alts) + ')"(?:[^>]*[^/>])?>'
-            else:
-                s = _NEVER
-            hit = (s, re.compile(s.encode()))
-            if len(self._ext_cache) > 64:
-                self._ext_cache.clear()
-            self._ext_cache[key] = hit
-        return hit
+    def ext(self, m: int, n: int) -> str:
+        """A cell that is not self-closing, beyond column m or row n (hard strays included)."""
+        return (f"<{self.p}c r=\"(?:{_letters_range(m + 1, None)}[0-9]+|[A-Z]+{_digits_range(n + 1, None)})\""
+                "(?:[^>]*[^/>])?>")
+
+    def ext_in_grid(self, m: int, n: int) -> str:
+        """Like ext(), limited to columns <= max_columns and rows <= 1 048 576."""
+        mc = self.max_columns
+        alts = []
+        if m < mc:
+            alts.append(f"{_letters_range(m + 1, mc)}{_digits_range(1, MAX_ROWS)}")
+        if n < MAX_ROWS:
+            alts.append(f"{_letters_range(1, mc)}{_digits_range(n + 1, MAX_ROWS)}")
+        if not alts:
+            return _NEVER
+        return f"<{self.p}c r=\"(?:" + "|".join(alts) + ')"(?:[^>]*[^/>])?>'
 
     def drop(self, r_keep: int, c_keep: int) -> re.Pattern:
         """Any cell (empty or not) beyond row r_keep or column c_keep."""
@@ -335,16 +330,24 @@ except Exception:  # pragma: no cover
 _py_cache: dict[str, re.Pattern] = {}
 
 
-def _first_match(chunk: bytes, pattern: str) -> int:
-    """Offset of the first match of `pattern` in `chunk`, or -1. RE2 runs without the GIL."""
+def _first_match(chunk: bytes, pattern: str, start: int = 0, end: int | None = None) -> int:
+    """Offset of the first match of `pattern` in chunk[start:end], or -1 (no copy is made).
+    RE2 runs without the GIL, so it overlaps the inflating thread."""
+    if end is None:
+        end = len(chunk)
+    if start >= end:
+        return -1
     if _HAVE_RE2:
-        arr = _pa.Array.from_buffers(_pa.binary(), 1, [None, _pa.py_buffer(struct.pack("<ii", 0, len(chunk))),
+        arr = _pa.Array.from_buffers(_pa.binary(), 1, [None, _pa.py_buffer(struct.pack("<ii", start, end)),
                                                         _pa.py_buffer(chunk)])
-        return _pc.find_substring_regex(arr, pattern=pattern)[0].as_py()
+        r = _pc.find_substring_regex(arr, pattern=pattern)[0].as_py()
+        return r + start if r >= 0 else -1
     rx = _py_cache.get(pattern)
     if rx is None:
+        if len(_py_cache) > 256:
+            _py_cache.clear()
         rx = _py_cache[pattern] = re.compile(pattern.encode("latin-1"))
-    m = rx.search(chunk)
+    m = rx.search(chunk, start, end)
     return m.start() if m else -1
 
 
@@ -361,7 +364,8 @@ class _Member:
         self.info = info
 
     def chunks(self, threaded: bool = False, limit: int | None = None,
-               piece: int = CHUNK) -> Iterator[bytes]:
+               piece: int | None = None) -> Iterator[bytes]:
+        piece = piece or CHUNK
         if not threaded:
             yield from self._produce(limit, piece)
             return
@@ -647,6 +651,14 @@ def _split_head(data: bytes) -> tuple[int, str | None, bool] | None:
 
 
 class _FastScanner:
+    """Scans canonical sheet XML (every cell `<c r="A1" ...>`, rows ascending) chunk by chunk.
+
+    Each chunk is searched by RE2 for the first "interesting" thing: a cell beyond the extent
+    seen so far, a non-canonical construct, a formula, a long number, the end of sheetData.
+    In a plain data chunk there is none and the chunk costs one RE2 pass."""
+
+    HARD_WALK = 64   # values outside the grid handled one by one before bulk counting
+
     def __init__(self, sd: _SheetData, pats: _Patterns):
         self.sd = sd
         self.pats = pats
@@ -654,21 +666,23 @@ class _FastScanner:
         self.n = 0      # max row of in-grid cells with a value
         self.in_data = True
 
-    def _cell_at(self, data: bytes, start: int) -> tuple[int, int, int, bytes, bytes | None] | None:
-        """A canonical cell starting at `start`: (row, col, end, segment, t)."""
+    def _cell_at(self, data: bytes, start: int, hi: int) -> tuple | None:
+        """The canonical cell starting at `start`: (row, col, end, segment, t)."""
         pats = self.pats
-        q = data.find(b'"', start + len(pats.cell_open))
-        ref = data[start + len(pats.cell_open):q]
-        te = data.find(b">", q)
+        r0 = start + len(pats.cell_open)
+        q = data.find(b'"', r0, hi)
+        if q < 0:
+            return None
+        ref = data[r0:q]
+        te = data.find(b">", q, hi)
         if te < 0:
             return None
-        tag = data[start:te + 1]
-        if tag.endswith(b"/>"):
-            end, seg = te + 1, tag
+        if data[te - 1] == 47:  # '/>'
+            end = te + 1
         else:
-            ce = data.find(pats.cell_close, te)
-            end = len(data) if ce < 0 else ce + len(pats.cell_close)
-            seg = data[start:end]
+            ce = data.find(pats.cell_close, te, hi)
+            end = hi if ce < 0 else ce + len(pats.cell_close)
+        seg = data[start:end]
         i = 0
         while i < len(ref) and 65 <= ref[i] <= 90:
             i += 1
@@ -676,90 +690,134 @@ class _FastScanner:
             row = int(ref[i:])
         except ValueError:
             return None
-        col = _col_number(ref[:i])
-        t = _T_ATTR.search(tag)
-        return row, col, end, seg, (t.group(1) if t else None)
+        t = _T_ATTR.search(data, start, te + 1)
+        return row, _col_number(ref[:i]), end, seg, (t.group(1) if t else None)
 
-    def _last_value_row(self, data: bytes) -> int:
+    def _last_value_row(self, data: bytes, lo: int, hi: int) -> int:
         """Row of the last in-grid cell holding a value (rows ascend in canonical sheets)."""
         pats = self.pats
-        pos = len(data)
+        pos = hi
         for _ in range(64):
-            ce = data.rfind(pats.cell_close, 0, pos)
+            ce = data.rfind(pats.cell_close, lo, pos)
             if ce < 0:
                 return 0
-            cs = data.rfind(pats.cell_open, 0, ce)
+            cs = data.rfind(pats.cell_open, lo, ce)
             if cs < 0:
                 return 0
-            cell = self._cell_at(data, cs)
+            cell = self._cell_at(data, cs, hi)
             if cell and _cell_has_value(cell[3]) and cell[0] <= MAX_ROWS and cell[1] <= pats.max_columns:
                 return cell[0]
             pos = cs
         return 0
 
-    def feed(self, data: bytes) -> None:
-        """One chunk of sheet XML that ends at a </row> boundary (or the end of the part)."""
+    def feed(self, data: bytes, lo: int = 0, hi: int | None = None) -> None:
+        """data[lo:hi]: sheet XML ending at a </row> boundary (or the end of the part)."""
+        if hi is None:
+            hi = len(data)
+        if lo >= hi:
+            return
         pats = self.pats
         sd = self.sd
         if not self.in_data:
-            self._tail(data)
+            self._tail(data[lo:hi])
             return
-        nc = self._last_value_row(data)
-        n_test = max(self.n, nc)
-        ext_s, _ = pats.ext(self.m, n_test)
-        combined = "|".join((pats.noncanon, ext_s, pats.hard, pats.formula, pats.longv, pats.tail))
-        if _first_match(data, combined) < 0:
-            self.n = n_test
-            return
-        end = data.find(pats.sd_close)
-        body = data if end < 0 else data[:end]
-        if pats.re_noncanon.search(body):
-            raise _NotCanonical()
-        # extent
-        pos = 0
-        m_, n_ = self.m, n_test
+        nc = self._last_value_row(data, lo, hi)
+        m, n = self.m, max(self.n, nc)
+        want_f = want_v = True
+        hard_bulk = False
+        pos = lo
         while True:
-            _, rx = pats.ext(m_, n_)
-            mt = rx.search(body, pos)
-            if not mt:
+            alts = [pats.noncanon, pats.ext_in_grid(m, n) if hard_bulk else pats.ext(m, n), pats.tail]
+            if want_f:
+                alts.append(pats.formula)
+            if want_v:
+                alts.append(pats.longv)
+            p = _first_match(data, "|".join(alts), pos, hi)
+            if p < 0:
                 break
-            cell = self._cell_at(body, mt.start())
-            pos = mt.end()
-            if cell and _cell_has_value(cell[3]):
-                m_ = max(m_, cell[1])
-                n_ = max(n_, cell[0])
-        self.m, self.n = m_, n_
-        # cells holding a value beyond the grid / max_columns
-        for mt in pats.re_hard.finditer(body):
-            cell = self._cell_at(body, mt.start())
-            if cell and _cell_has_value(cell[3]):
-                sd.hard_count += 1
-                if len(sd.hard_examples) < MAX_EXAMPLES:
-                    sd.hard_examples.append((cell[0], cell[1]))
-        # formulas without a cached value
-        for mt in pats.re_formula.finditer(body):
-            cs = body.rfind(pats.cell_open, 0, mt.start())
+            if pats.re_noncanon.match(data, p):
+                if data.startswith((b"<!DOCTYPE", b"<!ENTITY"), p):
+                    raise UnreadableWorkbook("xml_entities", f"{sd.part} contains a DOCTYPE/ENTITY "
+                                             "declaration inside sheetData, refused")
+                raise _NotCanonical()
+            if data.startswith(pats.cell_open, p):
+                cell = self._cell_at(data, p, hi)
+                pos = p + 1
+                if cell is None or not _cell_has_value(cell[3]):
+                    continue
+                if cell[1] > pats.max_columns or cell[0] > MAX_ROWS:
+                    sd.hard_count += 1
+                    if len(sd.hard_examples) < MAX_EXAMPLES:
+                        sd.hard_examples.append((cell[0], cell[1]))
+                    if sd.hard_count >= self.HARD_WALK and not hard_bulk:
+                        # many: count the rest of this chunk in bulk, walk in-grid cells only
+                        hard_bulk = True
+                        sd.hard_count += len(pats.re_hard.findall(data, pos, hi))
+                    continue
+                m = max(m, cell[1])
+                n = max(n, cell[0])
+                continue
+            if pats.re_tail.match(data, p):
+                if data.startswith(pats.sd_close, p):
+                    self._extras(data, lo, p, want_f, want_v)
+                    want_f = want_v = False
+                    self.in_data = False
+                    self._tail(data[p:hi])
+                    break
+                pos = p + 1
+                continue
+            if want_f and pats.re_formula.match(data, p):
+                self._formulas(data, p, hi)
+                want_f = False
+                pos = p
+                continue
+            if want_v and pats.re_longv.match(data, p):
+                self._long_numbers(data, p, hi)
+                want_v = False
+                pos = p
+                continue
+            pos = p + 1  # pragma: no cover - a match no handler claims
+        if hard_bulk and self.in_data is False:
+            pass
+        self.m, self.n = m, n
+
+    def _extras(self, data, lo, hi, want_f, want_v) -> None:
+        """Formulas / long numbers before the end of sheetData not yet handled."""
+        if want_f and _first_match(data, self.pats.formula, lo, hi) >= 0:
+            self._formulas(data, lo, hi)
+        if want_v and _first_match(data, self.pats.longv, lo, hi) >= 0:
+            self._long_numbers(data, lo, hi)
+
+    def _formulas(self, data: bytes, lo: int, hi: int) -> None:
+        pats = self.pats
+        end = data.find(pats.sd_close, lo, hi)
+        if end >= 0:
+            hi = end
+        for mt in pats.re_formula.finditer(data, lo, hi):
+            cs = data.rfind(pats.cell_open, 0, mt.start())
             if cs < 0:
                 continue
-            cell = self._cell_at(body, cs)
+            cell = self._cell_at(data, cs, hi)
             if cell and not _formula_cached(cell[3], cell[4]):
-                sd.uncached.append((cell[0], cell[1]))
-        # numbers that lost digits
-        for mt in pats.re_longv.finditer(body):
-            cs = body.rfind(pats.cell_open, 0, mt.start())
+                self.sd.uncached.append((cell[0], cell[1]))
+
+    def _long_numbers(self, data: bytes, lo: int, hi: int) -> None:
+        pats = self.pats
+        end = data.find(pats.sd_close, lo, hi)
+        if end >= 0:
+            hi = end
+        for mt in pats.re_longv.finditer(data, lo, hi):
+            cs = data.rfind(pats.cell_open, 0, mt.start())
             if cs < 0:
                 continue
-            cell = self._cell_at(body, cs)
+            cell = self._cell_at(data, cs, hi)
             if not cell or (cell[4] is not None and cell[4] != b"n"):
                 continue
             vm = _V_TEXT.search(cell[3])
             if vm:
                 raw = vm.group(1).decode("latin-1").strip()
                 if _is_long_number(raw):
-                    sd.long_numbers.append((cell[0], cell[1], raw))
-        if end >= 0:
-            self.in_data = False
-            self._tail(data[end:])
+                    self.sd.long_numbers.append((cell[0], cell[1], raw))
 
     def _tail(self, data: bytes) -> None:
         if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
@@ -1036,28 +1094,40 @@ def _scan_sheet(path: Path, info: zipfile.ZipInfo, part: str, max_columns: int) 
                 sd.merged.append(mt.group(1).decode("latin-1"))
             return sd
         pats = fast.pats
+        rc = pats.row_close
         for piece in chunks:
             sd.xml_bytes += len(piece)
-            data = carry + piece if carry else piece
-            if fast.in_data:
-                cut = data.rfind(pats.row_close)
-                if cut < 0:
-                    if data.find(pats.sd_close) >= 0:
-                        cut = len(data) - 1
-                    elif len(data) > 4 * CHUNK:
+            if not fast.in_data:
+                data = carry + piece
+                cut = data.rfind(b">") + 1
+                fast.feed(data, 0, cut)
+                carry = data[cut:]
+                continue
+            lo = 0
+            if carry:
+                # the seam: the row that straddles the previous piece and this one
+                j = piece.find(rc)
+                if j < 0:
+                    carry += piece
+                    if carry.find(pats.sd_close) >= 0:
+                        fast.feed(carry)
+                        carry = b""
+                    elif len(carry) > 4 * CHUNK:
                         raise _NotCanonical()  # a row larger than 64 MB
-                    else:
-                        carry = data
-                        continue
-                else:
-                    cut += len(pats.row_close) - 1
-            else:
-                cut = data.rfind(b">")
-                if cut < 0:
-                    carry = data
                     continue
-            fast.feed(data[:cut + 1])
-            carry = data[cut + 1:]
+                lo = j + len(rc)
+                fast.feed(carry + piece[:lo])
+                carry = b""
+                if not fast.in_data:
+                    carry = piece[lo:]
+                    continue
+            last = piece.rfind(rc, lo)
+            if last < 0:
+                carry = piece[lo:]
+                continue
+            hi = last + len(rc)
+            fast.feed(piece, lo, hi)  # no copy of the 16 MB piece
+            carry = piece[hi:]
         if carry:
             fast.feed(carry)
         sd.max_row, sd.max_col = fast.n, fast.m
@@ -1408,26 +1478,21 @@ def _scan_xls(path: Path) -> WorkbookScan:
     try:
         reader = fastexcel.read_excel(path)
         names = reader.sheet_names
-    except Exception as exc:
+    except Exception as exc:  # calamine's error types vary
         raise UnreadableWorkbook("truncated", f".xls workbook cannot be read ({str(exc)[:120]})") from None
     sheets = []
     for i, name in enumerate(names):
-        state = "visible"
+        height = width = 0
+        state = {0: "visible", 1: "hidden", 2: "veryHidden"}.get(vis_by_name.get(name, 0), "hidden")
         try:
             loaded = reader.load_sheet(i, header_row=None, n_rows=1)
-            state = loaded.visible
+            state = {"veryhidden": "veryHidden"}.get(loaded.visible, loaded.visible)
             height, width = loaded.total_height, loaded.width
-        except Exception:
-            height = width = 0
-            if vis_by_name.get(name):
-                state = "hidden"
-        if name in vis_by_name and vis_by_name[name]:
-            state = "hidden" if vis_by_name[name] == 1 else "veryHidden"
-        state = {"veryhidden": "veryHidden"}.get(state, state)
-        merged = tuple(tuple(m) for m in merged_by_name.get(name, ()))
-        sheets.append(SheetScan(name=name, index=i, visible=state == "visible", merged=merged,
-                                uncached_formulas=(), long_numbers=(), max_row=height,
-                                max_col=width, state=state))
+        except Exception:  # an unreadable sheet: the reader will report it when it loads it
+            pass
+        sheets.append(SheetScan(name=name, index=i, visible=state == "visible",
+                                merged=tuple(merged_by_name.get(name, ())), uncached_formulas=(),
+                                long_numbers=(), max_row=height, max_col=width, state=state))
     return WorkbookScan(path=path, kind="xls", sheets=tuple(sheets), date1904=date1904, source=path)
 
 
