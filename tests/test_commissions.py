@@ -288,8 +288,11 @@ def test_R12_caps_and_floors(ws, settle, tmp_path):
     rules = default_rules()
     stream(rules, "general")["cap"] = 1000
     stream(rules, "injury")["floor"] = 50
+    pay = {c["id"]: c for c in rules["pay"]}
+    pay["department_commission"]["cap"] = 300
+    pay["assessment"]["floor"] = 100
     path = write_rules(tmp_path / "capped.yaml", rules)
-    ws.staff([person("S1", "王芳"), person("S2", "李娜")])
+    ws.staff([person("S1", "王芳"), person("S2", "李娜"), person("D1", "张主任", role="主任", team=None)])
     ws.month("2024-05", regs=[reg(REG_AT, "S1", "P1"), reg(REG_AT, "S2", "P2")],
              billing=[bill(may(2), 40000, "P1"), bill(may(3), 100, "P2", category="工伤")])
     r = settle(ws, "2024-05", "--rules", str(path))
@@ -298,6 +301,12 @@ def test_R12_caps_and_floors(ws, settle, tmp_path):
     assert r.amount("S1", "general") == "1000.00"
     # S2: 8 % × 100 = 8 < floor 50 → 50.00
     assert r.amount("S2", "injury") == "50.00"
+    # pay components too: S2 assessment 700 × 100/50000 = 1.40 < floor 100 → 100.00;
+    # S1's 700 × 40000/50000 = 560.00 is above the floor
+    assert r.amount("S2", "assessment") == "100.00"
+    assert r.amount("S1", "assessment") == "560.00"
+    # department 1 % × (40000 + 100) = 401 > cap 300 → 300.00
+    assert r.amount("D1", "department_commission") == "300.00"
 
 
 def test_R12_first_match_wins(ws, settle, tmp_path):
@@ -345,8 +354,7 @@ def _refused(ws, tmp_path, path: Path) -> list[dict]:
 
 
 def _names(p: dict, *fragments: str) -> bool:
-    text = " ".join(str(p.get(k) or "") for k in ("file", "column", "message"))
-    return all(f in text for f in fragments)
+    return all(f in _all_text(p) for f in fragments)
 
 
 @pytest.mark.parametrize("case", ["overlapping", "gapped", "unsorted"])
@@ -367,12 +375,11 @@ def test_R12_bad_tiers_refused_naming_file_key_path_and_line(ws, tmp_path, case)
     assert errors, "no error reported"
     p = errors[0]
     assert p["file"] == path.name
-    if index is None:  # unsorted: either swapped tier may be the one named
-        idx = int(re.search(r"streams\[3\]\.commission\.tiers\[(\d)\]", _all_text(p)).group(1)) \
-            if re.search(r"streams\[3\]\.commission\.tiers\[(\d)\]", _all_text(p)) else None
-        assert idx in (1, 2), p
-        fragment = {1: "- {from: 30000, to: 50000", 2: "- {from: 20000, to: 30000"}[idx]
-        index = idx
+    if index is None:  # unsorted: either swapped tier may be the one named, with its own line
+        found = re.search(r"streams\[3\]\.commission\.tiers\[(\d)\]", _all_text(p))
+        assert found and found.group(1) in ("1", "2"), p
+        index = int(found.group(1))
+        fragment = {1: "- {from: 30000, to: 50000", 2: "- {from: 20000, to: 30000"}[index]
     assert _names(p, f"streams[3].commission.tiers[{index}]"), p
     assert p["row"] == _line_of(text, fragment), p
 
@@ -390,6 +397,17 @@ def test_R12_unknown_key_refused(ws, tmp_path):
     assert p["file"] == path.name
     assert _names(p, "streams[1].commission.bonus_rate"), p
     assert p["row"] == _line_of(text, "bonus_rate"), p
+
+
+def test_R12_wrong_type_refused(ws, tmp_path):
+    # streams[1] (injury) rate is not a rate
+    path, text = _bad_rules(tmp_path, "      type: percent\n      rate: 8%", "      type: percent\n      rate: lots",
+                            "wrong_type.yaml")
+    errors = _refused(ws, tmp_path, path)
+    p = errors[0]
+    assert p["file"] == path.name
+    assert _names(p, "streams[1].commission.rate"), p
+    assert p["row"] == _line_of(text, "rate: lots"), p
 
 
 def test_R12_unknown_stream_refused(ws, tmp_path):
@@ -452,13 +470,17 @@ def pharmacy(at, who, key, card, partner, card_type="手术卡"):
 
 
 def test_R15_pharmacy_surgery_card_replaces_R17(ws, settle):
-    ws.staff([person("S1", "王芳"), person("S2", "李娜")])
+    ws.staff([person("S1", "王芳"), person("S2", "李娜"), person("S3", "赵敏")])
     ws.month("2024-05",
-             regs=[pharmacy(REG_AT, "S1", "P1", "C1", "大药房"), pharmacy(REG_AT, "S2", "P2", "C2", "二药房")],
+             regs=[pharmacy(REG_AT, "S1", "P1", "C1", "大药房"), pharmacy(REG_AT, "S2", "P2", "C2", "二药房"),
+                   pharmacy(REG_AT, "S3", "P3", "C3", "三药房")],
              billing=[bill(may(2), 2000, "P1", card="C1", category="剖宫产", record="R-small"),
                       bill(may(3), 8000, "P1", card="C1", category="剖宫产", record="R-large"),
                       bill(may(4), 1000, "P1", card="C1", category="门诊", record="R-clinic"),
-                      bill(may(5), 2000, "P2", card="C2", category="门诊", record="R-nosurg")])
+                      bill(may(5), 2000, "P2", card="C2", category="门诊", record="R-nosurg"),
+                      # P3: two equal largest surgery lines → the first in file order carries the 100
+                      bill(may(6), 6000, "P3", card="C3", category="结石住院手术", record="T-first"),
+                      bill(may(7), 6000, "P3", card="C3", category="结石住院手术", record="T-second")])
     r = settle(ws)
     assert r.exit_code == 0, r.output
     # P1 has surgery: 100 on the largest surgery line (8000), no 15 % on any of P1's lines.
@@ -478,6 +500,11 @@ def test_R15_pharmacy_surgery_card_replaces_R17(ws, settle):
     assert r.person("S2")["performance"] == "1700.00"
     assert r.amount("S2", "general") == "51.00"
     assert r.total("S2") == "202.30"
+    # P3: 100 on T-first; performance 6000 − 100 + 6000 = 11900; one 结石住院手术 case 500.00
+    rows = [x for x in rebate_rows(r) if x["合作单位"] == "三药房"]
+    assert sorted((x["病历号"], float(x["返款"])) for x in rows) == [("T-first", 30.0), ("T-first", 70.0)]
+    assert r.person("S3")["performance"] == "11900.00"
+    assert r.amount("S3", "per_case") == "500.00"
 
 
 def test_R16_enterprise_exam_40_percent(ws, settle):
@@ -517,6 +544,20 @@ def test_R17_referral_partners_15_percent_reduce_performance(ws, settle):
     assert r.violations("large_rebate") == []
 
 
+def test_R17_confirmed_registration_without_partner_owes_under_unnamed(ws, settle):
+    ws.staff([person("S1", "王芳")])
+    # a 诊所 referral without 合作单位 is R24 (rejected) until a 确认例外 confirms it
+    ws.month("2024-05", regs=[reg(REG_AT, "S1", "P1", channel="诊所", referrer="刘医生", phone="139")],
+             billing=[bill(may(2), 2000, "P1")],
+             adjust=[{"工号": "S1", "类型": "确认例外", "患者标识": "P1", "事由": "主任核实", "批准人": "主任"}])
+    r = settle(ws)
+    assert r.exit_code == 0, r.output
+    # 15 % × 2000 = 300 owed under 未填合作单位; performance 1700 → 3 % = 51.00
+    assert partner_totals(r) == {"未填合作单位": "300.00"}
+    assert r.person("S1")["performance"] == "1700.00"
+    assert r.amount("S1", "general") == "51.00"
+
+
 def test_R6_performance_is_share_times_amount_minus_whole_line_rebate(ws, settle):
     ws.staff([person("S1", "王芳"), person("N1", "网络甲", role="网络部", team=None)])
     ws.month("2024-05",
@@ -539,28 +580,33 @@ def test_R17_large_rebate_one_row_per_partner(ws, settle):
                    pharmacy(REG_AT, "S1", "Q2", "C2", "大药房X"),
                    reg(REG_AT, "S2", "Q3", channel="企业体检", partner="甲企业"),
                    reg(REG_AT, "S2", "Q4", channel="企业体检", partner="乙企业"),
-                   reg(REG_AT, "S2", "Q5", channel="诊所", partner="康复诊所", referrer="刘医生", phone="139")],
+                   reg(REG_AT, "S2", "Q5", channel="诊所", partner="康复诊所", referrer="刘医生", phone="139"),
+                   # one partner written half-width and full-width: folded to "AB诊所"
+                   reg(REG_AT, "S2", "Q6", channel="诊所", partner="AB诊所", referrer="周医生", phone="135"),
+                   reg(REG_AT, "S2", "Q7", channel="诊所", partner="ＡＢ诊所", referrer="周医生", phone="135")],
              billing=[bill(may(2), 32800, "Q1", card="C1"),                     # R17 15 % = 4920
                       bill(may(3), 5000, "Q2", card="C2", category="剖宫产"),   # R15 70 + 30 = 100
                       bill(may(4), 12500, "Q3", category="体检"),               # R16 40 % = 5000.00
                       bill(may(5), 12499.98, "Q4", category="体检"),            # R16 40 % = 4999.992
-                      bill(may(6), 40000, "Q5")])                               # R17 15 % = 6000
+                      bill(may(6), 40000, "Q5"),                                # R17 15 % = 6000
+                      bill(may(7), 20000, "Q6"), bill(may(8), 20000, "Q7")])    # 3000 + 3000 (one partner)
     r = settle(ws)
     assert r.exit_code == 0, r.output
     # 大药房X: 4920 + 70 + 30 = 5020.00 ≥ 5000 (without its 店员 30 it would be 4990: the 店员
     # portion counts); 甲企业 exactly 5000.00 ≥ 5000; 乙企业 4999.99 < 5000; 康复诊所 6000.00
+    # AB诊所: 15 % × (20000 + 20000) = 6000.00 under one folded name
     assert partner_totals(r) == {"大药房X": "5020.00", "甲企业": "5000.00", "乙企业": "4999.99",
-                                 "康复诊所": "6000.00"}
+                                 "康复诊所": "6000.00", "AB诊所": "6000.00"}
     large = r.violations("large_rebate")
-    assert sorted((v["partner"], v["amount"]) for v in large) == [
-        ("大药房X", "5020.00"), ("康复诊所", "6000.00"), ("甲企业", "5000.00")]
+    assert sorted((v["partner"], v["amount"]) for v in large) == sorted([
+        ("大药房X", "5020.00"), ("康复诊所", "6000.00"), ("甲企业", "5000.00"), ("AB诊所", "6000.00")])
     assert all(v["staff_id"] is None for v in large)
 
 
 # --- R18 义诊 (plan A) ----------------------------------------------------------------------------
 
 def plan_a_rules() -> dict:
-    """Plan A (SPEC R36, seed 003 plan 三): the default file's crediting, rebates and violations;
+    """Plan A (SPEC R36, seed 003 plan 三): the default file's crediting, R17 and violations;
     义诊 stream, marginal 5/6/7 % on performance, 孕妇课 10 per registration, base configurable
     (here a flat 2000 with no quota), director as R35, the 义诊 leader's 2 % and the 1 % fund."""
     d = default_rules()
@@ -584,7 +630,8 @@ def plan_a_rules() -> dict:
              "commission": {"type": "per_registration", "amount": 10},
              "exclude_violations": ["existing_patient"]},
         ],
-        "rebates": d["rebates"],
+        # partner rebates as R17 (plan A: 实际业绩=总营业额-返款); no 体检 stream, so no R16
+        "rebates": [r for r in d["rebates"] if r["id"] == "referral"],
         "large_rebate_threshold": d["large_rebate_threshold"],
         "pay": [
             {"id": "base", "name": "基本工资", "rule": "R36", "type": "base", "roles": ["业务员", "主管"],
@@ -627,3 +674,30 @@ def test_R18_free_clinic_stream_leader_and_fund(ws, settle, tmp_path):
     # S1: base 2000 + 2900 + 150 = 5050.00; L1: 2000 + 700 = 2700.00
     assert r.total("S1") == "5050.00"
     assert r.total("L1") == "2700.00"
+
+
+def test_R12_every_rules_problem_listed(ws, tmp_path):
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    bad = text.replace("- {from: 30000, to: 50000, rate: 5%}", "- {from: 25000, to: 50000, rate: 5%}") \
+              .replace("      streams: [exam]", "      streams: [examz]")
+    path = tmp_path / "two_mistakes.yaml"
+    path.write_text(bad, encoding="utf-8")
+    errors = _refused(ws, tmp_path, path)
+    assert any(_names(p, "streams[3].commission.tiers[2]") for p in errors), errors
+    assert any(_names(p, "examz") for p in errors), errors
+
+
+def test_R18_leader_2_percent_of_the_teams_share_only(ws, settle, tmp_path):
+    rules = write_plan_a(tmp_path / "plan_a.yaml")
+    ws.staff([person("S1", "王芳", team="义诊组"), person("L1", "李组长", role="主管", team="义诊组"),
+              person("N1", "网络甲", role="网络部", team=None)])
+    ws.month("2024-05",
+             regs=[reg(dt.datetime(2024, 5, 1, 8), "N1", "Q1"), reg(REG_AT, "S1", "Q1", channel="义诊", clinic="义诊组")],
+             billing=[bill(may(2), 10000, "Q1", category="妇科")])
+    r = settle(ws, "2024-05", "--rules", str(rules))
+    assert r.exit_code == 0, r.output
+    # R4: S1's 义诊 performance is 0.5 × 10000 = 5000 → 7 % = 350.00
+    assert r.amount("S1", "free_clinic") == "350.00"
+    # the team's 义诊 performance is S1's half (网络部's half is 网络部's performance):
+    # 2 % × 5000 = 100.00
+    assert r.amount("L1", "free_clinic_leader") == "100.00"

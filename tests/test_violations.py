@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from typer.testing import CliRunner
 
 from builders import auto_reports, bill, person, reg
@@ -49,6 +50,11 @@ def fine_lines(r, sid, component):
     return [abs(Decimal(l["amount"])) for l in r.person(sid)["lines"] if l["component"] == component]
 
 
+def col(r, sid, column) -> Decimal:
+    """A 汇总 column as a number (an empty column may be written "0" rather than "0.00")."""
+    return Decimal(r.column(sid, column))
+
+
 def adj(sid, kind, amount=None, *, reason="主任决定", approver="张主任", card=None, key=None):
     return {"工号": sid, "类型": kind, "金额": amount, "事由": reason, "批准人": approver, "卡号": card,
             "患者标识": key}
@@ -82,7 +88,7 @@ def test_R20_unregistered_card_one_violation_per_line_credits_nobody(ws, settle)
 # R21 重复办卡
 # --------------------------------------------------------------------------------------------------
 
-def test_R21_third_and_later_cards_fined_network_and_rejected_cards_count(ws, settle):
+def _four_cards_month(ws):
     ws.staff(team())
     ws.month("2024-05",
              regs=[reg(D(2024, 5, 1, 9), "N1", "P1", card="C1", channel="网络"),   # card 1 (网络部's)
@@ -92,19 +98,30 @@ def test_R21_third_and_later_cards_fined_network_and_rejected_cards_count(ws, se
              billing=[bill(D(2024, 5, 5, 10), 2000, "P1", card="C1"),
                       bill(D(2024, 5, 6, 10), 1000, "P1", card="C3"),
                       bill(D(2024, 5, 7, 10), 500, "P1", card="C4")])
+
+
+def test_R21_third_and_later_cards_fined_network_and_rejected_cards_count(ws, settle):
+    _four_cards_month(ws)
     r = ok(settle(ws))
+    # 网络部's C1 and the R25-rejected C2 are cards 1 and 2: C3, C4 are extra.
     # Fine 2 × 100 = 200 to S1; P = 0 → base 0, R33 0 → total −200.00.
     assert r.column("S1", "扣款") == "200.00"
     assert r.total("S1") == "-200.00"
     assert sorted(codes(r, "duplicate_card")) == [("S1", "C3"), ("S1", "C4")]
-    # Lines on C3/C4 credit nobody; S1's registrations are removed, so P1 is 网络部's alone.
-    assert r.data["reconciliation"]["uncredited"] == {"duplicate_card": {"count": 2, "fen": 150000}}
-    assert net(r, "N1") == "2000.00"
     assert perf(r, "S1") == "0.00"
     assert len(r.violations("unknown_staff")) == 1
 
 
-def test_R21_fine_in_the_month_the_card_was_registered(ws, settle):
+def test_R21_lines_on_extra_cards_credit_nobody(ws, settle):
+    _four_cards_month(ws)
+    r = ok(settle(ws))
+    # SPEC R21 effect: "lines on extra cards credit nobody". C3 1000 + C4 500 = 1500 uncredited;
+    # S1's registrations are removed (R7), so P1 is 网络部's alone: N1 = the C1 line, 2000.
+    assert r.data["reconciliation"]["uncredited"] == {"duplicate_card": {"count": 2, "fen": 150000}}
+    assert net(r, "N1") == "2000.00"
+
+
+def _april_three_cards(ws):
     ws.staff(team())
     ws.month("2024-04",
              regs=[reg(D(2024, 4, 1, 9), "S1", "P1", card="C1"), reg(D(2024, 4, 2, 9), "S1", "P1", card="C2"),
@@ -113,13 +130,22 @@ def test_R21_fine_in_the_month_the_card_was_registered(ws, settle):
              regs=[reg(D(2024, 5, 3, 9), "S1", "P1", card="C4")],
              billing=[bill(D(2024, 5, 5, 10), 1000, "P1", card="C1"),
                       bill(D(2024, 5, 6, 10), 300, "P1", card="C3")])
+
+
+def test_R21_fine_in_the_month_the_card_was_registered(ws, settle):
+    _april_three_cards(ws)
     april = ok(settle(ws, "2024-04"))
     assert april.column("S1", "扣款") == "100.00"                    # C3, registered in April
     assert codes(april, "duplicate_card") == [("S1", "C3")]
     r = ok(settle(ws))
     assert r.column("S1", "扣款") == "100.00"                        # C4 only: C3 was April's
     assert codes(r, "duplicate_card") == [("S1", "C4")]
-    # The April extra card still credits nobody in May; C1's line is S1's.
+
+
+def test_R21_april_extra_card_still_credits_nobody_in_may(ws, settle):
+    _april_three_cards(ws)
+    r = ok(settle(ws))
+    # C1's line (1000) is S1's; the C3 line (300) is on an extra card: nobody's.
     assert perf(r, "S1") == "1000.00"
     assert r.data["reconciliation"]["uncredited"] == {"duplicate_card": {"count": 1, "fen": 30000}}
 
@@ -133,7 +159,7 @@ def test_R21_same_card_registered_twice_is_one_card(ws, settle):
     r = ok(settle(ws))
     # Distinct 卡号: C1, C2 → 2 cards, no extra.
     assert r.violations("duplicate_card") == []
-    assert r.column("S1", "扣款") == "0.00"
+    assert col(r, "S1", "扣款") == 0
     assert perf(r, "S1") == "1000.00"
 
 
@@ -195,6 +221,17 @@ def test_R23_network_registration_is_checked_too(ws, settle):
     assert net(r, "N1") == "0.00"
 
 
+def test_R22_registration_before_midnight_visit_after_midnight_is_late(ws, settle):
+    ws.staff(team())
+    ws.month("2024-05",
+             regs=[reg(D(2024, 5, 6, 23, 50), "S1", "P1")],
+             billing=[bill(D(2024, 5, 7, 0, 10), 1000, "P1")])   # 00:10 < 00:20, not an earlier day
+    r = ok(settle(ws))
+    assert codes(r, "late_registration") == [("S1", None)]
+    assert r.violations("existing_patient") == []
+    assert perf(r, "S1") == "0.00"
+
+
 # --------------------------------------------------------------------------------------------------
 # R24 转诊信息不全
 # --------------------------------------------------------------------------------------------------
@@ -239,6 +276,20 @@ def test_R25_unknown_salesperson_run_lists_it_validate_exits_2(ws, settle):
     assert v.exit_code == 2, v.output
 
 
+def test_R25_unknown_staff_row_is_reported_only_as_R25(ws, settle):
+    ws.staff(team())
+    ws.month("2024-05",
+             # Unknown salesperson, 诊所 without 转诊医生/联系电话, patient seen the day before.
+             regs=[reg(D(2024, 5, 6, 9), "查无此人", "P1", channel="诊所", partner="康复诊所")],
+             billing=[bill(D(2024, 5, 5, 10), 1000, "P1")])
+    r = ok(settle(ws))
+    # SPEC R25: "`run` rejects the row and reports it (only as R25; …)".
+    assert len(r.violations("unknown_staff")) == 1
+    assert r.violations("incomplete_referral") == []
+    assert r.violations("existing_patient") == []
+    assert r.data["reconciliation"]["uncredited"] == {"unknown_staff": {"count": 1, "fen": 100000}}
+
+
 # --------------------------------------------------------------------------------------------------
 # R26 撞单
 # --------------------------------------------------------------------------------------------------
@@ -254,7 +305,7 @@ def test_R26_conflicting_claim_listed_on_later_claim_earns_nothing(ws, settle):
     assert v["staff_id"] == "S2" and v["row"] == 3
     assert perf(r, "S1") == "1500.00"
     assert perf(r, "S2") == "0.00"
-    assert r.column("S2", "扣款") == "0.00"      # the seed's 50 % penalty only through 扣业绩
+    assert col(r, "S2", "扣款") == 0      # the seed's 50 % penalty only through 扣业绩
 
 
 # --------------------------------------------------------------------------------------------------
@@ -272,16 +323,20 @@ def _reports(people, changes=(), extra=()):
 
 
 def test_R27_late_and_missing_reports_one_line_each_kind(ws, settle):
-    ws.staff(team())
+    ws.staff(team(person("L1", "刘强", role="主管", team="一组")))
     # 05-06 handed in 05-08 09:00 (due 05-07 08:00): late. 05-01 (no default holidays) and 05-07 missing.
-    ws.month("2024-05", late={"S1": [d(2024, 5, 6)]}, missing={"S1": [d(2024, 5, 1), d(2024, 5, 7)]})
+    # The 主管 needs reports too: L1 misses Saturday 05-04.
+    ws.month("2024-05", late={"S1": [d(2024, 5, 6)]},
+             missing={"S1": [d(2024, 5, 1), d(2024, 5, 7)], "L1": [d(2024, 5, 4)]})
     r = ok(settle(ws))
     assert fine_lines(r, "S1", "late_report") == [Decimal("20.00")]
     assert fine_lines(r, "S1", "missing_report") == [Decimal("100.00")]     # 2 × 50, one line
     assert r.column("S1", "扣款") == "120.00"
     assert r.total("S1") == "-120.00"
-    assert len(r.violations("late_report")) == 1 and len(r.violations("missing_report")) == 2
-    assert r.column("S2", "扣款") == "0.00"
+    assert len(r.violations("late_report")) == 1
+    assert sorted(v["staff_id"] for v in r.violations("missing_report")) == ["L1", "S1", "S1"]
+    assert r.column("L1", "扣款") == "50.00"
+    assert col(r, "S2", "扣款") == 0
 
 
 def test_R27_saturday_report_due_monday_0800(ws, settle):
@@ -327,7 +382,7 @@ def test_R27_sundays_days_outside_employment_and_director_ignored(ws, settle):
     r = ok(settle(ws))
     assert r.violations("late_report") == [] and r.violations("missing_report") == []
     for sid in ("S1", "S2", "S3", "D1"):
-        assert r.column(sid, "扣款") == "0.00"
+        assert col(r, sid, "扣款") == 0
 
 
 # --------------------------------------------------------------------------------------------------
@@ -430,3 +485,69 @@ def test_violation_month_R22_detectable_in_april_not_listed_again_in_may(ws, set
     # The April rejection still credits nobody in May.
     assert perf(r, "S1") == "0.00"
     assert r.data["reconciliation"]["uncredited"] == {"late_registration": {"count": 1, "fen": 100000}}
+
+
+def test_R21_extra_cards_ranked_by_registration_time_not_row_order(ws, settle):
+    ws.staff(team())
+    ws.month("2024-05",
+             regs=[reg(D(2024, 5, 3, 9), "S1", "P1", card="C3"),     # row 2, but the 3rd by 登记时间
+                   reg(D(2024, 5, 1, 9), "S2", "P7", card="C1"),
+                   reg(D(2024, 5, 1, 9), "S1", "P1", card="C1b"),
+                   reg(D(2024, 5, 2, 9), "S1", "P1", card="C2")])
+    r = ok(settle(ws))
+    assert codes(r, "duplicate_card") == [("S1", "C3")]
+    assert r.column("S1", "扣款") == "100.00"
+
+
+def test_R24_blank_text_counts_as_empty(ws, settle):
+    ws.staff(team())
+    ws.month("2024-05",
+             regs=[reg(D(2024, 5, 2, 9), "S1", "P1", channel="诊所", partner="康复诊所", referrer="  ", phone="139"),
+                   reg(D(2024, 5, 2, 9), "S1", "P2", channel="药店", partner="\u3000", referrer="王", phone="138")],
+             billing=[bill(D(2024, 5, 5, 10), 1000, "P1"), bill(D(2024, 5, 5, 11), 1000, "P2")])
+    r = ok(settle(ws))
+    # Text is trimmed (full-width space folded first): an all-space 转诊医生 / 合作单位 is empty.
+    assert len(r.violations("incomplete_referral")) == 2
+    assert perf(r, "S1") == "0.00"
+    assert r.data["rebates"] == []
+
+
+def test_R26_owner_registering_again_is_not_a_conflict(ws, settle):
+    ws.staff(team())
+    ws.month("2024-05",
+             regs=[reg(D(2024, 5, 1, 9), "S1", "P1"),                 # owner
+                   reg(D(2024, 5, 2, 9), "S2", "P1"),                 # 撞单
+                   reg(D(2024, 5, 3, 9), "S1", "P1", card="C1")],     # the owner issues a card: no 撞单
+             billing=[bill(D(2024, 5, 5, 10), 1000, "P1", card="C1")])
+    r = ok(settle(ws))
+    assert perf(r, "S1") == "1000.00"
+    assert perf(r, "S2") == "0.00"
+    assert codes(r, "conflicting_claim") == [("S2", None)]
+
+
+def test_R28_R29_adjustments_of_an_earlier_month_do_not_apply(ws, settle):
+    ws.staff(team())
+    ws.month("2024-04", adjust=[adj("S1", "扣业绩", "50%"), adj("S2", "取消业绩")])
+    ws.month("2024-05",
+             regs=[reg(D(2024, 5, 2, 9), "S1", "P1"), reg(D(2024, 5, 2, 9), "S2", "P2")],
+             billing=[bill(D(2024, 5, 5, 10), 1000, "P1"), bill(D(2024, 5, 5, 10), 2000, "P2")])
+    r = ok(settle(ws))
+    # 扣业绩/取消业绩 act on the month performance of their own month only.
+    assert perf(r, "S1") == "1000.00"
+    assert perf(r, "S2") == "2000.00"
+
+
+def test_violation_month_late_entered_registration_listed_where_first_seen(ws, settle):
+    ws.staff(team())
+    ws.month("2024-04", billing=[])
+    # A referral dated 04-30 typed into May's 登记表 without 转诊医生/联系电话: April's run could
+    # not see it (later folders are never read), so it is first detectable — and listed — in May.
+    ws.month("2024-05",
+             regs=[reg(D(2024, 4, 30, 17), "S1", "P1", channel="诊所", partner="康复诊所")],
+             billing=[bill(D(2024, 5, 5, 10), 1000, "P1")])
+    april = ok(settle(ws, "2024-04"))
+    assert april.violations("incomplete_referral") == []
+    r = ok(settle(ws))
+    assert r.data["reconciliation"]["uncredited"] == {"incomplete_referral": {"count": 1, "fen": 100000}}
+    assert perf(r, "S1") == "0.00"
+    assert codes(r, "incomplete_referral") == [("S1", None)]

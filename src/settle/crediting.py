@@ -76,9 +76,14 @@ def flag_registrations(regs: pd.DataFrame, billing: pd.DataFrame, patient: pd.Se
     regs["is_labour"] = labour
     reg_month = regs["registered_at"].dt.strftime("%Y-%m").astype(object)
     regs["reg_month"] = reg_month
+    # A registration entered late (in a later month's folder) is first seen there (SPEC §6).
+    folder = regs["src_month"].astype(str).to_numpy()
+    listed = pd.Series(np.where(folder > reg_month.astype(str).to_numpy(), folder, reg_month.astype(str).to_numpy()),
+                       index=regs.index, dtype=object)
+    regs["listed_month"] = listed
     for code in REJECTION_ORDER:
         regs[code] = False
-        regs[code + "_listed_in"] = reg_month  # the month the violation is listed in
+        regs[code + "_listed_in"] = listed  # the month the violation is listed in
     patientful = regs["patient_key"].notna().to_numpy() & ~labour
 
     # R25 人员不存在: the row names nobody (or two people) on the roster.
@@ -100,7 +105,7 @@ def flag_registrations(regs: pd.DataFrame, billing: pd.DataFrame, patient: pd.Se
                 first = hit.groupby("index")["src_month"].min()
                 regs.loc[first.index, code] = True
                 revealed = first.astype(str).to_numpy()
-                own = reg_month.loc[first.index].astype(str).to_numpy()
+                own = listed.loc[first.index].astype(str).to_numpy()
                 regs.loc[first.index, code + "_listed_in"] = np.where(revealed > own, revealed, own)
         both = regs["existing_patient"].to_numpy() & regs["late_registration"].to_numpy()
         regs.loc[both, "late_registration"] = False  # 老患者 takes precedence over 迟报
@@ -134,6 +139,12 @@ def flag_registrations(regs: pd.DataFrame, billing: pd.DataFrame, patient: pd.Se
             on_extra = pd.MultiIndex.from_frame(regs[["patient_key", "card_no"]].astype(object)).isin(key)
             regs["duplicate_card"] = on_extra
             regs.loc[extra.index, "extra_card"] = True  # the fine is charged once per extra card
+
+    # An unknown salesperson's row is rejected and reported only as R25 (its card still counted
+    # for R21 above).
+    unknown = regs["unknown_staff"].to_numpy(dtype=bool)
+    for code in ("duplicate_card", "late_registration", "existing_patient", "incomplete_referral", "extra_card"):
+        regs.loc[unknown, code] = False
 
     # 确认例外 lifts R22–R24 for registrations up to the end of the adjustment's month.
     regs["confirmed"] = False
@@ -182,16 +193,15 @@ def resolve_claims(regs: pd.DataFrame, staff: pd.DataFrame, policy: Policy, mont
     people = claims[~claims["is_network"]]
     # 撞单: a claim by someone else while an earlier claim's registrant is still employed.
     multi = people[people.duplicated("patient_key", keep=False)]
-    for pkey, group in multi.groupby("patient_key", sort=False):
+    for _, group in multi.groupby("patient_key", sort=False):
         rows = list(group.itertuples())
         for i, c in enumerate(rows):
-            for e in rows[:i]:
-                if e.staff_id == c.staff_id:
-                    continue
-                if pd.isna(e.left_on) or c.registered_at.normalize() <= e.left_on:
-                    claims.at[c.Index, "conflict"] = True
-                    claims.at[c.Index, "conflict_with"] = e.staff_id
-                    break
+            # The owner when this claim is made: the earliest earlier claim still employed then.
+            owner = next((e for e in rows[:i]
+                          if pd.isna(e.left_on) or c.registered_at.normalize() <= e.left_on), None)
+            if owner is not None and owner.staff_id != c.staff_id:
+                claims.at[c.Index, "conflict"] = True
+                claims.at[c.Index, "conflict_with"] = owner.staff_id
     return claims
 
 
@@ -279,18 +289,16 @@ def credit_lines(lines: pd.DataFrame, patient: pd.Series, regs: pd.DataFrame, cl
     departed |= (has_owner & (settled > owner_left).fillna(False).to_numpy(dtype=bool))
     out["owner_departed"] = departed
 
-    # Reason a line is not (fully) credited, in the order of R5.
-    linked_regs = _linked_registrations(out, regs)
+    # Reason a line is not (fully) credited: the first of R20, the R7 rejection, 超出复诊期, 已离职.
+    patient_rejection, card_rejection = _rejections(out, regs)
     reason = np.full(n, None, dtype=object)
     unreg = out["unregistered_card"].to_numpy(dtype=bool)
     no_claim = ~has_owner & ~(network_reg >= 0)
-    rej_reason = linked_regs
-    reason[no_claim & (rej_reason != None)] = rej_reason[no_claim & (rej_reason != None)]  # noqa: E711
-    reason[no_claim & (rej_reason == None)] = REASON_WALK_IN  # noqa: E711
-    oow = out["out_of_window"].to_numpy(dtype=bool) & ~no_claim
-    reason[oow & (reason == None)] = REASON_OUT_OF_WINDOW  # noqa: E711
-    dep_only = departed & ~(network_reg >= 0) & ~no_claim
-    reason[dep_only & (reason == None)] = REASON_DEPARTED  # noqa: E711
+    reason[departed & ~(network_reg >= 0) & ~no_claim] = REASON_DEPARTED
+    reason[out["out_of_window"].to_numpy(dtype=bool) & ~no_claim] = REASON_OUT_OF_WINDOW
+    reason[no_claim] = np.where(pd.isna(patient_rejection[no_claim]), REASON_WALK_IN, patient_rejection[no_claim])
+    on_rejected_card = ~pd.isna(card_rejection)
+    reason[on_rejected_card] = card_rejection[on_rejected_card]
     reason[unreg] = REASON_UNREGISTERED
     out["reason"] = reason
     credited = reason == None  # noqa: E711
@@ -307,23 +315,25 @@ def credit_lines(lines: pd.DataFrame, patient: pd.Series, regs: pd.DataFrame, cl
     return out
 
 
-def _linked_registrations(out: pd.DataFrame, regs: pd.DataFrame) -> np.ndarray:
-    """For lines with no remaining claim: the rejection reason of the registrations they link
-    to (the card's registration for a carded line, else the patient's), or None (walk-in)."""
-    rejected = regs[regs["rejected"]]
-    reason = np.full(len(out), None, dtype=object)
+def _rejections(out: pd.DataFrame, regs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """R7 per line: (the patient's rejection reason, for lines with no remaining claim;
+    the card's rejection reason, when every registration of the line's 卡号 is rejected)."""
+    n = len(out)
+    none = np.full(n, None, dtype=object)
+    rejected = regs[regs["rejected"].to_numpy(dtype=bool)]
     if not len(rejected):
-        return reason
+        return none, none.copy()
     rank = {c: i for i, c in enumerate(REJECTION_ORDER)}
     rej = rejected.assign(r=rejected["reject_reason"].map(rank)).sort_values(["r", "registered_at", "src_order"])
-    by_card = rej[rej["card_no"].notna()].drop_duplicates("card_no").set_index("card_no")["reject_reason"]
     by_patient = rej[rej["patient_key"].notna()].drop_duplicates("patient_key").set_index("patient_key")[
         "reject_reason"]
-    card = out["card_no"].map(by_card).astype(object)
-    pat = out["patient"].map(by_patient).astype(object)
-    has_card = out["card_no"].notna().to_numpy() & card.notna().to_numpy()
-    chosen = np.where(has_card, card.to_numpy(), pat.to_numpy())
-    return np.where(pd.isna(chosen), None, chosen).astype(object)
+    carded = regs[regs["card_no"].notna()]
+    all_rejected = carded.groupby("card_no", observed=True)["rejected"].all()
+    dead_cards = all_rejected[all_rejected].index
+    by_card = rej[rej["card_no"].isin(dead_cards)].drop_duplicates("card_no").set_index("card_no")["reject_reason"]
+    pat = out["patient"].map(by_patient).astype(object).to_numpy()
+    card = out["card_no"].map(by_card).astype(object).to_numpy()
+    return (np.where(pd.isna(pat), None, pat).astype(object), np.where(pd.isna(card), None, card).astype(object))
 
 
 def counting_lines(billing: pd.DataFrame, month: Month) -> np.ndarray:
@@ -417,7 +427,7 @@ def card_violations(lines: pd.DataFrame, regs: pd.DataFrame, claims: pd.DataFram
             rows.append(violation_row(code, staff_id=r["staff_id"] if isinstance(r["staff_id"], str) else None,
                                       file=r["src_file"], sheet=r["src_sheet"], row=r["src_row"], card_no=r["card_no"],
                                       patient_key=r["patient_key"], detail=detail, effect=effect))
-    conflicts = claims[claims["conflict"].to_numpy(dtype=bool) & (claims["reg_month"] == m).to_numpy()]
+    conflicts = claims[claims["conflict"].to_numpy(dtype=bool) & (claims["listed_month"] == m).to_numpy()]
     for _, r in conflicts.iterrows():
         rows.append(violation_row("conflicting_claim", staff_id=r["staff_id"], file=r["src_file"], sheet=r["src_sheet"],
                                   row=r["src_row"], card_no=r["card_no"], patient_key=r["patient_key"],

@@ -34,8 +34,16 @@ class History:
             return None
         person = data.get("people", {}).get(staff_id)
         if person is None:
-            return Decimal(0)  # a known month in which the person had no payslip line
+            # Not on that month's payslips: before hiring or after leaving it says nothing of
+            # their performance; otherwise (employed, no payslip line) it was 0.
+            return Decimal(0) if self.employed_in(staff_id, month) else None
         return Decimal(person["performance_exact"])
+
+    def employed_in(self, staff_id: str, month: Month) -> bool:
+        s = self.staff.loc[staff_id]
+        hired, left = s["hired_on"], s["left_on"]
+        return ((pd.isna(hired) or hired <= pd.Timestamp(month.last_day))
+                and (pd.isna(left) or left >= pd.Timestamp(month.first_day)))
 
     def full_month(self, staff_id: str, month: Month) -> bool:
         s = self.staff.loc[staff_id]

@@ -85,10 +85,15 @@ class Payslip:
 
     @property
     def total(self) -> Decimal:
-        return sum((l.amount for l in self.lines), ZERO)
+        return r2(sum((l.amount for l in self.lines), ZERO))
 
     def column_total(self, column: str) -> Decimal:
-        return sum((l.amount for l in self.lines if l.column == column), ZERO)
+        return r2(sum((l.amount for l in self.lines if l.column == column), ZERO))
+
+    def summary_column(self, column: str) -> Decimal:
+        """The 汇总 figure: 扣款 is shown as a positive amount (SPEC §7)."""
+        total = self.column_total(column)
+        return (-total if total else total.copy_abs()) if column == "扣款" else total
 
 
 @dataclass
@@ -566,7 +571,8 @@ def _apply_component(comp, ctx: _Context) -> None:
             if not slip.team:
                 continue
             sh = ctx.shares
-            mine = sh[(sh["stream"] == comp.stream) & (sh["reg_clinic_team"] == slip.team)]
+            # The team's own 义诊 performance: the owner side of the lines (a 网络部 half is not theirs).
+            mine = sh[(sh["stream"] == comp.stream) & (sh["reg_clinic_team"] == slip.team) & (sh["side"] == "owner")]
             base = _perf_of(mine.groupby("share_u", as_index=False)["net_u"].sum()) if len(mine) else ZERO
             if base == 0 and not len(mine):
                 continue

@@ -81,9 +81,10 @@ class Tiers(Strict):
                 raise ValueError(f"tiers[{i - 1}]: only the last tier may be open-ended (no 'to')")
             if a.upper <= a.lower:
                 raise ValueError(f"tiers[{i - 1}]: 'to' ({a.upper}) must be above 'from' ({a.lower})")
+            if b.lower < a.lower:
+                raise ValueError(f"tiers[{i}]: tiers are not sorted (from {b.lower} comes after from {a.lower})")
             if b.lower < a.upper:
-                raise ValueError(f"tiers[{i}]: overlaps the previous tier (from {b.lower} < {a.upper}) "
-                                 "or tiers are not sorted")
+                raise ValueError(f"tiers[{i}]: overlaps the previous tier (from {b.lower} < {a.upper})")
             if b.lower > a.upper:
                 raise ValueError(f"tiers[{i}]: gap between {a.upper} and {b.lower}")
         last = self.tiers[-1]
@@ -374,31 +375,9 @@ class Policy(Strict):
 
     @model_validator(mode="after")
     def _references(self):
-        ids = [s.id for s in self.streams] + [s.id for s in self.registration_streams]
-        dup = {i for i in ids if ids.count(i) > 1}
-        if dup:
-            raise ValueError(f"streams: duplicate stream id {sorted(dup)}")
-        stream_ids = set(ids)
-        for i, r in enumerate(self.rebates):
-            for s in r.match.streams:
-                if s not in stream_ids:
-                    raise ValueError(f"rebates[{i}].match.streams: unknown stream '{s}' "
-                                     f"(known: {', '.join(sorted(stream_ids))})")
-            if isinstance(r, SurgeryRebate):
-                for rid in r.replaces:
-                    if rid not in {x.id for x in self.rebates}:
-                        raise ValueError(f"rebates[{i}].replaces: unknown rebate '{rid}'")
-        for i, c in enumerate(self.pay):
-            if isinstance(c, StreamLeaderCommission) and c.stream not in stream_ids:
-                raise ValueError(f"pay[{i}].stream: unknown stream '{c.stream}' (known: {', '.join(sorted(stream_ids))})")
-            if isinstance(c, ManagementBonus) and c.assessment not in {p.id for p in self.pay}:
-                raise ValueError(f"pay[{i}].assessment: unknown component '{c.assessment}'")
-        for i, f in enumerate(self.funds):
-            if f.stream not in stream_ids:
-                raise ValueError(f"funds[{i}].stream: unknown stream '{f.stream}' (known: {', '.join(sorted(stream_ids))})")
-        pay_ids = [p.id for p in self.pay]
-        if len(set(pay_ids)) != len(pay_ids):
-            raise ValueError("pay: duplicate component id")
+        errors = reference_errors(self.model_dump(by_alias=True))
+        if errors:
+            raise ValueError(errors[0])
         return self
 
     def stream(self, sid: str):
@@ -406,6 +385,46 @@ class Policy(Strict):
             if s.id == sid:
                 return s
         raise KeyError(sid)
+
+
+def reference_errors(data: dict) -> list[str]:
+    """Cross-references of a policy (streams named by rebates, pay and funds; duplicate ids),
+    on plain data so they are checked even when some field elsewhere fails. Each message
+    starts with its key path."""
+    errors: list[str] = []
+
+    def items(key):
+        value = data.get(key) if isinstance(data, dict) else None
+        return [x for x in value if isinstance(x, dict)] if isinstance(value, (list, tuple)) else []
+
+    streams = [x.get("id") for x in items("streams")] + [x.get("id") for x in items("registration_streams")]
+    known = {s for s in streams if isinstance(s, str)}
+    names = ", ".join(sorted(known))
+    for i, sid in enumerate(streams):
+        if isinstance(sid, str) and streams.count(sid) > 1 and streams.index(sid) == i:
+            errors.append(f"streams: duplicate stream id '{sid}'")
+    rebate_ids = {x.get("id") for x in items("rebates")}
+    for i, r in enumerate(items("rebates")):
+        match = r.get("match") if isinstance(r.get("match"), dict) else {}
+        for s in match.get("streams") or []:
+            if s not in known:
+                errors.append(f"rebates[{i}].match.streams: unknown stream '{s}' (known: {names})")
+        for rid in r.get("replaces") or []:
+            if rid not in rebate_ids:
+                errors.append(f"rebates[{i}].replaces: unknown rebate '{rid}'")
+    pay = items("pay")
+    pay_ids = [c.get("id") for c in pay]
+    for i, c in enumerate(pay):
+        if c.get("type") == "stream_team_percent" and c.get("stream") not in known:
+            errors.append(f"pay[{i}].stream: unknown stream '{c.get('stream')}' (known: {names})")
+        if c.get("type") == "lowest_team_assessment" and c.get("assessment", "assessment") not in pay_ids:
+            errors.append(f"pay[{i}].assessment: unknown component '{c.get('assessment', 'assessment')}'")
+        if pay_ids.count(c.get("id")) > 1 and pay_ids.index(c.get("id")) == i:
+            errors.append(f"pay[{i}].id: duplicate component id '{c.get('id')}'")
+    for i, f in enumerate(items("funds")):
+        if f.get("stream") not in known:
+            errors.append(f"funds[{i}].stream: unknown stream '{f.get('stream')}' (known: {names})")
+    return errors
 
 
 # --- loading with line numbers ----------------------------------------------------------------
@@ -457,6 +476,26 @@ def _clean_loc(loc: tuple, data) -> tuple:
     return tuple(out)
 
 
+_PATH_RE = re.compile(r"^([A-Za-z_]\w*(?:\[\d+\])?(?:\.[A-Za-z_]\w*(?:\[\d+\])?)*): (.*)$", re.S)
+
+
+def _split_path(loc: tuple, msg: str) -> tuple[tuple, str]:
+    """A model-level message names its own sub-path ("tiers[2]: …", "rebates[1].match.streams: …"):
+    append it to the error's location and strip it from the message."""
+    m = _PATH_RE.match(msg)
+    if not m:
+        return loc, msg
+    parts: list = []
+    for piece in m.group(1).split("."):
+        name, _, idx = piece.partition("[")
+        parts.append(name)
+        if idx:
+            parts.append(int(idx.rstrip("]")))
+    if loc and parts and loc[-1] == parts[0]:
+        loc = loc[:-1]
+    return tuple(loc) + tuple(parts), m.group(2)
+
+
 def _path_text(loc: tuple) -> str:
     text = ""
     for part in loc:
@@ -501,6 +540,20 @@ def load_policy(path: Path, problems: Problems) -> Policy | None:
         for k, v in lines.items():
             lines_by_key[k] = (f.name, v)
         merged = _merge(merged, data)
+    def report(loc, msg):
+        fname, line = None, None
+        probe = loc
+        while True:
+            if probe in lines_by_key:
+                fname, line = lines_by_key[probe]
+                break
+            if not probe:
+                break
+            probe = probe[:-1]
+        problems.add(problem("rules_invalid", file=fname or files[-1].name, row=line,
+                             column=_path_text(loc), detail=msg))
+
+    seen: set = set()
     try:
         return Policy.model_validate(merged)
     except ValidationError as exc:
@@ -516,23 +569,18 @@ def load_policy(path: Path, problems: Problems) -> Policy | None:
             elif err["type"] == "union_tag_invalid":
                 msg = f"未知的类型 / unknown type {err.get('input')!r}: {err['msg']}"
             # A model-level error names its own sub-path in the message ("tiers[2]: …").
-            sub = re.match(r"^(\w+)\[(\d+)\]: (.*)$", msg, re.S)
-            if sub:
-                if loc and loc[-1] == sub.group(1):
-                    loc = loc[:-1]
-                loc = loc + (sub.group(1), int(sub.group(2)))
-                msg = sub.group(3)
-            fname, line = None, None
-            probe = loc
-            while True:
-                if probe in lines_by_key:
-                    fname, line = lines_by_key[probe]
-                    break
-                if not probe:
-                    break
-                probe = probe[:-1]
-            problems.add(problem("rules_invalid", file=fname or files[-1].name, row=line,
-                                 column=_path_text(loc), detail=msg))
+            loc, msg = _split_path(loc, msg)
+            seen.add((loc, msg))
+            report(loc, msg)
+        # Cross-references are checked even when a field elsewhere failed.
+        try:
+            extra = reference_errors(merged)
+        except Exception:  # malformed data: the field errors above already say why
+            extra = []
+        for text in extra:
+            loc, msg = _split_path((), text)
+            if (loc, msg) not in seen:
+                report(loc, msg)
         return None
 
 

@@ -293,8 +293,7 @@ def summary_rows(s: Settlement) -> list[dict]:
         row = {"staff_id": slip.staff_id, "name": slip.name, "role": slip.role, "team": slip.team,
                "performance": r2(slip.performance)}
         for c in SUMMARY_COLUMNS:
-            total = slip.column_total(c)
-            row[c] = -total if c == "扣款" else total
+            row[c] = slip.summary_column(c)
         row["total"] = slip.total
         rows.append(row)
     staff = s.staff.set_index("staff_id")

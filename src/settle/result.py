@@ -31,7 +31,7 @@ def settlement_json(s: Settlement, *, files, rules_files, rules_source, workspac
             "name": p.name, "role": p.role, "team": p.team, "employed_days": p.employed_days,
             "regular": p.regular, "performance": str(r2(p.performance)), "performance_exact": str(p.performance),
             "stream_performance": {k: str(v) for k, v in p.stream_performance.items()},
-            "columns": {c: str(-p.column_total(c) if c == "扣款" else p.column_total(c)) for c in SUMMARY_COLUMNS},
+            "columns": {c: str(p.summary_column(c)) for c in SUMMARY_COLUMNS},
             "total": str(p.total), "flags": p.flags,
             "lines": [{"component": l.component, "name": l.name, "rule": l.rule, "column": l.column,
                        "base": l.base, "rate": l.rate, "amount": str(l.amount), "exact": str(l.exact),
