@@ -13,13 +13,12 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-import xlsxwriter
 
 from .crediting import REASON_DEPARTED, REASON_OUT_OF_WINDOW, REASON_UNREGISTERED, REASON_WALK_IN, VIOLATION_NAMES
 from .pay import U, Payslip, Settlement, micro_to_yuan, partner_totals, r2
 from .privacy import mask_key, mask_keys, mask_name, mask_names, safe_filename
+from .xlsx import DATE, DATETIME, INT, MONEY, TEXT, Table, frame_of, write_book
 
-TEXT, MONEY, INT, DATE, DATETIME, RATE = "text", "money", "int", "date", "datetime", "rate"
 
 REASON_NAMES = {
     REASON_WALK_IN: ("自然来诊", "walk-in"),
@@ -39,118 +38,6 @@ COLUMN_EN = {"基本工资": "Base", "补贴": "Allowance", "绩效考核": "Ass
              "管理奖金": "Mgmt bonus", "团队提成": "Team commission", "奖励": "Bonus", "扣款": "Deductions"}
 
 
-def _w(text) -> int:
-    """Display width of a cell's text: CJK characters count double."""
-    s = str(text)
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
-
-
-class Book:
-    """A thin wrapper over xlsxwriter with the house style."""
-
-    def __init__(self, path: Path, lang: str = "zh"):
-        self.lang = lang
-        self.wb = xlsxwriter.Workbook(str(path), {
-            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-            "constant_memory": False, "default_date_format": "yyyy-mm-dd"})
-        self.wb.set_properties({"title": "settle", "author": "settle", "created": dt.datetime(2000, 1, 1)})
-        f = self.wb.add_format
-        self.f_head = f({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
-        self.f_text = f({})
-        self.f_money = f({"num_format": "#,##0.00"})
-        self.f_int = f({"num_format": "0"})
-        self.f_date = f({"num_format": "yyyy-mm-dd"})
-        self.f_dt = f({"num_format": "yyyy-mm-dd hh:mm"})
-        self.f_bold = f({"bold": True})
-        self.f_bold_money = f({"bold": True, "num_format": "#,##0.00", "top": 1})
-        self.f_bold_text = f({"bold": True, "top": 1})
-        self.f_title = f({"bold": True, "font_size": 14})
-        self.f_warn = f({"font_color": "#C00000", "bold": True})
-
-    def fmt(self, kind):
-        return {MONEY: self.f_money, INT: self.f_int, DATE: self.f_date, DATETIME: self.f_dt}.get(kind, self.f_text)
-
-    def sheet(self, name: str):
-        ws = self.wb.add_worksheet(name[:31])
-        ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
-        ws.hide_gridlines(0)
-        return ws
-
-    def write_value(self, ws, r, c, value, kind, fmt=None):
-        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
-            ws.write_blank(r, c, None, fmt or self.fmt(kind))
-            return
-        try:
-            if pd.isna(value):
-                ws.write_blank(r, c, None, fmt or self.fmt(kind))
-                return
-        except (TypeError, ValueError):
-            pass
-        if kind == MONEY:
-            ws.write_number(r, c, float(value), fmt or self.f_money)
-        elif kind == INT:
-            ws.write_number(r, c, int(value), fmt or self.f_int)
-        elif kind in (DATE, DATETIME):
-            ts = pd.Timestamp(value).to_pydatetime()
-            ws.write_datetime(r, c, ts, fmt or self.fmt(kind))
-        else:
-            ws.write_string(r, c, str(value), fmt or self.f_text)
-
-    def table(self, name: str, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence], *,
-              total: Sequence | None = None, start_row: int = 0, ws=None, landscape=False, notes=()):
-        """Write a header row and rows; freeze the header; fit widths; optional bold total row."""
-        ws = ws or self.sheet(name)
-        if landscape:
-            ws.set_landscape()
-        r0 = start_row
-        for i, note in enumerate(notes):
-            ws.write_string(r0 + i, 0, note, self.f_bold if i == 0 else self.f_text)
-        r0 += len(notes) + (1 if notes else 0)
-        widths = [_w(h) + 2 for h, _ in columns]
-        for c, (h, _) in enumerate(columns):
-            ws.write_string(r0, c, h, self.f_head)
-        r = r0 + 1
-        for row in rows:
-            for c, (value, (_, kind)) in enumerate(zip(row, columns)):
-                self.write_value(ws, r, c, value, kind)
-                if r - r0 < 400:
-                    widths[c] = max(widths[c], min(60, _w(_display(value, kind)) + 2))
-            r += 1
-        if total is not None:
-            for c, (value, (_, kind)) in enumerate(zip(total, columns)):
-                if value is None:
-                    ws.write_blank(r, c, None, self.f_bold_text)
-                else:
-                    self.write_value(ws, r, c, value, kind, self.f_bold_money if kind == MONEY else self.f_bold_text)
-            r += 1
-        for c, wdt in enumerate(widths):
-            ws.set_column(c, c, max(6, wdt))
-        ws.freeze_panes(r0 + 1, 0)
-        if r > r0 + 1:
-            ws.autofilter(r0, 0, r - 1 - (1 if total is not None else 0), len(columns) - 1)
-        ws.repeat_rows(r0)
-        return ws, r
-
-    def close(self):
-        self.wb.close()
-
-
-def _display(value, kind) -> str:
-    if value is None:
-        return ""
-    if kind == MONEY:
-        try:
-            return f"{float(value):,.2f}"
-        except (TypeError, ValueError):
-            return str(value)
-    if kind == DATE:
-        return "2024-05-31"
-    if kind == DATETIME:
-        return "2024-05-31 08:30"
-    return str(value)
-
-
 def _zh(lang, zh, en):
     return zh if lang == "zh" else en
 
@@ -160,6 +47,19 @@ def _source(file, sheet, row) -> str:
     if row is not None and not (isinstance(row, float) and np.isnan(row)):
         parts.append(f"第 {int(row)} 行")
     return " › ".join(parts)
+
+
+def _sources(frame: pd.DataFrame) -> pd.Series:
+    """file › sheet › 第 N 行 for every row, vectorised."""
+    file = frame["src_file"].astype(str)
+    sheet = frame["src_sheet"].fillna("").astype(str)
+    row = "第 " + frame["src_row"].astype("int64").astype(str) + " 行"
+    return pd.Series(np.where(sheet != "", file + " › " + sheet + " › " + row, file + " › " + row), index=frame.index)
+
+
+def _masked_keys(s: pd.Series) -> pd.Series:
+    s = s.astype("string[pyarrow]")
+    return ("****" + s.str.slice(-4)).fillna("").astype(object)
 
 
 # --- payslips ----------------------------------------------------------------------------------
@@ -178,35 +78,22 @@ def shares_of(s: Settlement, staff_id: str) -> pd.DataFrame:
     return s.shares.iloc[rows] if rows is not None else s.shares.iloc[0:0]
 
 
-def write_payslip(path: Path, s: Settlement, slip: Payslip, lang: str = "zh") -> None:
-    b = Book(path, lang)
+def payslip_table(s: Settlement, slip: Payslip, lang: str) -> Table:
     L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
-    ws = b.sheet(L("工资条", "Payslip"))
-    ws.write_string(0, 0, f"{s.month} {L('工资条', 'payslip')}", b.f_title)
-    head = [(L("姓名", "Name"), slip.name), (L("工号", "Staff id"), slip.staff_id), (L("角色", "Role"), slip.role),
-            (L("小组", "Team"), slip.team), (L("月份", "Month"), str(s.month)),
-            (L("在职天数", "Days employed"), f"{slip.employed_days}/{s.month.days}"),
-            (L("状态", "Status"), L("正式", "regular") if slip.regular else L("试用期", "probation")),
-            (L("本月业绩", "Performance"), r2(slip.performance))]
-    for i, (k, v) in enumerate(head):
-        ws.write_string(1 + i // 4, (i % 4) * 2, k, b.f_bold)
-        b.write_value(ws, 1 + i // 4, (i % 4) * 2 + 1, v, MONEY if isinstance(v, Decimal) else TEXT)
+    status = L("正式", "regular") if slip.regular else L("试用期", "probation")
+    title = [f"{s.month} {L('工资条', 'payslip')}",
+             f"{L('姓名', 'Name')}：{slip.name}　{L('工号', 'Staff id')}：{slip.staff_id}　{L('角色', 'Role')}："
+             f"{slip.role}　{L('小组', 'Team')}：{slip.team or '-'}",
+             f"{L('月份', 'Month')}：{s.month}　{L('在职天数', 'Days employed')}：{slip.employed_days}/{s.month.days}　"
+             f"{L('状态', 'Status')}：{status}　{L('本月业绩', 'Performance')}：{r2(slip.performance):,}",
+             f"{L('应发合计', 'Total pay')}：{slip.total:,} {L('元', 'yuan')}"] + list(slip.flags)
     cols = [(L("名称", "Item"), TEXT), (L("依据/规则", "Rule"), TEXT), (L("基数", "Base"), TEXT),
             (L("比例或单价", "Rate or unit"), TEXT), (L("金额", "Amount"), MONEY), (L("计算过程", "Derivation"), TEXT)]
     rows = [(l.name, l.rule, l.base, l.rate, l.amount, l.detail) for l in slip.lines]
-    ws, r = b.table("", cols, rows, total=(L("应发合计", "Total"), "R39", None, None, slip.total,
-                                         L("各行四舍五入到分后相加（R37）", "sum of the rounded lines (R37)")),
-                    start_row=4, ws=ws)
-    ws.set_column(0, 0, 16)
-    ws.set_column(5, 5, 70)
-    ws.freeze_panes(5, 0)
-    for i, flag in enumerate(slip.flags):
-        ws.write_string(r + 1 + i, 0, flag, b.f_warn)
-    _detail_sheet(b, s, slip, lang)
-    v = s.violations
-    mine = v[v["staff_id"] == slip.staff_id]
-    _violation_sheet(b, mine, lang, {slip.staff_id: slip.name})
-    b.close()
+    total = (L("应发合计", "Total"), "R39", None, None, slip.total,
+             L("各行四舍五入到分后相加（R37）", "sum of the rounded lines (R37)"))
+    return Table(L("工资条", "Payslip"), cols, frame_of(rows, cols), title=title, total=total,
+                 widths={0: 16, 1: 10, 2: 16, 3: 16, 4: 14, 5: 70})
 
 
 def detail_columns(lang):
@@ -224,25 +111,24 @@ def detail_rows(s: Settlement, mine: pd.DataFrame) -> pd.DataFrame:
     names = {st.id: st.name for st in s.policy.streams}
     rules = {st.id: st.rule for st in s.policy.streams}
     share = mine["share_u"].to_numpy(dtype=np.int64)
-    rebate_u = mine["rebate_u"].to_numpy(dtype=np.int64)
-    perf_u = (mine["net_u"].to_numpy(dtype=object) * share) // U  # micro-fen, exact for 50 % of integers
-    rebate_fen = _round_div(rebate_u, U)
-    perf_fen = _round_div(np.asarray(perf_u, dtype=np.int64), U)
-    out = pd.DataFrame({
+    rebate_fen = _round_div(mine["rebate_u"].to_numpy(dtype=np.int64), U)
+    # performance = share × net: the product can exceed int64, so divide the share first where exact.
+    net_u = mine["net_u"].to_numpy(dtype=np.int64)
+    perf_fen = _round_div_share(net_u, share)
+    share_text = pd.Series(share, index=mine.index).map(lambda u: f"{u * 100 / U:g}%")
+    return pd.DataFrame({
         "record_no": mine["record_no"].astype(object),
         "patient_name": mask_names(mine["patient_name"]),
-        "patient_key": mask_keys(mine["patient_key"]),
+        "patient_key": _masked_keys(mine["patient_key"]),
         "visited_at": mine["visited_at"], "settled_on": mine["settled_on"],
         "department": mine["department"].astype(object), "category": mine["category"].astype(object),
         "amount": mine["amount_fen"].to_numpy() / 100,
-        "share": np.where(share == U, "100%", pd.Series(share / U * 100).map(lambda x: f"{x:g}%")),
+        "share": share_text.to_numpy(),
         "rebate": rebate_fen / 100, "performance": perf_fen / 100,
         "stream": mine["stream"].map(names).astype(object),
         "rule": mine["stream"].map(rules).astype(object),
-        "source": [f"{f} › {sh} › 第 {r} 行" if sh else f"{f} › 第 {r} 行"
-                   for f, sh, r in zip(mine["src_file"], mine["src_sheet"], mine["src_row"])],
-    })
-    return out
+        "source": _sources(mine).to_numpy(),
+    }, index=mine.index)
 
 
 def _round_div(x: np.ndarray, d: int) -> np.ndarray:
@@ -252,17 +138,38 @@ def _round_div(x: np.ndarray, d: int) -> np.ndarray:
     return np.where(x < 0, -q, q)
 
 
-def _detail_sheet(b: Book, s: Settlement, slip: Payslip, lang: str) -> None:
+def _round_div_share(net_u: np.ndarray, share_u: np.ndarray) -> np.ndarray:
+    """fen = round(share × net), with share and net in micro units, exactly."""
+    whole = share_u == U
+    out = _round_div(net_u, U)
+    if (~whole).any():
+        # net_u × share_u / U² in Python integers for the shared (overlap) lines only.
+        idx = np.flatnonzero(~whole)
+        vals = []
+        for n, sh in zip(net_u[idx].tolist(), share_u[idx].tolist()):
+            num = n * sh
+            q, r = divmod(abs(num), U * U)
+            q += 1 if 2 * r >= U * U else 0
+            vals.append(q if num >= 0 else -q)
+        out[idx] = vals
+    return out
+
+
+def detail_table(s: Settlement, slip: Payslip, lang: str) -> Table:
     mine = shares_of(s, slip.staff_id)
     mine = mine.sort_values(["stream", "settled_on", "src_order"]) if len(mine) else mine
     cols = detail_columns(lang)
-    frame = detail_rows(s, mine) if len(mine) else pd.DataFrame(columns=range(len(cols)))
-    rows = frame.itertuples(index=False, name=None)
-    total = [_zh(lang, "合计", "Total"), None, None, None, None, None, None,
-             float(frame["amount"].sum()) if len(frame) else 0.0, None,
-             float(frame["rebate"].sum()) if len(frame) else 0.0, r2(slip.performance), None, None,
-             _zh(lang, "业绩合计为精确值四舍五入；扣业绩/取消业绩另计", "total is the exact sum rounded; R28/R29 applied on the payslip")]
-    b.table(_zh(lang, "业绩明细", "Detail"), cols, rows, total=total, landscape=True)
+    frame = detail_rows(s, mine) if len(mine) else frame_of([], cols)
+    frame.columns = [h for h, _ in cols]
+    amount = Decimal(int(mine["amount_fen"].sum())) / 100 if len(mine) else Decimal(0)
+    rebate = Decimal(int(_round_div(mine["rebate_u"].to_numpy(dtype=np.int64), U).sum())) / 100 if len(mine) else Decimal(0)
+    perf = r2(sum(slip.stream_performance.values(), Decimal(0)))
+    L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
+    title = [f"{slip.name}（{slip.staff_id}）{s.month} {L('业绩明细', 'credited lines')}",
+             L(f"合计 {len(frame)} 行：金额 {amount:,}，返款 {rebate:,}，业绩 {perf:,}（业绩为精确值合计后四舍五入；扣业绩/取消业绩在工资条上计算）",
+               f"{len(frame)} lines: amount {amount:,}, rebates {rebate:,}, performance {perf:,}")]
+    total = [L("合计", "Total"), None, None, None, None, None, None, amount, None, rebate, perf, None, None, None]
+    return Table(L("业绩明细", "Detail"), cols, frame, title=title, total=total, landscape=True)
 
 
 def violation_columns(lang):
@@ -280,9 +187,17 @@ def violation_rows(v: pd.DataFrame, names: dict, lang: str):
                _source(r.file, r.sheet, r.row), r.card_no, mask_key(r.patient_key), r.partner, r.detail, r.effect)
 
 
-def _violation_sheet(b: Book, v: pd.DataFrame, lang: str, names: dict | None = None):
-    b.table(_zh(lang, "违规", "Violations"), violation_columns(lang),
-            violation_rows(v, names or {}, lang), landscape=True)
+def violation_table(v: pd.DataFrame, names: dict, lang: str, name: str | None = None) -> Table:
+    cols = violation_columns(lang)
+    return Table(name or _zh(lang, "违规", "Violations"), cols, frame_of(list(violation_rows(v, names, lang)), cols),
+                 landscape=True)
+
+
+def write_payslip(path: Path, s: Settlement, slip: Payslip, lang: str = "zh") -> None:
+    v = s.violations
+    tables = [payslip_table(s, slip, lang), detail_table(s, slip, lang),
+              violation_table(v[v["staff_id"] == slip.staff_id], {slip.staff_id: slip.name}, lang)]
+    write_book(path, tables)
 
 
 # --- department summary --------------------------------------------------------------------------
@@ -318,125 +233,130 @@ def reconciliation(s: Settlement) -> dict:
             out["uncredited"][reason] = {"count": int(m.sum()), "fen": int(amount[m].sum())}
     out["uncredited_fen"] = sum(v["fen"] for v in out["uncredited"].values())
     out["balanced"] = out["credited_fen"] + out["uncredited_fen"] == out["total_fen"]
-    out["payslip_total"] = str(sum((p.total for p in s.payslips), Decimal(0)))
-    out["rebate_total"] = str(sum((r2(micro_to_yuan(u)) for u in
-                                   s.rebates.groupby("partner")["rebate_u"].sum()), Decimal(0))
-                              if len(s.rebates) else Decimal(0))
+    out["payslip_total"] = str(r2(sum((p.total for p in s.payslips), Decimal(0))))
+    totals = partner_totals(s.rebates)
+    out["rebate_total"] = str(r2(sum(totals["total"], Decimal(0)))) if len(totals) else "0.00"
     ex = s.credit.excluded
     out["excluded"] = {}
     if len(ex):
         st = ex["status"].astype(object).fillna("")
-        for label, mask in (("未结算", st == "未结算"), ("疗程中", st == "疗程中"),
-                            ("其他月份结算", st == "已结算")):
+        for label, mask in (("未结算", st == "未结算"), ("疗程中", st == "疗程中"), ("其他月份结算", st == "已结算")):
             m = mask.to_numpy(dtype=bool)
             if m.any():
                 out["excluded"][label] = {"count": int(m.sum()), "fen": int(ex["amount_fen"].to_numpy()[m].sum())}
     return out
 
 
-def write_summary(path: Path, s: Settlement, run_info: list[tuple[str, str]], lang: str = "zh") -> dict:
-    b = Book(path, lang)
+def summary_table(s: Settlement, rows: list[dict], lang: str) -> Table:
     L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
-    rows = summary_rows(s)
     cols = [(L("工号", "Staff id"), TEXT), (L("姓名", "Name"), TEXT), (L("角色", "Role"), TEXT), (L("小组", "Team"), TEXT),
             (L("业绩", "Performance"), MONEY)] + [(L(c, COLUMN_EN[c]), MONEY) for c in SUMMARY_COLUMNS] + \
            [(L("应发合计", "Total pay"), MONEY)]
     data = [(r["staff_id"], r["name"], r["role"], r["team"], r["performance"], *[r[c] for c in SUMMARY_COLUMNS],
              r["total"]) for r in rows]
     paid = [r for r in rows if r["total"] is not None]
-    total = (L("合计", "Total"), f"{len(paid)} 人", None, None, sum((r["performance"] for r in rows), Decimal(0)),
+    total = (L("合计", "Total"), f"{len(paid)} 人" if lang == "zh" else f"{len(paid)} people", None, None,
+             sum((r["performance"] for r in rows), Decimal(0)),
              *[sum((r[c] for r in paid), Decimal(0)) for c in SUMMARY_COLUMNS],
              sum((r["total"] for r in paid), Decimal(0)))
-    b.table(L("汇总", "Summary"), cols, data, total=total, landscape=True,
-            notes=(f"{s.month} {L('市场部工资汇总', 'marketing department pay summary')}",
-                   L("扣款以正数列示并从应发合计中减去；网络部只计业绩不发工资。",
-                     "Deductions are shown positive and subtracted; 网络部 has performance and no pay.")))
-    # 返款
+    title = [f"{s.month} {L('市场部工资汇总', 'marketing department pay summary')}",
+             L("扣款以正数列示并从应发合计中减去；网络部只计业绩不发工资。",
+               "Deductions are shown positive and subtracted; 网络部 has performance and no pay.")]
+    return Table(L("汇总", "Summary"), cols, frame_of(data, cols), title=title, total=total, landscape=True)
+
+
+def rebate_table(s: Settlement, lang: str) -> Table:
+    L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
     rb = s.rebates
-    rcols = [(L("合作单位", "Partner"), TEXT), (L("类别", "Portion"), TEXT), (L("规则", "Rule"), TEXT),
-             (L("病历号", "Record no"), TEXT), (L("患者姓名", "Patient"), TEXT), (L("患者标识", "Patient key"), TEXT),
-             (L("结算日期", "Settled"), DATE), (L("项目类别", "Category"), TEXT), (L("金额", "Amount"), MONEY),
-             (L("比例", "Rate"), TEXT), (L("返款", "Rebate"), MONEY), (L("业务员", "Salesperson"), TEXT),
-             (L("来源", "Source"), TEXT)]
+    cols = [(L("合作单位", "Partner"), TEXT), (L("类别", "Portion"), TEXT), (L("规则", "Rule"), TEXT),
+            (L("病历号", "Record no"), TEXT), (L("患者姓名", "Patient"), TEXT), (L("患者标识", "Patient key"), TEXT),
+            (L("结算日期", "Settled"), DATE), (L("项目类别", "Category"), TEXT), (L("金额", "Amount"), MONEY),
+            (L("比例", "Rate"), TEXT), (L("返款", "Rebate"), MONEY), (L("业务员", "Salesperson"), TEXT),
+            (L("来源", "Source"), TEXT)]
     names = s.staff.set_index("staff_id")["name"].to_dict()
-
-    def rebate_rows():
-        for partner, grp in rb.groupby("partner", sort=True):
-            for r in grp.itertuples():
-                who = r.owner_staff if isinstance(r.owner_staff, str) else r.network_staff
-                yield (r.partner, r.portion, r.rule, r.record_no, mask_name(r.patient_name), mask_key(r.patient_key),
-                       r.settled_on, r.category, r.amount_fen / 100, r.rate, r2(micro_to_yuan(r.rebate_u)),
-                       f"{who} {names.get(who, '')}" if isinstance(who, str) else "", _source(r.src_file, r.src_sheet, r.src_row))
-            yield (f"{partner} {L('小计', 'subtotal')}", None, None, None, None, None, None, None, None, None,
-                   r2(micro_to_yuan(grp["rebate_u"].sum())), None, None)
     totals = partner_totals(rb)
-    b.table(L("返款", "Rebates"), rcols, rebate_rows(), landscape=True,
-            total=(L("合计", "Total"), None, None, None, None, None, None, None, None, None,
-                   sum(totals["total"], Decimal(0)) if len(totals) else Decimal(0), None, None))
-    # 违规
-    b.table(L("违规", "Violations"), violation_columns(lang), violation_rows(s.violations, names, lang), landscape=True)
-    # 未归属
-    _unattributed_sheet(b, s, lang)
-    # 核对
-    rec = reconciliation(s)
-    _reconciliation_sheet(b, s, rec, rows, lang)
-    # 运行信息
-    ws = b.sheet(L("运行信息", "Run info"))
-    b.table("", [(L("项目", "Item"), TEXT), (L("内容", "Value"), TEXT)], run_info, ws=ws)
-    ws.set_column(1, 1, 90)
-    b.close()
-    return rec
+    grand = r2(sum(totals["total"], Decimal(0))) if len(totals) else Decimal("0.00")
+    if len(rb):
+        who = rb["owner_staff"].where(rb["owner_staff"].notna(), rb["network_staff"]).astype(object)
+        frame = pd.DataFrame({
+            0: rb["partner"].astype(object), 1: rb["portion"].astype(object), 2: rb["rule"].astype(object),
+            3: rb["record_no"].astype(object), 4: mask_names(rb["patient_name"]).to_numpy(),
+            5: _masked_keys(rb["patient_key"]).to_numpy(), 6: rb["settled_on"],
+            7: rb["category"].astype(object), 8: rb["amount_fen"].to_numpy() / 100, 9: rb["rate"].astype(object),
+            10: _round_div(rb["rebate_u"].to_numpy(dtype=np.int64), U) / 100,
+            11: [f"{w} {names.get(w, '')}" if isinstance(w, str) else "" for w in who],
+            12: _sources(rb).to_numpy()})
+        sub_rows = pd.DataFrame({i: [None] * len(totals) for i in range(13)})
+        sub_rows[0] = [f"{p} {L('小计', 'subtotal')}" for p in totals["partner"]]
+        sub_rows[10] = [float(t) for t in totals["total"]]
+        # Each partner's lines followed by its subtotal row.
+        frame["_k"] = frame[0].map({p: i for i, p in enumerate(totals["partner"])}) * 2
+        sub_rows["_k"] = np.arange(len(totals)) * 2 + 1
+        frame = pd.concat([frame, sub_rows], ignore_index=True).sort_values("_k", kind="stable").drop(columns="_k")
+        frame.columns = [h for h, _ in cols]
+    else:
+        frame = frame_of([], cols)
+    title = [f"{s.month} {L('返款（按合作单位）', 'rebates by partner')}",
+             L(f"合计 {len(totals)} 家合作单位，返款 {grand:,} 元（每家合计按精确值四舍五入）",
+               f"{len(totals)} partners, rebates {grand:,}")]
+    total = [L("合计", "Total"), None, None, None, None, None, None, None, None, None, grand, None, None]
+    return Table(L("返款", "Rebates"), cols, frame, title=title, total=total, landscape=True)
 
 
-def _unattributed_sheet(b: Book, s: Settlement, lang: str) -> None:
+def unattributed_table(s: Settlement, lang: str) -> Table:
     L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
     lines = s.credit.lines
     un = lines[~lines["credited"].to_numpy(dtype=bool)]
-    walk = un[un["reason"] == REASON_WALK_IN]
-    listed = un[un["reason"] != REASON_WALK_IN]
-    ws = b.sheet(L("未归属", "Unattributed"))
-    ws.set_landscape()
-    ws.write_string(0, 0, L("未归属的本月结算账单：逐行列出（自然来诊按科室和项目类别汇总）",
-                            "Settled lines credited to nobody, listed (walk-ins summarised by department and category)"),
-                    b.f_bold)
+    walk = un[(un["reason"] == REASON_WALK_IN).to_numpy()]
+    listed = un[(un["reason"] != REASON_WALK_IN).to_numpy()]
+    order = {r: i for i, r in enumerate(REASON_ORDER)}
+    listed = listed.assign(_k=listed["reason"].map(order)).sort_values(["_k", "src_order"])
     cols = [(L("原因", "Reason"), TEXT), (L("病历号", "Record no"), TEXT), (L("患者姓名", "Patient"), TEXT),
             (L("患者标识", "Patient key"), TEXT), (L("卡号", "Card"), TEXT), (L("就诊时间", "Visited"), DATETIME),
             (L("结算日期", "Settled"), DATE), (L("科室", "Department"), TEXT), (L("项目类别", "Category"), TEXT),
-            (L("金额", "Amount"), MONEY), (L("来源", "Source"), TEXT)]
-    order = {r: i for i, r in enumerate(REASON_ORDER)}
-    listed = listed.assign(_k=listed["reason"].map(order)).sort_values(["_k", "src_order"])
-    rows = ((REASON_NAMES[r.reason][0 if lang == "zh" else 1], r.record_no, mask_name(r.patient_name),
-             mask_key(r.patient_key), r.card_no, r.visited_at, r.settled_on, r.department, r.category,
-             r.amount_fen / 100, _source(r.src_file, r.src_sheet, r.src_row)) for r in listed.itertuples())
-    _, r = b.table("", cols, rows, ws=ws, start_row=1,
-                   total=(L("合计", "Total"), f"{len(listed)} 行", None, None, None, None, None, None, None,
-                          Decimal(int(listed["amount_fen"].sum())) / 100, None))
+            (L("行数", "Lines"), INT), (L("金额", "Amount"), MONEY), (L("来源", "Source"), TEXT)]
+    idx = 0 if lang == "zh" else 1
+    part1 = pd.DataFrame({
+        0: listed["reason"].map(lambda r: REASON_NAMES[r][idx]).astype(object),
+        1: listed["record_no"].astype(object), 2: mask_names(listed["patient_name"]).to_numpy(),
+        3: _masked_keys(listed["patient_key"]).to_numpy(), 4: listed["card_no"].astype(object),
+        5: listed["visited_at"], 6: listed["settled_on"], 7: listed["department"].astype(object),
+        8: listed["category"].astype(object), 9: 1, 10: listed["amount_fen"].to_numpy() / 100,
+        11: _sources(listed).to_numpy() if len(listed) else []})
     g = walk.groupby(["department", "category"], observed=True)["amount_fen"].agg(["size", "sum"]).reset_index()
-    wcols = [(L("自然来诊：科室", "Walk-ins: department"), TEXT), (L("项目类别", "Category"), TEXT),
-             (L("行数", "Lines"), INT), (L("金额", "Amount"), MONEY)]
-    wrows = ((x.department, x.category, int(x.size), x.sum / 100) for x in g.itertuples())
-    b.table("", wcols, wrows, ws=ws, start_row=r + 2,
-            total=(L("合计", "Total"), None, int(len(walk)), Decimal(int(walk["amount_fen"].sum())) / 100))
-    ws.freeze_panes(3, 0)
+    part2 = pd.DataFrame({0: REASON_NAMES[REASON_WALK_IN][idx] + L("（按科室、项目类别汇总）", " (by department and category)"),
+                          1: None, 2: None, 3: None, 4: None, 5: pd.NaT, 6: pd.NaT,
+                          7: g["department"].astype(object), 8: g["category"].astype(object),
+                          9: g["size"].astype(int), 10: g["sum"].to_numpy() / 100, 11: None})
+    frame = pd.concat([part1, part2], ignore_index=True) if len(part2) else part1
+    frame.columns = [h for h, _ in cols]
+    total_fen = int(un["amount_fen"].sum())
+    title = [f"{s.month} {L('未归属的本月结算账单', 'settled lines credited to nobody')}",
+             L(f"逐行列出 {len(listed)} 行（按原因）；自然来诊 {len(walk)} 行按科室和项目类别汇总；合计 {len(un)} 行，"
+               f"{Decimal(total_fen) / 100:,} 元",
+               f"{len(listed)} lines listed by reason; {len(walk)} walk-in lines summarised; total {len(un)} lines, "
+               f"{Decimal(total_fen) / 100:,}")]
+    total = [L("合计", "Total"), None, None, None, None, None, None, None, None, int(len(un)),
+             Decimal(total_fen) / 100, None]
+    return Table(L("未归属", "Unattributed"), cols, frame, title=title, total=total, landscape=True)
 
 
-def _reconciliation_sheet(b: Book, s: Settlement, rec: dict, rows: list[dict], lang: str) -> None:
+def reconciliation_table(s: Settlement, rec: dict, rows: list[dict], lang: str) -> Table:
     L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
     yuan = lambda fen: Decimal(int(fen)) / 100  # noqa: E731
+    idx = 0 if lang == "zh" else 1
     data = [(L("本月结算账单（R1：已结算且结算日期在本月）", "Settled billing of the month (R1)"), rec["total_count"],
              yuan(rec["total_fen"]), ""),
             (L("  已归属", "  credited"), rec["credited_count"], yuan(rec["credited_fen"]), "")]
     for reason, v in rec["uncredited"].items():
-        data.append((f"  {L('未归属', 'uncredited')}：{REASON_NAMES[reason][0 if lang == 'zh' else 1]}", v["count"],
-                     yuan(v["fen"]), ""))
-    ok = rec["balanced"]
+        data.append((f"  {L('未归属', 'uncredited')}：{REASON_NAMES[reason][idx]}", v["count"], yuan(v["fen"]), ""))
     data.append((L("核对：已归属 + 未归属 = 本月结算账单", "check: credited + uncredited = settled billing"),
                  None, yuan(rec["credited_fen"] + rec["uncredited_fen"]),
-                 L("平衡 ✓", "balanced ✓") if ok else L("不平衡 ✗", "NOT balanced ✗")))
+                 L("平衡 ✓", "balanced ✓") if rec["balanced"] else L("不平衡 ✗", "NOT balanced ✗")))
     for label, v in rec["excluded"].items():
         data.append((f"{L('不计入本月', 'not counted this month')}：{label}", v["count"], yuan(v["fen"]), ""))
-    payslip_total = sum((p.total for p in s.payslips), Decimal(0))
-    summary_total = sum((r["total"] for r in rows if r["total"] is not None), Decimal(0))
+    payslip_total = r2(sum((p.total for p in s.payslips), Decimal(0)))
+    summary_total = r2(sum((r["total"] for r in rows if r["total"] is not None), Decimal(0)))
     data.append((L("工资条应发合计之和", "sum of payslip totals"), len(s.payslips), payslip_total, ""))
     data.append((L("汇总表应发合计", "summary total"), None, summary_total,
                  L("一致 ✓", "equal ✓") if payslip_total == summary_total else L("不一致 ✗", "differs ✗")))
@@ -445,16 +365,27 @@ def _reconciliation_sheet(b: Book, s: Settlement, rec: dict, rows: list[dict], l
                      sum((r[c] for r in rows if r[c] is not None), Decimal(0)), ""))
     data.append((L("返款合计（各合作单位四舍五入后相加）", "rebates total (per partner, rounded)"), len(s.rebates),
                  Decimal(rec["rebate_total"]), ""))
-    for fid, name, base, rate, amount in s.funds:
+    for _, name, base, rate, amount in s.funds:
         data.append((f"{name}（{L('基数', 'base')} {r2(base)} × {rate * 100:g}%）", None, amount, ""))
-    b.table(L("核对", "Reconciliation"), [(L("项目", "Item"), TEXT), (L("行数/人数", "Count"), INT),
-                                           (L("金额", "Amount"), MONEY), (L("结果", "Result"), TEXT)], data)
+    cols = [(L("项目", "Item"), TEXT), (L("行数/人数", "Count"), INT), (L("金额", "Amount"), MONEY),
+            (L("结果", "Result"), TEXT)]
+    return Table(L("核对", "Reconciliation"), cols, frame_of(data, cols), widths={0: 48})
+
+
+def write_summary(path: Path, s: Settlement, run_info: list[tuple[str, str]], lang: str = "zh") -> dict:
+    L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
+    rows = summary_rows(s)
+    rec = reconciliation(s)
+    names = s.staff.set_index("staff_id")["name"].to_dict()
+    info_cols = [(L("项目", "Item"), TEXT), (L("内容", "Value"), TEXT)]
+    tables = [summary_table(s, rows, lang), rebate_table(s, lang), violation_table(s.violations, names, lang),
+              unattributed_table(s, lang), reconciliation_table(s, rec, rows, lang),
+              Table(L("运行信息", "Run info"), info_cols, frame_of(run_info, info_cols), widths={0: 36, 1: 100})]
+    write_book(path, tables)
+    return rec
 
 
 # --- card check ----------------------------------------------------------------------------------
 
 def write_card_check(path: Path, violations: pd.DataFrame, names: dict, lang: str = "zh") -> None:
-    b = Book(path, lang)
-    b.table(_zh(lang, "卡片检查", "Card check"), violation_columns(lang), violation_rows(violations, names, lang),
-            landscape=True)
-    b.close()
+    write_book(path, [violation_table(violations, names, lang, _zh(lang, "卡片检查", "Card check"))])

@@ -356,6 +356,7 @@ try:  # python-isal (ISA-L igzip) inflates ~1.5-2x faster than zlib, same API; o
     from isal import isal_zlib as _inflate_mod  # type: ignore
 except Exception:  # pragma: no cover - depends on the environment
     _inflate_mod = zlib
+_crc32 = getattr(_inflate_mod, "crc32", zlib.crc32)
 
 
 class _Member:
@@ -403,7 +404,7 @@ class _Member:
                     return
                 if isinstance(item, BaseException):
                     raise item
-                crc = zlib.crc32(item, crc)
+                crc = _crc32(item, crc)
                 yield item
         finally:
             stop.set()
@@ -440,7 +441,7 @@ class _Member:
                     left -= len(raw)
                     produced += len(raw)
                     if check_crc:
-                        crc = zlib.crc32(raw, crc)
+                        crc = _crc32(raw, crc)
                     yield raw
                     if limit is not None and produced >= limit:
                         return
@@ -454,12 +455,15 @@ class _Member:
                         if not data:
                             raise UnreadableWorkbook("truncated", f"zip member {name} is cut short")
                         left -= len(data)
-                    elif d.eof:
-                        break
                     else:
-                        raise UnreadableWorkbook("truncated", f"zip member {name}: deflate stream is incomplete")
+                        data = b""  # drain what the inflater still holds
                     try:
                         out = d.decompress(data, piece)
+                        if not data and not out and not d.eof:
+                            out = d.flush()
+                            if not out:
+                                raise UnreadableWorkbook("truncated", f"zip member {name}: deflate "
+                                                         "stream is incomplete")
                     except (zlib.error, getattr(_inflate_mod, "error", zlib.error)) as exc:
                         raise UnreadableWorkbook("truncated", f"zip member {name} does not inflate ({exc})") from None
                     if out:
@@ -469,7 +473,7 @@ class _Member:
                                 "zip_bomb", f"zip member {name} inflates beyond its declared size "
                                 f"{_fmt_size(declared)}")
                         if check_crc:
-                            crc = zlib.crc32(out, crc)
+                            crc = _crc32(out, crc)
                         yield out
                         if limit is not None and produced >= limit:
                             return
@@ -529,11 +533,9 @@ def _prolog_verdict(text: str) -> object | str | None:
                 return None
             i = j + 3
         elif text.startswith("<!", i):
-            word = text[i + 2:i + 9].upper()
-            if n - i < 9 and not text[i + 2:].upper().startswith(("DOCTYPE"[:n - i - 2], "ENTITY"[:n - i - 2])):
-                return "a '<!' declaration before the root element"
             if n - i < 9:
-                return None
+                return None  # too little text yet to name the declaration
+            word = text[i + 2:i + 9].upper()
             if word.startswith("DOCTYPE"):
                 return "a DOCTYPE declaration"
             if word.startswith("ENTITY"):
@@ -555,7 +557,8 @@ def _check_prolog(member: _Member, head_limit: int = 4 * 1024 * 1024) -> bytes:
             raise UnreadableWorkbook("xml_entities", f"{member.info.filename} contains {verdict} "
                                      "(XML entity expansion or external entity), refused")
         if len(got) >= head_limit:
-            break
+            raise UnreadableWorkbook("not_excel", f"{member.info.filename}: no root element in its "
+                                     f"first {_fmt_size(head_limit)}")
     verdict = _prolog_text_verdict(got, final=True)
     if isinstance(verdict, str):
         raise UnreadableWorkbook("xml_entities", f"{member.info.filename} contains {verdict} "
@@ -1253,7 +1256,7 @@ class _ZipOut:
         for p in pieces:
             if not p:
                 continue
-            crc = zlib.crc32(p, crc)
+            crc = _crc32(p, crc)
             usize += len(p)
             c = comp.compress(p)
             if c:
