@@ -91,29 +91,32 @@ class UnreadableWorkbook(Exception):
 
 @dataclass(frozen=True)
 class SheetScan:
-    """What the reader needs to know about one sheet.
+    """What the reader needs to know about one sheet (rows and columns 1-based, as in Excel).
 
-    Rows and columns are 1-based, as Excel shows them. The extent (max_row, max_col) is that
-    of cells holding a value (what calamine allocates for), after stray cells were dropped;
-    merged ranges are clipped to it. `stray_count` cells holding a value were dropped from
-    `source` (col > max_columns, row > 1 048 576, or a sparse tail far beyond the data);
-    `stray_cells` lists up to 20 of them and `stray_cell` names the first one ("XFD1048576")
-    for a warning. `dimension` is the declared <dimension ref>, never trusted."""
+    The extent (max_row, max_col) is that of the cells holding a value, which is what calamine
+    allocates for (empty styled cells do not count), after stray cells were dropped. For
+    .xls it is fastexcel's height/width. Merged ranges are clipped to the extent (rows and
+    columns beyond it do not exist in what fastexcel returns).
+
+    Stray cells: cells holding a value beyond column `max_columns` or row 1 048 576, or a
+    sparse tail far beyond the data when the extent is absurd, are dropped from `source`;
+    `stray_count` says how many, `stray_cells` lists up to 20, `stray_cell` names the first
+    ("XFD1048576") for the warning. `dimension` is the declared <dimension ref>, never used."""
 
     name: str
-    index: int
-    visible: bool
-    merged: tuple[tuple[int, int, int, int], ...]
-    uncached_formulas: tuple[tuple[int, int], ...]
-    long_numbers: tuple[tuple[int, int, str], ...]
+    index: int                 # position in the workbook (what fastexcel's load_sheet(idx) takes)
+    visible: bool              # False for state="hidden" or "veryHidden"
+    merged: tuple[tuple[int, int, int, int], ...]        # (min_row, min_col, max_row, max_col)
+    uncached_formulas: tuple[tuple[int, int], ...]       # (row, col): a <f> cell with no cached <v>
+    long_numbers: tuple[tuple[int, int, str], ...]       # (row, col, raw <v>): >= 1e15 or > 15 digits
     max_row: int
-    max_col: int
+    max_col: int               # largest column actually holding a value (not <dimension>)
     stray_cells: tuple[tuple[int, int], ...] = ()
     stray_count: int = 0
     stray_cell: str | None = None
     dimension: str | None = None
-    sanitised: bool = False
-    state: str = "visible"
+    sanitised: bool = False    # this sheet was rewritten in `source`
+    state: str = "visible"     # 'visible', 'hidden' or 'veryHidden'
 
 
 @dataclass(frozen=True)
@@ -284,6 +287,8 @@ class _Patterns:
         self.re_hard = re.compile(self.hard.encode())
         self.re_noncanon = re.compile(self.noncanon.encode())
         self.re_merge = re.compile((r"<" + _ANY_PREFIX + r"mergeCell\s[^>]*?\bref\s*=\s*[\"']([^\"']*)[\"']").encode())
+        # a cell start tag without any r attribute (Python re only: look-ahead)
+        self.re_cell_no_r = re.compile((f"<{p}c(?=[\\s/>])(?![^>]*\\sr\\s*=)[^>]*>").encode())
         self.re_ref = re.compile((f"<{p}c r=\"([A-Z]+)([0-9]+)\"(?:[^>]*[^/>])?>").encode())
 
     def ext(self, m: int, n: int) -> str:
@@ -376,20 +381,23 @@ class _Member:
         q: queue.Queue = queue.Queue(maxsize=2)
         stop = threading.Event()
 
+        def put(item) -> bool:
+            while not stop.is_set():
+                try:
+                    q.put(item, timeout=0.2)
+                    return True
+                except queue.Full:
+                    continue
+            return False  # the consumer went away
+
         def work():
             try:
                 for out in self._produce(limit, piece, check_crc=False):
-                    while not stop.is_set():
-                        try:
-                            q.put(out, timeout=0.2)
-                            break
-                        except queue.Full:
-                            continue
-                    if stop.is_set():
+                    if not put(out):
                         return
-                q.put(None)
+                put(None)
             except BaseException as exc:  # handed to the consumer
-                q.put(exc)
+                put(exc)
 
         t = threading.Thread(target=work, name="settle-inflate", daemon=True)
         t.start()
@@ -602,6 +610,7 @@ class _SheetData:
 
 
 def _is_long_number(raw: str) -> bool:
+    """More than 15 significant digits (Excel keeps 15), or an exponent form >= 1e15."""
     s = raw.strip()
     try:
         v = float(s)
@@ -647,7 +656,12 @@ def _formula_cached(seg: bytes, ttype: bytes | None) -> bool:
 
 
 class _NotCanonical(Exception):
-    """This sheet must be scanned by the expat scanner."""
+    """This sheet must be scanned another way: positionally (cells without `r`) when
+    `positional` is true, else by the expat scanner."""
+
+    def __init__(self, positional: bool = False):
+        super().__init__()
+        self.positional = positional
 
 
 _SD_OPEN = re.compile(rb"<([^\s<>/:=\"'!?]+:)?sheetData(?:\s[^>]*)?(/?)>")
@@ -752,7 +766,7 @@ class _FastScanner:
                 if data.startswith((b"<!DOCTYPE", b"<!ENTITY"), p):
                     raise UnreadableWorkbook("xml_entities", f"{sd.part} contains a DOCTYPE/ENTITY "
                                              "declaration inside sheetData, refused")
-                raise _NotCanonical()
+                raise _NotCanonical(positional=bool(pats.re_cell_no_r.match(data, p)))
             if data.startswith(pats.cell_open, p):
                 cell = self._cell_at(data, p, hi)
                 pos = p + 1
@@ -828,6 +842,193 @@ class _FastScanner:
         if b"mergeCell" in data:
             for mt in self.pats.re_merge.finditer(data):
                 self.sd.merged.append(mt.group(1).decode("latin-1"))
+
+
+class _PositionalScanner:
+    """Scans sheet XML whose cells carry no `r` (some .NET / streaming writers): calamine then
+    places a cell by counting, row by row (`<row r>` or +1 per `</row>`, +1 column per `<c>`).
+    Vectorised with numpy over each chunk (complete rows), so a 1 000 000-row sheet costs
+    about as much as an RE2 pass. Anything else unusual (a cell with `r`, another prefix,
+    comments, self-closing rows) sends the sheet to the expat scanner."""
+
+    def __init__(self, sd: _SheetData, pats: _Patterns):
+        import numpy as np
+
+        self.np = np
+        self.sd = sd
+        self.pats = pats
+        self.m = 0
+        self.n = 0
+        self.in_data = True
+        self.next_row = 1                       # calamine's row_index + 1 after the last </row>
+        sd.row_counts = Counter()
+        sd.col_counts = Counter()
+        p = pats.p
+        other = [f"<{_other_prefix(pats.prefix[:-1])}:(?:c|row|v|f|is)[\\s/>]"]
+        if pats.prefix:
+            other.append(r"<(?:c|row|v|f|is)[\s/>]")
+        self.bad = "|".join([
+            f"<{p}c\\s(?:[^>]*\\s)?r\\s*=",          # a cell with a reference after all
+            f"<{p}row(?:\\s[^>]*)?/>",              # a self-closing row
+            f"</{p}row\\s",                          # an end tag with blanks
+            *other,
+            r"<[!?]",
+        ])
+        self.re_row_tag = re.compile((f"<{p}row(?=[\\s>])[^>]*>").encode())
+        self.re_row_r = re.compile(rb"""\sr\s*=\s*["']([0-9]+)["']""")
+        self.re_row_quick = re.compile((f"<{p}row r=\"([0-9]{{1,15}})\"").encode())
+
+    def _marks(self, arr, lt, name: bytes, delims: bytes):
+        """Positions in lt (of '<') followed by `name` and one of `delims`."""
+        np = self.np
+        n = len(arr)
+        mask = np.ones(len(lt), dtype=bool)
+        for k, ch in enumerate(name):
+            mask &= np.take(arr, lt + 1 + k, mode='clip') == ch
+            if not mask.any():
+                return lt[:0]
+        nxt = np.take(arr, lt + 1 + len(name), mode='clip')
+        dm = np.zeros(len(lt), dtype=bool)
+        for ch in delims:
+            dm |= nxt == ch
+        return lt[mask & dm]
+
+    def feed(self, data: bytes, lo: int = 0, hi: int | None = None) -> None:
+        np = self.np
+        if hi is None:
+            hi = len(data)
+        if lo >= hi:
+            return
+        pats = self.pats
+        sd = self.sd
+        if not self.in_data:
+            self._tail(data[lo:hi])
+            return
+        if _first_match(data, self.bad, lo, hi) >= 0:
+            raise _NotCanonical()
+        end = data.find(pats.sd_close, lo, hi)
+        stop = hi if end < 0 else end
+        arr = np.frombuffer(data, dtype=np.uint8, count=stop - lo, offset=lo)
+        if len(arr) == 0:
+            self._finish(data, end, hi)
+            return
+        lt = np.flatnonzero(arr == 60)
+        pb = pats.prefix.encode()
+        ws = b" \t\r\n"
+        if pb:
+            cells = self._marks(arr, lt, pb + b"c", ws + b"/>")
+            row_ends = self._marks(arr, lt, b"/" + pb + b"row", b">")
+            vs = self._marks(arr, lt, pb + b"v", b">")
+            iss = self._marks(arr, lt, pb + b"is", ws + b">")
+            fs = self._marks(arr, lt, pb + b"f", ws + b"/>")
+        else:
+            # one gather per following byte, shared by every tag we look for
+            last = len(arr) - 1
+            b1 = np.take(arr, lt + 1, mode='clip')
+            keep = (b1 == 99) | (b1 == 47) | (b1 == 118) | (b1 == 105) | (b1 == 102)  # c / v i f
+            lt, b1 = lt[keep], b1[keep]
+            b2 = np.take(arr, lt + 2, mode='clip')
+            b3 = np.take(arr, lt + 3, mode='clip')
+            delim2 = (b2 == 32) | (b2 == 62) | (b2 == 47) | (b2 == 9) | (b2 == 10) | (b2 == 13)
+            cells = lt[(b1 == 99) & delim2]
+            vs = lt[(b1 == 118) & (b2 == 62)]
+            fs = lt[(b1 == 102) & delim2]
+            iss = lt[(b1 == 105) & (b2 == 115) & ((b3 == 62) | (b3 == 32))]
+            ro = (b1 == 47) & (b2 == 114) & (b3 == 111)
+            lr = lt[ro]
+            row_ends = lr[(np.take(arr, lr + 4, mode='clip') == 119) & (np.take(arr, lr + 5, mode='clip') == 62)]
+        # row numbers, in order
+        tags = self.re_row_tag.findall(data, lo, stop)
+        if len(tags) != len(row_ends):
+            raise _NotCanonical()  # rows not closed within the chunk: let expat judge
+        nums = np.empty(len(tags) + 1, dtype=np.int64)
+        nxt = self.next_row
+        quick = self.re_row_quick.findall(data, lo, stop)
+        if len(quick) == len(tags):
+            # every row says r="N" first: no per-row Python work
+            if tags:
+                nums[:-1] = np.array(quick).astype(np.int64)
+                nxt = int(nums[-2]) + 1
+        else:
+            for k, tag in enumerate(tags):
+                mr = self.re_row_r.search(tag)
+                if mr:
+                    nxt = int(mr.group(1))
+                nums[k] = nxt
+                nxt += 1
+        nums[len(tags)] = nxt                  # cells after the last </row> (none, normally)
+        self.next_row = nxt
+        if len(cells):
+            seg = np.searchsorted(row_ends, cells)             # row of each cell
+            first = np.searchsorted(cells, np.concatenate(([-1], row_ends)))
+            ordinal = np.arange(len(cells)) - first[seg] + 1    # 1-based column
+            has_val = np.zeros(len(cells), dtype=bool)
+            if len(vs):
+                # a <v> with text (the byte after '<v>' is not '<')
+                after = np.take(arr, vs + 3 + len(pb), mode='clip')
+                vs = vs[after != 60]
+                idx = np.searchsorted(cells, vs, side="right") - 1
+                has_val[idx[idx >= 0]] = True
+            if len(iss):
+                idx = np.searchsorted(cells, iss, side="right") - 1
+                has_val[idx[idx >= 0]] = True
+            vc = np.flatnonzero(has_val)
+            rows_v = nums[seg[vc]]
+            cols_v = ordinal[vc]
+            ok = (cols_v <= pats.max_columns) & (rows_v <= MAX_ROWS)
+            if not ok.all():
+                bad_r, bad_c = rows_v[~ok], cols_v[~ok]
+                sd.hard_count += len(bad_r)
+                for r, c in zip(bad_r[:MAX_EXAMPLES].tolist(), bad_c[:MAX_EXAMPLES].tolist()):
+                    if len(sd.hard_examples) < MAX_EXAMPLES:
+                        sd.hard_examples.append((r, c))
+                rows_v, cols_v = rows_v[ok], cols_v[ok]
+            if len(rows_v):
+                self.n = max(self.n, int(rows_v.max()))
+                self.m = max(self.m, int(cols_v.max()))
+                if len(rows_v) > 1 and bool((rows_v[1:] >= rows_v[:-1]).all()):
+                    starts = np.flatnonzero(np.concatenate(([True], rows_v[1:] != rows_v[:-1])))
+                    ur, uc = rows_v[starts], np.diff(np.append(starts, len(rows_v)))
+                else:
+                    ur, uc = np.unique(rows_v, return_counts=True)
+                sd.row_counts.update(dict(zip(ur.tolist(), uc.tolist())))
+                bc = np.bincount(cols_v)
+                nz = np.flatnonzero(bc)
+                sd.col_counts.update(dict(zip(nz.tolist(), bc[nz].tolist())))
+            if len(fs):
+                idx = np.unique(np.searchsorted(cells, fs, side="right") - 1)
+                for i in idx[idx >= 0].tolist():
+                    if has_val[i]:
+                        continue
+                    cs = lo + int(cells[i])
+                    ce = lo + int(cells[i + 1]) if i + 1 < len(cells) else stop
+                    seg_b = data[cs:ce]
+                    t = _T_ATTR.search(seg_b, 0, seg_b.find(b">") + 1)
+                    if not _formula_cached(seg_b, t.group(1) if t else None):
+                        sd.uncached.append((int(nums[seg[i]]), int(ordinal[i])))
+            if _first_match(data, pats.longv, lo, stop) >= 0:
+                for mt in pats.re_longv.finditer(data, lo, stop):
+                    i = int(np.searchsorted(cells, mt.start() - lo, side="right")) - 1
+                    if i < 0:
+                        continue
+                    cs = lo + int(cells[i])
+                    tag = data[cs:data.find(b">", cs) + 1]
+                    t = _T_ATTR.search(tag)
+                    if t and t.group(1) != b"n":
+                        continue
+                    vm = _V_TEXT.search(data, mt.start(), stop)
+                    raw = vm.group(1).decode("latin-1").strip() if vm else ""
+                    if _is_long_number(raw):
+                        sd.long_numbers.append((int(nums[seg[i]]), int(ordinal[i]), raw))
+        self._finish(data, end, hi)
+
+    def _finish(self, data: bytes, end: int, hi: int) -> None:
+        if end >= 0:
+            self.in_data = False
+            self._tail(data[end:hi])
+
+    def _tail(self, data: bytes) -> None:
+        _FastScanner._tail(self, data)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------------------------
@@ -993,7 +1194,7 @@ class _ExpatScanner:
             cached = bool(v) or has_is or (ttype in ("str", "inlineStr") and vtext is not None)
             if not cached:
                 sd.uncached.append((row, col))
-        if v and ttype in (None, "n") and _is_long_number(v):
+        if len(v) >= 16 and ttype in (None, "n") and _is_long_number(v):
             sd.long_numbers.append((row, col, v.strip()))
         if has_value:
             if col > self.max_columns or row > MAX_ROWS:
@@ -1043,14 +1244,8 @@ class _ExpatScanner:
 
 
 def _scan_sheet_slow(path: Path, info: zipfile.ZipInfo, sd: _SheetData, max_columns: int) -> _ExpatScanner:
+    _reset(sd)
     sd.mode = "slow"
-    sd.merged.clear()
-    sd.uncached.clear()
-    sd.long_numbers.clear()
-    sd.hard_count = 0
-    sd.hard_examples.clear()
-    sd.xml_bytes = 0
-    sd.dimension = None
     sc = _ExpatScanner(sd, max_columns, utf16=sd.utf16)
     sc.run(_Member(path, info).chunks(threaded=True))
     sd.max_row, sd.max_col = sc.n, sc.m
@@ -1059,6 +1254,35 @@ def _scan_sheet_slow(path: Path, info: zipfile.ZipInfo, sd: _SheetData, max_colu
 
 def _scan_sheet(path: Path, info: zipfile.ZipInfo, part: str, max_columns: int) -> _SheetData:
     sd = _SheetData(part=part)
+    try:
+        return _scan_sheet_streaming(path, info, sd, max_columns, positional=False)
+    except _NotCanonical as exc:
+        if exc.positional:
+            _reset(sd)
+            try:
+                return _scan_sheet_streaming(path, info, sd, max_columns, positional=True)
+            except _NotCanonical:
+                pass
+    _scan_sheet_slow(path, info, sd, max_columns)
+    return sd
+
+
+def _reset(sd: _SheetData) -> None:
+    sd.merged.clear()
+    sd.uncached.clear()
+    sd.long_numbers.clear()
+    sd.hard_count = 0
+    sd.hard_examples.clear()
+    sd.xml_bytes = 0
+    sd.dimension = None
+    sd.row_counts = sd.col_counts = None
+    sd.max_row = sd.max_col = 0
+
+
+def _scan_sheet_streaming(path: Path, info: zipfile.ZipInfo, sd: _SheetData, max_columns: int,
+                          positional: bool) -> _SheetData:
+    """The fast (regex) or positional (numpy) scan, cut at </row> boundaries."""
+    part = sd.part
     member = _Member(path, info)
     chunks = member.chunks(threaded=True)
     head = b""
@@ -1091,7 +1315,8 @@ def _scan_sheet(path: Path, info: zipfile.ZipInfo, part: str, max_columns: int) 
                 raise UnreadableWorkbook("xml_entities", f"{part} contains a DOCTYPE/ENTITY declaration")
             sd.prefix = pref
             pats = _Patterns(pref, max_columns)
-            fast = _FastScanner(sd, pats)
+            fast = _PositionalScanner(sd, pats) if positional else _FastScanner(sd, pats)
+            sd.mode = "positional" if positional else "fast"
             if selfclosing:
                 fast.in_data = False
             carry = head[off:]
@@ -1140,10 +1365,6 @@ def _scan_sheet(path: Path, info: zipfile.ZipInfo, part: str, max_columns: int) 
         if carry:
             fast.feed(carry)
         sd.max_row, sd.max_col = fast.n, fast.m
-        return sd
-    except _NotCanonical:
-        chunks.close()
-        _scan_sheet_slow(path, info, sd, max_columns)
         return sd
     finally:
         chunks.close()

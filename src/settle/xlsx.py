@@ -55,7 +55,7 @@ def _width(text) -> int:
 
 def _fit_widths(t: Table) -> list[float]:
     widths = []
-    sample = t.frame.head(300)
+    sample = t.frame.head(60)
     for i, (h, kind) in enumerate(t.columns):
         if i in t.widths:
             widths.append(t.widths[i])
@@ -169,26 +169,46 @@ def _put(ws, r, c, v, kind, fmt, blank=False):
 
 # --- the fast writer (rustpy-xlsxwriter) --------------------------------------------------------
 
-def _rust_frame(t: Table) -> pd.DataFrame:
-    """Columns typed for the Rust writer: floats for money, datetimes, strings for text."""
-    out = {}
-    frame = t.frame
-    if t.total is not None:
-        frame = pd.concat([frame, pd.DataFrame([list(t.total)], columns=frame.columns)], ignore_index=True)
-    for (h, kind), col in zip(t.columns, frame.columns):
-        s = frame[col]
-        if kind == MONEY:
-            out[h] = pd.to_numeric(s.map(lambda v: None if v is None else float(v)) if s.dtype == object else s,
-                                   errors="coerce").astype("float64")
-        elif kind == INT:
-            out[h] = pd.to_numeric(s, errors="coerce").astype("Int64")
-        elif kind in (DATE, DATETIME):
-            out[h] = pd.to_datetime(s, errors="coerce")
+def _arrow_column(col: pd.Series, kind: str, extra=None, with_extra=False):
+    """One column as an Arrow array typed for the Rust writer; `extra` is appended (the 合计)."""
+    import pyarrow as pa
+
+    if kind in (MONEY, INT):
+        if col.dtype == object:
+            values = pd.to_numeric(pd.Series([None if v is None else float(v) for v in col], dtype=object),
+                                   errors="coerce").to_numpy(dtype="float64")
         else:
-            values = s.astype(object).to_numpy()
-            mask = pd.isna(values)
-            out[h] = pd.Series(np.where(mask, None, values.astype(str)), dtype=object)
-    return pd.DataFrame(out)
+            values = pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64")
+        if with_extra:
+            values = np.append(values, np.nan if extra is None else float(extra))
+        arr = pa.array(values, from_pandas=True)
+        return arr.cast(pa.int64()) if kind == INT and not np.isnan(values).any() else arr
+    if kind in (DATE, DATETIME):
+        values = pd.to_datetime(col, errors="coerce").to_numpy(dtype="datetime64[ns]")
+        if with_extra:
+            values = np.append(values, np.datetime64("NaT") if extra is None else np.datetime64(pd.Timestamp(extra)))
+        return pa.array(values, from_pandas=True)
+    if isinstance(col.dtype, pd.StringDtype) or str(col.dtype).startswith("string"):
+        arr = pa.array(col.astype("string[pyarrow]"), type=pa.string(), from_pandas=True)
+    else:
+        values = col.to_numpy(dtype=object)
+        mask = pd.isna(values)
+        if mask.any():
+            values = np.where(mask, None, values)
+        arr = pa.array([v if v is None or isinstance(v, str) else str(v) for v in values] if len(values) and
+                       not all(isinstance(v, str) for v in values[:50]) else values, type=pa.string(), from_pandas=True)
+    if with_extra:
+        arr = pa.concat_arrays([arr, pa.array([None if extra is None else str(extra)], type=pa.string())])
+    return arr
+
+
+def _rust_table(t: Table):
+    import pyarrow as pa
+
+    with_total = t.total is not None
+    arrays = [_arrow_column(t.frame.iloc[:, i], kind, t.total[i] if with_total else None, with_total)
+              for i, (_, kind) in enumerate(t.columns)]
+    return pa.Table.from_arrays(arrays, names=[h for h, _ in t.columns])
 
 
 def _write_rust(path: Path, tables: Sequence[Table]) -> None:
@@ -203,7 +223,7 @@ def _write_rust(path: Path, tables: Sequence[Table]) -> None:
     entries, formats, widths, merges, header_rows, freeze, pages, headers = [], {}, {}, {}, {}, {}, {}, {}
     for t in tables:
         name = t.name[:31]
-        entries.append((name, _rust_frame(t)))
+        entries.append((name, _rust_table(t)))
         formats[name] = {h: {MONEY: money, DATE: date, DATETIME: stamp}[k] for h, k in t.columns
                          if k in (MONEY, DATE, DATETIME)}
         widths[name] = _fit_widths(t)
