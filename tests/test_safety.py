@@ -116,7 +116,7 @@ def run_fastexcel_isolated(source: Path | bytes, tmp_path: Path, mem_mb: int = 3
     proc = subprocess.run([sys.executable, "-c", code, str(src), str(mem_mb)], capture_output=True,
                           text=True, timeout=120)
     if proc.returncode != 0:
-        return {"ok": False, "returncode": proc.returncode, "stderr": proc.stderr[-2000:]}
+        return {"ok": False, "returncode": proc.returncode, "stderr": proc.stderr[:4000]}
     return {"ok": True, "sheets": json.loads(proc.stdout)}
 
 
@@ -487,6 +487,55 @@ def test_cells_without_r_and_prefixed_elements(tmp_path):
     assert s.uncached_formulas == tuple((r, 3) for r in range(1, 6))
 
 
+def _rless_sheet() -> str:
+    rows = []
+    for r in range(1, 41):
+        cells = f'<c><v>{r}</v></c><c s="1"/><c t="inlineStr"><is><t>n{r}</t></is></c>'
+        if r % 7 == 0:
+            cells += "<c><f>A1*2</f></c>"              # uncached, column 4
+        if r % 9 == 0:
+            cells += "<c/><c><v>1.10101199001011E+17</v></c>"  # long number, column 5 or 6
+        tag = f'<row r="{r + 10}">' if r > 30 else ("<row>" if r % 2 else f'<row r="{r}">')
+        rows.append(tag + cells + "</row>")
+    return "".join(rows)
+
+
+@pytest.mark.parametrize("scanner", ["positional", "expat"])
+def test_cells_without_r(tmp_path, monkeypatch, scanner):
+    slow = []
+    real = safety._scan_sheet_slow
+    monkeypatch.setattr(safety, "_scan_sheet_slow", lambda *a: slow.append(1) or real(*a))
+    if scanner == "expat":
+        def refuse(self, *a, **k):
+            raise safety._NotCanonical()
+        monkeypatch.setattr(safety._PositionalScanner, "feed", refuse)
+    p = make_xlsx(tmp_path / "a.xlsx", [("S", sheet_xml(_rless_sheet(),
+                                                           tail='<mergeCells><mergeCell ref="A2:A3"/></mergeCells>'),
+                                         "visible")])
+    s = scan_workbook(p).sheets[0]
+    # rows 1-30 are numbered 1..30 (r given or counted), rows 31-40 say r = 41..50
+    assert (s.max_row, s.max_col) == (50, 5)
+    assert s.uncached_formulas == tuple((r if r <= 30 else r + 10, 4) for r in range(7, 41, 7))
+    assert s.long_numbers == tuple(((r if r <= 30 else r + 10), 5 if r % 7 else 6, "1.10101199001011E+17")
+                                   for r in range(9, 41, 9))
+    assert s.merged == ((2, 1, 3, 1),)
+    assert len(slow) == (1 if scanner == "expat" else 0)
+    res = run_fastexcel_isolated(p, tmp_path)
+    assert res["ok"] and len(res["sheets"]["S"]) == 50
+
+
+def test_rless_row_beyond_max_columns(tmp_path):
+    cells = "".join("<c/>" for _ in range(299)) + "<c><v>7</v></c>"
+    rows = "<row><c><v>1</v></c></row>" * 3 + f"<row>{cells}</row>"
+    p = make_xlsx(tmp_path / "a.xlsx", [("S", sheet_xml(rows), "visible")])
+    scan = scan_workbook(p)
+    s = scan.sheets[0]
+    assert s.sanitised and s.stray_count == 1 and s.stray_cells == ((4, 300),)
+    assert (s.max_row, s.max_col) == (3, 1)
+    res = run_fastexcel_isolated(scan.source, tmp_path)
+    assert res["ok"] and res["sheets"]["S"] == [["1"], ["1"], ["1"]]
+
+
 def test_long_row_without_r_is_a_stray_beyond_max_columns(tmp_path):
     cells = "".join("<c/>" for _ in range(299)) + "<c><v>7</v></c>"
     rows = data_rows(3) + f'<row r="4">{cells}</row>'
@@ -509,6 +558,7 @@ def test_stray_cell_at_xfd1048576_would_abort_fastexcel(tmp_path):
     p = make_xlsx(tmp_path / "stray.xlsx", [("S", sheet_xml(rows), "visible")])
     res = run_fastexcel_isolated(p, tmp_path, mem_mb=2048)
     assert not res["ok"], "fastexcel no longer aborts on XFD1048576: the guard may be relaxed"
+    assert "memory allocation of 549755813888 bytes failed" in res["stderr"], res  # 1048576 x 16384 x 32 B
 
 
 def test_stray_cell_and_claimed_dimension_are_sanitised(tmp_path):
@@ -544,6 +594,30 @@ def test_stray_cell_and_claimed_dimension_are_sanitised(tmp_path):
     again.write_bytes(scan.source)
     s2 = scan_workbook(again).sheets[0]
     assert not s2.sanitised and (s2.max_row, s2.max_col) == (5, 3)
+
+
+@pytest.mark.parametrize("row,stray", [
+    ('<row r="1048576"><c r="xfd1048576"><v>1</v></c></row>', (1048576, 16384)),   # lower case
+    ('<row r="4"><c r="XFd4"><v>1</v></c></row>', (4, 16384)),                    # mixed case
+    ('<row r="4"><c r="A99999999999"><v>1</v></c></row>', (99999999999, 1)),      # past u32
+    ('<row r="4"><c r="AAAAAAA4"><v>1</v></c></row>', (4, 321272407)),            # past XFD
+    ('<row r="9"><y:c xmlns:y="urn:x" r="XFD9"><y:v>1</y:v></y:c></row>', (9, 16384)),  # prefix
+    ('<row r="4"><c t="n" s="0" r="XFD4"><v>1</v></c></row>', (4, 16384)),       # r not first
+    ('<row r="4"><c r = \'XFD4\'><v>1</v></c></row>', (4, 16384)),              # quotes, blanks
+])
+def test_stray_cell_in_unusual_spellings(tmp_path, row, stray):
+    p = make_xlsx(tmp_path / "a.xlsx", [("S", sheet_xml(data_rows(3) + row), "visible")])
+    scan = scan_workbook(p)
+    s = scan.sheets[0]
+    assert s.stray_cells == (stray,) and (s.max_row, s.max_col) == (3, 3)
+    res = run_fastexcel_isolated(scan.source, tmp_path)
+    assert res["ok"] and len(res["sheets"]["S"]) == 3, res
+
+
+def test_cells_in_comments_are_not_cells(tmp_path):
+    rows = data_rows(3) + '<!-- <row r="9"><c r="XFD9"><v>1</v></c></row> -->'
+    scan = scan_workbook(make_xlsx(tmp_path / "a.xlsx", [("S", sheet_xml(rows), "visible")]))
+    assert not scan.sheets[0].sanitised and (scan.sheets[0].max_row, scan.sheets[0].max_col) == (3, 3)
 
 
 def test_dimension_claiming_the_whole_grid(tmp_path):

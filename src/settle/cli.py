@@ -215,6 +215,14 @@ def _run(o: Options, month_text: str) -> int:
         return BAD_INPUT
     try:
         with MonthLock(ws.root, str(month)):
+            recover(ws.out_root, str(month))
+            closed = is_closed(target)  # again, under the lock: a close may have landed meanwhile
+            if closed:
+                con.print(f"[red]{month} 已关账，不能重新结算。如需更正，请先运行：settle close {month} --reopen "
+                          f"--reason \"原因\"[/red]" if o.lang == "zh" else
+                          f"[red]{month} is closed; reopen it first: settle close {month} --reopen --reason \"why\"[/red]")
+                _emit_json(o, {"month": str(month), "status": "closed"})
+                return LOCKED
             with _progress(o, 5) as step:
                 step("读取输入 / reading inputs")
                 loaded = load(o.workspace, month, problems, rules=o.rules, out=o.out)
@@ -227,7 +235,6 @@ def _run(o: Options, month_text: str) -> int:
                 step("计算 / computing")
                 settlement = compute(loaded)
                 step("写出 / writing")
-                recover(ws.out_root, str(month))
                 previous = _previous_totals(target)
                 stage = new_stage(ws.out_root, str(month))
                 try:
@@ -497,12 +504,14 @@ def _close(o: Options, month_text: str, reopen: bool, reason: str | None) -> int
     ws = Workspace.open(o.workspace, Problems(), o.out)
     target = ws.output_dir(m)
     zh = o.lang == "zh"
-    if not (target / "settlement.json").exists():
+    from .publish import recover, settled_folder
+    if not (settled_folder(ws.out_root, str(m)) / "settlement.json").exists():
         con.print(f"[red]{m} 尚未结算，不能关账。请先运行 settle run {m}[/red]" if zh else
                   f"[red]{m} has not been settled yet: run settle run {m} first[/red]")
         return BAD_INPUT
     try:
         with MonthLock(ws.root, str(m)):
+            recover(ws.out_root, str(m))
             closed = is_closed(target)
             log = target / HISTORY / "close-log.jsonl"
             if reopen:

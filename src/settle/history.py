@@ -21,7 +21,8 @@ class History:
 
     def settlement(self, month: Month) -> dict | None:
         if month not in self._cache:
-            path = self.ws.output_dir(month) / "settlement.json"
+            from .publish import settled_folder
+            path = settled_folder(self.ws.out_root, str(month)) / "settlement.json"
             try:
                 self._cache[month] = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):

@@ -15,7 +15,11 @@ def _work(i: int) -> None:
 
 
 def workers() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
+    """Both cores by default; SETTLE_WORKERS=1 writes in-process (for profiling)."""
+    try:
+        return max(1, int(os.environ["SETTLE_WORKERS"]))
+    except (KeyError, ValueError):
+        return max(1, min(2, os.cpu_count() or 1))
 
 
 def map_payslips(fn: Callable, items: Sequence, *, min_parallel: int = 40) -> None:

@@ -184,35 +184,32 @@ def assign_rebates(lines: pd.DataFrame, policy: P.Policy) -> pd.DataFrame:
     return out
 
 
+SHARE_COLUMNS = ("stream", "patient", "category", "amount_fen", "rebate_u", "reg_clinic_team", "settled_on",
+                 "src_order")
+
+
 def build_shares(lines: pd.DataFrame, policy: P.Policy) -> pd.DataFrame:
-    """One row per (credited line, beneficiary): owner and/or network side with its share."""
+    """One row per (credited line, beneficiary): owner and/or network side with its share.
+    `line` points back into `lines`; only the columns the pay rules group on are carried."""
     share_u = rate_u(policy.crediting.network_share)
-    cols = ["staff_id", "share_u", "side"]
-    parts = []
     cred = lines["credited"].to_numpy(dtype=bool)
     overlap = lines["overlap"].to_numpy(dtype=bool)
-    own = cred & pd.notna(lines["owner_staff"]).to_numpy()
-    net = cred & pd.notna(lines["network_staff"]).to_numpy()
-    if own.any():
-        o = lines[own].copy()
-        o["staff_id"] = o["owner_staff"]
-        o["share_u"] = np.where(overlap[own], share_u, U)
-        o["side"] = "owner"
-        parts.append(o)
-    if net.any():
-        w = lines[net].copy()
-        w["staff_id"] = w["network_staff"]
-        w["share_u"] = np.where(overlap[net], U - share_u, U)
-        w["side"] = "network"
-        parts.append(w)
-    if not parts:
-        return lines.iloc[0:0].assign(**{c: pd.Series(dtype=object) for c in cols})
-    shares = pd.concat(parts)
-    shares["line"] = shares.index
-    shares = shares.reset_index(drop=True)
-    # Performance of the share in micro-fen × 1e-6 share units: perf = share × (amount − rebate).
-    net_u = shares["amount_fen"].to_numpy(dtype=np.int64) * U - shares["rebate_u"].to_numpy(dtype=np.int64)
-    shares["net_u"] = net_u
+    owner = lines["owner_staff"].to_numpy(dtype=object)
+    network = lines["network_staff"].to_numpy(dtype=object)
+    own = cred & ~pd.isna(owner)
+    net = cred & ~pd.isna(network)
+    pos = np.concatenate([np.flatnonzero(own), np.flatnonzero(net)])
+    shares = pd.DataFrame({
+        "line": lines.index.to_numpy()[pos],
+        "staff_id": np.concatenate([owner[own], network[net]]).astype(object),
+        "share_u": np.concatenate([np.where(overlap[own], share_u, U), np.where(overlap[net], U - share_u, U)]
+                                  ).astype(np.int64),
+        "side": np.array(["owner"] * int(own.sum()) + ["network"] * int(net.sum()), dtype=object),
+    })
+    for col in SHARE_COLUMNS:
+        shares[col] = lines[col].to_numpy()[pos] if len(pos) else lines[col].iloc[0:0].to_numpy()
+    # Performance of the share: share × (amount − rebate), amount in micro-fen.
+    shares["net_u"] = shares["amount_fen"].to_numpy(dtype=np.int64) * U - shares["rebate_u"].to_numpy(dtype=np.int64)
     return shares
 
 

@@ -77,11 +77,9 @@ class MonthLock:
             self.info.unlink()
         except OSError:
             pass
+        # The lock file itself stays: deleting it after release would let a waiting run lock a
+        # file that no longer exists while a third creates and locks a new one.
         self._lock.release()
-        try:
-            self.path.unlink()
-        except OSError:
-            pass
 
 
 def is_closed(target: Path) -> dict | None:
@@ -99,6 +97,16 @@ def new_stage(out_root: Path, month: str) -> Path:
     stage = out_root / f".staging-{month}-{uuid.uuid4().hex[:8]}"
     stage.mkdir()
     return stage
+
+
+def settled_folder(out_root: Path, month: str) -> Path:
+    """Where MONTH's published outputs are, even if a publication was interrupted between its
+    two renames (then the previous outputs are still whole in .previous-MONTH)."""
+    target = out_root / month
+    prev = out_root / f".previous-{month}"
+    if not (target / "settlement.json").exists() and (prev / "settlement.json").exists():
+        return prev
+    return target
 
 
 def recover(out_root: Path, month: str) -> None:

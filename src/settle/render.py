@@ -110,24 +110,28 @@ def detail_rows(s: Settlement, mine: pd.DataFrame) -> pd.DataFrame:
     integer micro-fen, rounded half-up for display)."""
     names = {st.id: st.name for st in s.policy.streams}
     rules = {st.id: st.rule for st in s.policy.streams}
+    src = s.credit.lines.loc[mine["line"].to_numpy()]
+    src.index = mine.index
     share = mine["share_u"].to_numpy(dtype=np.int64)
     rebate_fen = _round_div(mine["rebate_u"].to_numpy(dtype=np.int64), U)
     # performance = share × net: the product can exceed int64, so divide the share first where exact.
     net_u = mine["net_u"].to_numpy(dtype=np.int64)
     perf_fen = _round_div_share(net_u, share)
-    share_text = pd.Series(share, index=mine.index).map(lambda u: f"{u * 100 / U:g}%")
+    codes, uniques = pd.factorize(share)
+    share_text = np.array([f"{u * 100 / U:g}%" for u in uniques], dtype=object)[codes] if len(share) else \
+        np.array([], dtype=object)
     return pd.DataFrame({
-        "record_no": mine["record_no"].astype(object),
-        "patient_name": mask_names(mine["patient_name"]),
-        "patient_key": _masked_keys(mine["patient_key"]),
-        "visited_at": mine["visited_at"], "settled_on": mine["settled_on"],
-        "department": mine["department"].astype(object), "category": mine["category"].astype(object),
+        "record_no": src["record_no"].astype(object),
+        "patient_name": mask_names(src["patient_name"]),
+        "patient_key": _masked_keys(src["patient_key"]),
+        "visited_at": src["visited_at"], "settled_on": src["settled_on"],
+        "department": src["department"].astype(object), "category": src["category"].astype(object),
         "amount": mine["amount_fen"].to_numpy() / 100,
-        "share": share_text.to_numpy(),
+        "share": share_text,
         "rebate": rebate_fen / 100, "performance": perf_fen / 100,
         "stream": mine["stream"].map(names).astype(object),
         "rule": mine["stream"].map(rules).astype(object),
-        "source": _sources(mine).to_numpy(),
+        "source": _sources(src).to_numpy(),
     }, index=mine.index)
 
 

@@ -53,7 +53,8 @@ def verify_month(o, month_text: str, con: Console) -> int:
     problems = Problems()
     m = _month(o, month_text, problems)
     loaded = load(o.workspace, m, problems, rules=o.rules, out=o.out, need_inputs=False)
-    target = loaded.ws.output_dir(m)
+    from .publish import settled_folder
+    target = settled_folder(loaded.ws.out_root, str(m))
     zh = o.lang == "zh"
     try:
         recorded = json.loads((target / "settlement.json").read_text(encoding="utf-8"))
