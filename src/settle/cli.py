@@ -281,6 +281,8 @@ def write_outputs(folder: Path, settlement, loaded, started, lang: str) -> dict:
     slips = folder / ("工资条" if lang == "zh" else "payslips")
     slips.mkdir()
     from .parallel import map_payslips
+    from .render import prepare_details
+    prepare_details(settlement)
     map_payslips(lambda slip: write_payslip(slips / payslip_file(slip), settlement, slip, lang), settlement.payslips)
     data = settlement_json(settlement, rec=rec, **meta)
     (folder / "settlement.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -398,7 +398,25 @@ def _add_streams(ctx: _Context) -> None:
 
 def _stream_commissions(shares: pd.DataFrame, perf, policy: P.Policy, factor) -> dict[str, dict[str, PayLine]]:
     out: dict[str, dict[str, PayLine]] = {}
-    by_person_stream = shares.groupby(["staff_id", "stream"], observed=True).indices if len(shares) else {}
+    # One grouping each, over all people: per-case counts and per-category performance.
+    per_case = [s.id for s in policy.streams if isinstance(s.commission, P.PerCase)]
+    by_category = [s.id for s in policy.streams if isinstance(s.commission, P.PercentByCategory)]
+    cases: dict[tuple, dict] = {}
+    if per_case and len(shares):
+        sub = shares[shares["stream"].isin(per_case).to_numpy(dtype=bool)]
+        net = sub.groupby(["staff_id", "stream", "patient", "category", "share_u"], observed=True)["amount_fen"].sum()
+        sign = np.sign(net.to_numpy())
+        counted = pd.Series(sign, index=net.index).groupby(level=["staff_id", "stream", "category", "share_u"],
+                                                           observed=True).sum()
+        for (sid, stream, cat, share_u), n in counted.items():
+            if n:
+                cases.setdefault((sid, stream), {})[(cat, int(share_u))] = int(n)
+    cat_perf: dict[tuple, dict] = {}
+    if by_category and len(shares):
+        sub = shares[shares["stream"].isin(by_category).to_numpy(dtype=bool)]
+        g = sub.groupby(["staff_id", "stream", "category", "share_u"], observed=True)["net_u"].sum()
+        for (sid, stream, cat, share_u), net_u in g.items():
+            cat_perf.setdefault((sid, stream), {}).setdefault(cat, []).append((int(share_u), int(net_u)))
     for s in policy.streams:
         c = s.commission
         for sid, streams in perf.items():
@@ -417,32 +435,25 @@ def _stream_commissions(shares: pd.DataFrame, perf, policy: P.Policy, factor) ->
                                detail=(f"全额累进：{fmt_money(p)} × {how}" if c.mode == "whole" and p > 0
                                        else f"超额累进：{how}" if p > 0 else f"业绩 {fmt_money(p)} ≤ 0，不提成") + adj)
             elif isinstance(c, P.PercentByCategory):
-                mine = shares.iloc[by_person_stream[(sid, s.id)]]
                 total, parts = ZERO, []
-                for cat, grp in mine.groupby("category", observed=True):
-                    g = grp.groupby("share_u", as_index=False)["net_u"].sum()
-                    cp = _perf_of(g) * f
+                for cat, pairs in sorted(cat_perf.get((sid, s.id), {}).items()):
+                    cp = _perf_of(pd.DataFrame(pairs, columns=["share_u", "net_u"])) * f
                     rate = c.rates.get(cat, ZERO)
                     total += cp * rate
                     parts.append(f"{cat} {fmt_money(cp)}×{fmt_rate(rate)}")
                 line = PayLine(s.id, s.name, s.rule, "提成", fmt_money(p), "按项目类别", total,
                                detail="；".join(parts) + adj)
             elif isinstance(c, P.PerCase):
-                mine = shares.iloc[by_person_stream[(sid, s.id)]]
-                net = mine.groupby(["patient", "category", "share_u"], observed=True)["amount_fen"].sum()
                 total, counts = ZERO, {}
-                for (patient, cat, share_u), fen in net.items():
-                    case = 1 if fen > 0 else (-1 if fen < 0 else 0)
-                    if case == 0:
-                        continue
-                    share = Decimal(int(share_u)) / U
-                    total += case * c.amounts.get(cat, ZERO) * share
-                    counts[(cat, share)] = counts.get((cat, share), 0) + case
+                for (cat, share_u), n in cases.get((sid, s.id), {}).items():
+                    share = Decimal(share_u) / U
+                    total += n * c.amounts.get(cat, ZERO) * share
+                    counts[(cat, share)] = counts.get((cat, share), 0) + n
                 total *= f
                 parts = [f"{cat} {n}例×{c.amounts.get(cat, ZERO)}" + ("" if share == ONE else f"×{fmt_rate(share)}")
                          for (cat, share), n in sorted(counts.items(), key=lambda kv: (str(kv[0][0]), kv[0][1]))]
-                cases = sum(counts.values())
-                line = PayLine(s.id, s.name, s.rule, "提成", f"{cases} 例", "按例", total,
+                n_cases = sum(counts.values())
+                line = PayLine(s.id, s.name, s.rule, "提成", f"{n_cases} 例", "按例", total,
                                detail="；".join(parts) + adj if parts else "无病例" + adj)
             else:  # pragma: no cover - the schema admits no other type
                 continue

@@ -73,7 +73,11 @@ def _expected(kind: Kind) -> str:
 def _read_csv(path: Path, display: str, problems: Problems) -> list[pa.Array] | None:
     import pandas as pd
 
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.add(problem("unreadable_file", file=display, reason=f"无法打开 / cannot open: {exc.strerror or exc}"))
+        return None
     if not data.strip():
         problems.add(problem("unreadable_file", file=display, reason="空文件 / empty file"))
         return None
@@ -105,6 +109,9 @@ def _read_workbook(path: Path, display: str, kind: Kind, problems: Problems,
         scan = scan_workbook(path)
     except UnreadableWorkbook as exc:
         problems.add(problem("unreadable_file", file=display, reason=_unreadable_reason(exc)))
+        return []
+    except OSError as exc:  # missing, locked by another program, a network drive gone away
+        problems.add(problem("unreadable_file", file=display, reason=f"无法打开 / cannot open: {exc.strerror or exc}"))
         return []
     try:
         reader = fastexcel.read_excel(scan.source)

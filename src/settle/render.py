@@ -159,12 +159,30 @@ def _round_div_share(net_u: np.ndarray, share_u: np.ndarray) -> np.ndarray:
     return out
 
 
+def prepare_details(s: Settlement) -> None:
+    """Build every person's 业绩明细 rows in one vectorised pass (before the writers fork), in
+    payslip order: by person, stream, 结算日期, source order."""
+    sh = s.shares
+    if not len(sh):
+        s._details = (pd.DataFrame(), {})
+        return
+    ordered = sh.sort_values(["staff_id", "stream", "settled_on", "src_order"], kind="stable")
+    frame = detail_rows(s, ordered).reset_index(drop=True)
+    frame["_staff"] = ordered["staff_id"].to_numpy()
+    bounds = frame.groupby("_staff", sort=False).indices
+    s._details = (frame.drop(columns="_staff"), bounds)
+
+
 def detail_table(s: Settlement, slip: Payslip, lang: str) -> Table:
-    mine = shares_of(s, slip.staff_id)
-    mine = mine.sort_values(["stream", "settled_on", "src_order"]) if len(mine) else mine
     cols = detail_columns(lang)
-    frame = detail_rows(s, mine) if len(mine) else frame_of([], cols)
+    if getattr(s, "_details", None) is None:
+        prepare_details(s)
+    frame_all, bounds = s._details
+    rows = bounds.get(slip.staff_id)
+    frame = frame_all.iloc[rows] if rows is not None else frame_of([], cols)
+    frame = frame.copy()
     frame.columns = [h for h, _ in cols]
+    mine = shares_of(s, slip.staff_id)
     amount = Decimal(int(mine["amount_fen"].sum())) / 100 if len(mine) else Decimal(0)
     rebate = Decimal(int(_round_div(mine["rebate_u"].to_numpy(dtype=np.int64), U).sum())) / 100 if len(mine) else Decimal(0)
     perf = r2(sum(slip.stream_performance.values(), Decimal(0)))
