@@ -45,6 +45,30 @@ rx.write_worksheet(df, out, sheet_name="明细", column_formats={"金额": money
 '''
 
 
+READ_FLOOR = r'''
+import sys, glob, os, fastexcel
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "2024-05", "收费明细*.xlsx"))):
+    r = fastexcel.read_excel(path)
+    for name in r.sheet_names:
+        r.load_sheet(name).to_arrow()
+'''
+
+READ_SETTLE = r'''
+import sys
+from pathlib import Path
+from settle.columns import BILLING
+from settle.inputs import check_billing, load_kind
+from settle.problems import Problems
+from settle.workspace import Month, Workspace
+ws = Workspace.open(Path(sys.argv[1]), Problems())
+problems = Problems()
+paths = [(p, ws.display(p)) for p in ws.files(Month(2024, 5), "billing")]
+frame = load_kind(paths, BILLING, problems, month=Month(2024, 5))
+check_billing(frame, problems)
+assert not problems.has_errors(), [p.message() for p in problems.errors[:5]]
+'''
+
+
 def generator_hash(lines: int) -> str:
     h = hashlib.sha256((ROOT / "tools" / "gen_workspace.py").read_bytes())
     h.update(str(lines).encode())
@@ -83,8 +107,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--read-only", action="store_true", help="only compare reading the billing with fastexcel's load")
     args = ap.parse_args()
     ws = ensure_workspace(args.lines)
+    reads, floors_r = [], []
+    for _ in range(args.repeat):
+        floors_r.append(timed([PY, "-c", READ_FLOOR, str(ws)]))
+        reads.append(timed([PY, "-c", READ_SETTLE, str(ws)]))
+    fr, rr = statistics.median(t for t, _ in floors_r), statistics.median(t for t, _ in reads)
+    print(f"reading billing: fastexcel {fr:.1f} s ({max(m for _, m in floors_r):.0f} MiB), settle {rr:.1f} s "
+          f"({max(m for _, m in reads):.0f} MiB), ratio {rr / fr:.2f} (target ≤ 1.3)", flush=True)
+    if args.read_only:
+        return
     out = DATA / "out"
     floor_cmd = [PY, "-c", FLOOR, str(ws), str(DATA / "floor.xlsx")]
     settle_cmd = [PY, "-m", "settle", "run", "2024-05", "--workspace", str(ws), "--out", str(out), "--quiet"]

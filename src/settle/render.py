@@ -215,11 +215,27 @@ def violation_table(v: pd.DataFrame, names: dict, lang: str, name: str | None = 
                  landscape=True)
 
 
+def large_month(s: Settlement) -> bool | None:
+    """A hospital-group month writes every workbook with the Rust writer; a hospital month lets
+    each workbook's size decide (None)."""
+    from .xlsx import LARGE_MONTH
+    return True if len(s.shares) > LARGE_MONTH else None
+
+
+def violations_of(s: Settlement, staff_id: str) -> pd.DataFrame:
+    index = getattr(s, "_violation_index", None)
+    if index is None:
+        v = s.violations
+        index = v.groupby("staff_id", dropna=True).indices if len(v) else {}
+        s._violation_index = index
+    rows = index.get(staff_id)
+    return s.violations.iloc[rows] if rows is not None else s.violations.iloc[0:0]
+
+
 def write_payslip(path: Path, s: Settlement, slip: Payslip, lang: str = "zh") -> None:
-    v = s.violations
     tables = [payslip_table(s, slip, lang), detail_table(s, slip, lang),
-              violation_table(v[v["staff_id"] == slip.staff_id], {slip.staff_id: slip.name}, lang)]
-    write_book(path, tables)
+              violation_table(violations_of(s, slip.staff_id), {slip.staff_id: slip.name}, lang)]
+    write_book(path, tables, fast=large_month(s))
 
 
 # --- department summary --------------------------------------------------------------------------
@@ -403,7 +419,7 @@ def write_summary(path: Path, s: Settlement, run_info: list[tuple[str, str]], la
     tables = [summary_table(s, rows, lang), rebate_table(s, lang), violation_table(s.violations, names, lang),
               unattributed_table(s, lang), reconciliation_table(s, rec, rows, lang),
               Table(L("运行信息", "Run info"), info_cols, frame_of(run_info, info_cols), widths={0: 36, 1: 100})]
-    write_book(path, tables)
+    write_book(path, tables, fast=large_month(s))
     return rec
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 
 TEXT, MONEY, INT, DATE, DATETIME = "text", "money", "int", "date", "datetime"
 FAST_ROWS = 3000          # above this many data rows in a workbook, use the Rust writer
+LARGE_MONTH = 20000       # a month with more credited shares than this writes every workbook fast
 MONEY_FORMAT = "#,##0.00"
 
 
