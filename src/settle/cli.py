@@ -151,7 +151,19 @@ def _guard(o: Options):
 
 @contextmanager
 def _progress(o: Options, total: int):
-    """A progress bar on a terminal; silent otherwise."""
+    """A progress bar on a terminal; silent otherwise. SETTLE_TIMING=1 prints each stage's
+    seconds on stderr (for `make bench`)."""
+    if os.environ.get("SETTLE_TIMING"):
+        last = [time.perf_counter(), None]
+
+        def timing(label: str):
+            now = time.perf_counter()
+            if last[1]:
+                sys.stderr.write(f"[timing] {last[1]}: {now - last[0]:.2f} s\n")
+            last[:] = [now, label]
+        yield timing
+        timing("")
+        return
     if o.quiet or o.json or not sys.stdout.isatty():
         yield lambda label: None
         return
@@ -238,7 +250,7 @@ def _run(o: Options, month_text: str) -> int:
                 previous = _previous_totals(target)
                 stage = new_stage(ws.out_root, str(month))
                 try:
-                    rec = write_outputs(stage, settlement, loaded, started, o.lang)
+                    rec = write_outputs(stage, settlement, loaded, started, o.lang, step)
                     step("发布 / publishing")
                     history = publish(stage, ws.out_root, str(month))
                 except BaseException:
@@ -268,22 +280,34 @@ def _run(o: Options, month_text: str) -> int:
     return OK
 
 
-def write_outputs(folder: Path, settlement, loaded, started, lang: str) -> dict:
-    """Everything `run` writes, into `folder` (a staging folder)."""
-    from .render import payslip_file, write_payslip, write_summary
+def write_outputs(folder: Path, settlement, loaded, started, lang: str, step=lambda label: None) -> dict:
+    """Everything `run` writes, into `folder` (a staging folder): the payslips on the worker
+    processes while this one writes the summary and settlement.json."""
+    from .parallel import in_background
+    from .render import payslip_file, prepare_details, reconciliation, write_payslip, write_summary
     from .result import run_info, settlement_json
 
     ws = loaded.ws
     meta = dict(files=loaded.inputs.files, rules_files=loaded.rules_files, rules_source=loaded.rules_source,
                 workspace=str(ws.root.resolve()), started=started)
-    rec = write_summary(folder / ("部门汇总.xlsx" if lang == "zh" else "summary.xlsx"), settlement,
-                        run_info(settlement, **meta), lang)
     slips = folder / ("工资条" if lang == "zh" else "payslips")
     slips.mkdir()
-    from .parallel import map_payslips
-    from .render import prepare_details
+    step("业绩明细 / detail rows")
     prepare_details(settlement)
-    map_payslips(lambda slip: write_payslip(slips / payslip_file(slip), settlement, slip, lang), settlement.payslips)
+    step("工资条与汇总 / payslips and summary")
+    summary = folder / ("部门汇总.xlsx" if lang == "zh" else "summary.xlsx")
+    info = run_info(settlement, **meta)
+
+    def job(item):
+        # The summary is one more job for the workers, so exactly two processes write.
+        if item is None:
+            write_summary(summary, settlement, info, lang)
+        else:
+            write_payslip(slips / payslip_file(item), settlement, item, lang)
+
+    with in_background(job, [None, *settlement.payslips]):
+        pass
+    rec = reconciliation(settlement)
     data = settlement_json(settlement, rec=rec, **meta)
     (folder / "settlement.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     return rec

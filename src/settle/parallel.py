@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
+from contextlib import contextmanager
 from typing import Callable, Sequence
 
 _JOB: Callable | None = None
@@ -22,20 +24,33 @@ def workers() -> int:
         return max(1, min(2, os.cpu_count() or 1))
 
 
-def map_payslips(fn: Callable, items: Sequence, *, min_parallel: int = 40) -> None:
-    """Call fn(item) for every item; forked workers share the settlement without pickling it."""
+@contextmanager
+def in_background(fn: Callable, items: Sequence, *, min_parallel: int = 40):
+    """Call fn(item) for every item in forked workers (they share the settlement without
+    pickling it) while the body of the `with` runs in this process; wait for them at the end.
+    Small batches, one core or no fork: the items are done in-process after the body."""
     global _JOB, _ITEMS
     n = workers()
     if len(items) < min_parallel or n < 2 or "fork" not in mp.get_all_start_methods():
+        yield
         for item in items:
             fn(item)
         return
     _JOB, _ITEMS = fn, items
+    # Move every existing object out of the collector's reach: otherwise each child's first
+    # collection writes to the header of every object of the parent's heap and copies it.
+    gc.freeze()
     try:
         ctx = mp.get_context("fork")
         with ctx.Pool(n) as pool:
-            # Interleave so both workers get a mix of large and small payslips.
-            for _ in pool.imap_unordered(_work, range(len(items)), chunksize=4):
-                pass
+            result = pool.map_async(_work, range(len(items)), chunksize=2)
+            yield
+            result.get()  # re-raises a worker's exception here
     finally:
         _JOB, _ITEMS = None, None
+        gc.unfreeze()
+
+
+def map_payslips(fn: Callable, items: Sequence, *, min_parallel: int = 40) -> None:
+    with in_background(fn, items, min_parallel=min_parallel):
+        pass

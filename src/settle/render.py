@@ -105,34 +105,84 @@ def detail_columns(lang):
             (L("规则", "Rule"), TEXT), (L("来源", "Source"), TEXT)]
 
 
-def detail_rows(s: Settlement, mine: pd.DataFrame) -> pd.DataFrame:
-    """The 业绩明细 columns for a set of share rows; money as yuan with 2 decimals (exact from
-    integer micro-fen, rounded half-up for display)."""
-    names = {st.id: st.name for st in s.policy.streams}
-    rules = {st.id: st.rule for st in s.policy.streams}
-    src = s.credit.lines.loc[mine["line"].to_numpy()]
-    src.index = mine.index
+DETAIL_FIELDS = ("record_no", "patient_name", "patient_key", "visited_at", "settled_on", "department", "category",
+                 "amount", "share", "rebate", "performance", "stream", "rule", "source")
+
+
+def _arrow(series: pd.Series):
+    import pyarrow as pa
+    return pa.array(series, from_pandas=True)
+
+
+def _masked_names_arrow(arr):
+    """张三 → 张*, computed once per distinct name."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    enc = pc.dictionary_encode(arr).combine_chunks() if isinstance(arr, pa.ChunkedArray) else pc.dictionary_encode(arr)
+    masked = pa.array([mask_name(v) for v in enc.dictionary.to_pylist()], type=pa.string())
+    return pc.fill_null(masked.take(enc.indices), "")
+
+
+def _masked_keys_arrow(arr):
+    import pyarrow.compute as pc
+    return pc.fill_null(pc.binary_join_element_wise("****", pc.utf8_slice_codeunits(arr, -4), ""), "")
+
+
+def _sources_arrow(file, sheet, row):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    row_text = pc.binary_join_element_wise("第 ", pc.cast(row, pa.string()), " 行", "")
+    sheet = pc.fill_null(sheet, "")
+    with_sheet = pc.binary_join_element_wise(file, sheet, row_text, " › ")
+    without = pc.binary_join_element_wise(file, row_text, " › ")
+    return pc.if_else(pc.equal(sheet, ""), without, with_sheet)
+
+
+def detail_arrow(s: Settlement, mine: pd.DataFrame):
+    """The 业绩明细 columns for share rows, as an Arrow table; money as yuan with 2 decimals
+    (exact from integer micro-fen, rounded half-up for display)."""
+    import pyarrow as pa
+
+    lines = s.credit.lines
+    pos = pa.array(lines.index.get_indexer(mine["line"].to_numpy()), type=pa.int64())
+
+    def take(name):
+        return _arrow(lines[name]).take(pos)
+
     share = mine["share_u"].to_numpy(dtype=np.int64)
     rebate_fen = _round_div(mine["rebate_u"].to_numpy(dtype=np.int64), U)
-    # performance = share × net: the product can exceed int64, so divide the share first where exact.
-    net_u = mine["net_u"].to_numpy(dtype=np.int64)
-    perf_fen = _round_div_share(net_u, share)
+    perf_fen = _round_div_share(mine["net_u"].to_numpy(dtype=np.int64), share)
     codes, uniques = pd.factorize(share)
-    share_text = np.array([f"{u * 100 / U:g}%" for u in uniques], dtype=object)[codes] if len(share) else \
-        np.array([], dtype=object)
-    return pd.DataFrame({
-        "record_no": src["record_no"].astype(object),
-        "patient_name": mask_names(src["patient_name"]),
-        "patient_key": _masked_keys(src["patient_key"]),
-        "visited_at": src["visited_at"], "settled_on": src["settled_on"],
-        "department": src["department"].astype(object), "category": src["category"].astype(object),
-        "amount": mine["amount_fen"].to_numpy() / 100,
-        "share": share_text,
-        "rebate": rebate_fen / 100, "performance": perf_fen / 100,
-        "stream": mine["stream"].map(names).astype(object),
-        "rule": mine["stream"].map(rules).astype(object),
-        "source": _sources(src).to_numpy(),
-    }, index=mine.index)
+    share_text = pa.array([f"{u * 100 / U:g}%" for u in uniques], type=pa.string()).take(pa.array(codes)) \
+        if len(share) else pa.array([], type=pa.string())
+    names = {st.id: st.name for st in s.policy.streams}
+    rules = {st.id: st.rule for st in s.policy.streams}
+    scodes, suniq = pd.factorize(mine["stream"].astype(object))
+    stream = pa.array([names.get(u, u) for u in suniq], type=pa.string()).take(pa.array(scodes)) if len(mine) \
+        else pa.array([], type=pa.string())
+    rule = pa.array([rules.get(u, "") for u in suniq], type=pa.string()).take(pa.array(scodes)) if len(mine) \
+        else pa.array([], type=pa.string())
+    file = pa.array(lines["src_file"].astype(str), type=pa.string()).take(pos)
+    sheet = pa.array(lines["src_sheet"].fillna("").astype(str), type=pa.string()).take(pos)
+    row = pa.array(lines["src_row"].to_numpy(dtype=np.int64)).take(pos)
+    return pa.table({
+        "record_no": take("record_no").cast(pa.string()),
+        "patient_name": _masked_names_arrow(take("patient_name").cast(pa.string())),
+        "patient_key": _masked_keys_arrow(take("patient_key").cast(pa.string())),
+        "visited_at": pa.array(lines["visited_at"].to_numpy(dtype="datetime64[ns]")).take(pos),
+        "settled_on": pa.array(lines["settled_on"].to_numpy(dtype="datetime64[ns]")).take(pos),
+        "department": take("department").cast(pa.string()), "category": take("category").cast(pa.string()),
+        "amount": pa.array(mine["amount_fen"].to_numpy(dtype=np.int64) / 100),
+        "share": share_text, "rebate": pa.array(rebate_fen / 100), "performance": pa.array(perf_fen / 100),
+        "stream": stream, "rule": rule, "source": _sources_arrow(file, sheet, row),
+    })
+
+
+def detail_rows(s: Settlement, mine: pd.DataFrame) -> pd.DataFrame:
+    """The 业绩明细 rows as a DataFrame (for `explain`)."""
+    frame = detail_arrow(s, mine).to_pandas()
+    frame.index = mine.index
+    return frame
 
 
 def _round_div(x: np.ndarray, d: int) -> np.ndarray:
@@ -161,30 +211,34 @@ def _round_div_share(net_u: np.ndarray, share_u: np.ndarray) -> np.ndarray:
 
 def prepare_details(s: Settlement) -> None:
     """Build every person's 业绩明细 rows in one vectorised pass (before the writers fork), in
-    payslip order: by person, stream, 结算日期, source order."""
+    payslip order — by person, stream, 结算日期, source order — as one Arrow table that each
+    payslip slices without copying."""
     sh = s.shares
     if not len(sh):
-        s._details = (pd.DataFrame(), {})
+        s._details = (None, {})
         return
     ordered = sh.sort_values(["staff_id", "stream", "settled_on", "src_order"], kind="stable")
-    frame = detail_rows(s, ordered).reset_index(drop=True)
-    frame["_staff"] = ordered["staff_id"].to_numpy()
-    bounds = frame.groupby("_staff", sort=False).indices
-    s._details = (frame.drop(columns="_staff"), bounds)
+    table = detail_arrow(s, ordered)
+    staff = ordered["staff_id"].to_numpy(dtype=object)
+    starts = np.flatnonzero(np.r_[True, staff[1:] != staff[:-1]])
+    ends = np.r_[starts[1:], len(staff)]
+    s._details = (table, {staff[a]: (a, b - a) for a, b in zip(starts, ends)})
 
 
 def detail_table(s: Settlement, slip: Payslip, lang: str) -> Table:
     cols = detail_columns(lang)
     if getattr(s, "_details", None) is None:
         prepare_details(s)
-    frame_all, bounds = s._details
-    rows = bounds.get(slip.staff_id)
-    frame = frame_all.iloc[rows] if rows is not None else frame_of([], cols)
-    frame = frame.copy()
-    frame.columns = [h for h, _ in cols]
+    table, bounds = s._details
+    where = bounds.get(slip.staff_id)
+    if where is None:
+        frame = frame_of([], cols)
+    else:
+        frame = table.slice(*where).rename_columns([h for h, _ in cols])
     mine = shares_of(s, slip.staff_id)
-    amount = Decimal(int(mine["amount_fen"].sum())) / 100 if len(mine) else Decimal(0)
-    rebate = Decimal(int(_round_div(mine["rebate_u"].to_numpy(dtype=np.int64), U).sum())) / 100 if len(mine) else Decimal(0)
+    amount = r2(Decimal(int(mine["amount_fen"].sum())) / 100) if len(mine) else r2(Decimal(0))
+    rebate = r2(Decimal(int(_round_div(mine["rebate_u"].to_numpy(dtype=np.int64), U).sum())) / 100) if len(mine) \
+        else r2(Decimal(0))
     perf = r2(sum(slip.stream_performance.values(), Decimal(0)))
     L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
     title = [f"{slip.name}（{slip.staff_id}）{s.month} {L('业绩明细', 'credited lines')}",

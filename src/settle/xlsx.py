@@ -54,9 +54,16 @@ def _width(text) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
 
 
+def _pandas(frame) -> pd.DataFrame:
+    """A Table's rows as pandas (an Arrow table is converted; small sheets only)."""
+    if isinstance(frame, pd.DataFrame):
+        return frame
+    return frame.to_pandas()
+
+
 def _fit_widths(t: Table) -> list[float]:
     widths = []
-    sample = t.frame.head(60)
+    sample = _pandas(t.frame.slice(0, 60) if not isinstance(t.frame, pd.DataFrame) else t.frame.head(60))
     for i, (h, kind) in enumerate(t.columns):
         if i in t.widths:
             widths.append(t.widths[i])
@@ -100,7 +107,7 @@ def _cell_value(v, kind):
 
 
 def write_book(path: Path, tables: Sequence[Table], *, fast: bool | None = None) -> None:
-    rows = sum(len(t.frame) for t in tables)
+    rows = sum(len(t.frame) if isinstance(t.frame, pd.DataFrame) else t.frame.num_rows for t in tables)
     if fast is None:
         fast = rows > FAST_ROWS
     (_write_rust if fast else _write_styled)(path, tables)
@@ -135,7 +142,8 @@ def _write_styled(path: Path, tables: Sequence[Table]) -> None:
         kinds = [k for _, k in t.columns]
         for c, (h, _) in enumerate(t.columns):
             ws.write_string(r0, c, h, head)
-        values = t.frame.to_numpy(dtype=object) if len(t.frame) else np.empty((0, len(kinds)), dtype=object)
+        frame = _pandas(t.frame)
+        values = frame.to_numpy(dtype=object) if len(frame) else np.empty((0, len(kinds)), dtype=object)
         r = r0 + 1
         for row in values:
             for c, (v, kind) in enumerate(zip(row, kinds)):
@@ -206,10 +214,33 @@ def _arrow_column(col: pd.Series, kind: str, extra=None, with_extra=False):
 def _rust_table(t: Table):
     import pyarrow as pa
 
+    if not isinstance(t.frame, pd.DataFrame):
+        return _rust_from_arrow(t)
     with_total = t.total is not None
     arrays = [_arrow_column(t.frame.iloc[:, i], kind, t.total[i] if with_total else None, with_total)
               for i, (_, kind) in enumerate(t.columns)]
     return pa.Table.from_arrays(arrays, names=[h for h, _ in t.columns])
+
+
+def _rust_from_arrow(t: Table):
+    """An Arrow-table sheet: its columns already have the writer's types; append the 合计 row."""
+    import pyarrow as pa
+
+    table = t.frame.rename_columns([h for h, _ in t.columns])
+    if t.total is None:
+        return table
+    row = {}
+    for (h, kind), v, field in zip(t.columns, t.total, table.schema):
+        if v is None:
+            row[h] = pa.array([None], type=field.type)
+        elif kind in (MONEY, INT) and pa.types.is_floating(field.type):
+            row[h] = pa.array([float(v)], type=field.type)
+        elif kind in (DATE, DATETIME):
+            row[h] = pa.array([pd.Timestamp(v).to_datetime64()], type=field.type)
+        else:
+            row[h] = pa.array([v if isinstance(v, (int, float)) and not pa.types.is_string(field.type) else str(v)],
+                              type=field.type)
+    return pa.concat_tables([table, pa.table(row, schema=table.schema)])
 
 
 def _write_rust(path: Path, tables: Sequence[Table]) -> None:
