@@ -219,8 +219,10 @@ def test_run_with_bad_input_writes_nothing(base):
     r = invoke("run", "2024-05", "--workspace", str(base.root))
     assert r.exit_code == 2
     assert "未生成任何输出" in r.output
-    after = sorted(p.relative_to(base.root) for p in base.root.rglob("*"))
+    # The run lock file (empty; kept so two runs always lock the same file) is all it may leave.
+    after = sorted(p.relative_to(base.root) for p in base.root.rglob("*") if not p.name.startswith(".settle-"))
     assert after == before
+    assert not (base.root / "output").exists()
 
 
 def test_english_messages(base):

@@ -42,17 +42,48 @@ def _ts(d) -> pd.Timestamp:
     return pd.Timestamp(d)
 
 
+def lookup(keys: pd.Series, index, values) -> np.ndarray:
+    """values[position of each key in index] (object array, None where absent): a hash join in
+    Arrow's C++ rather than pandas' Series.map over a million string keys."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    index = pd.Index(index)
+    out = np.full(len(keys), None, dtype=object)
+    if not len(index) or not len(keys):
+        return out
+    pos = pc.fill_null(pc.index_in(pa.array(keys.astype(object), type=pa.string(), from_pandas=True),
+                                   value_set=pa.array(index.astype(str).to_numpy(dtype=object), type=pa.string())),
+                       -1).to_numpy(zero_copy_only=False)
+    hit = pos >= 0
+    out[hit] = np.asarray(values, dtype=object)[pos[hit]]
+    return out
+
+
+def found(keys: pd.Series, index) -> np.ndarray:
+    """keys.isin(index) through Arrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(index) or not len(keys):
+        return np.zeros(len(keys), dtype=bool)
+    return pc.fill_null(pc.is_in(pa.array(keys.astype(object), type=pa.string(), from_pandas=True),
+                                 value_set=pa.array(pd.Index(index).astype(str).to_numpy(dtype=object),
+                                                    type=pa.string())), False).to_numpy(zero_copy_only=False)
+
+
 def link_patients(billing: pd.DataFrame, regs: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """R2: a line with a 卡号 links by card (the card's registration names the patient), else by
     患者标识. Returns (patient key per line, unregistered-card flag per line)."""
     carded = regs[regs["card_no"].notna()].sort_values(["registered_at", "src_order"])
     card_patient = carded.drop_duplicates("card_no").set_index("card_no")["patient_key"]
     has_card = billing["card_no"].notna().to_numpy()
-    via_card = billing["card_no"].map(card_patient)
-    unregistered = has_card & ~billing["card_no"].isin(card_patient.index).to_numpy()
-    patient = billing["patient_key"].astype("string[pyarrow]").copy()
+    via_card = lookup(billing["card_no"], card_patient.index, card_patient.to_numpy(dtype=object))
+    unregistered = has_card & pd.isna(via_card)
     linked = has_card & ~unregistered
-    patient[linked] = via_card[linked].astype("string[pyarrow]")
+    patient = np.where(linked, via_card, billing["patient_key"].to_numpy(dtype=object))
+    patient = pd.Series(pd.array(np.where(pd.isna(patient), None, patient), dtype="string[pyarrow]"),
+                        index=billing.index)
     return patient, pd.Series(unregistered, index=billing.index)
 
 
@@ -218,15 +249,15 @@ def credit_lines(lines: pd.DataFrame, patient: pd.Series, regs: pd.DataFrame, cl
     owner = np.full(n, -1, dtype=np.int64)
     departed = np.zeros(n, dtype=bool)
     first_claim = people.drop_duplicates("patient_key")
-    first_idx = out["patient"].map(pd.Series(first_claim.index.to_numpy(), index=first_claim["patient_key"]))
-    has_claim = first_idx.notna().to_numpy()
-    owner[has_claim] = first_idx[has_claim].astype(np.int64).to_numpy()
+    first_idx = lookup(out["patient"], first_claim["patient_key"], first_claim.index.to_numpy())
+    has_claim = ~pd.isna(first_idx)
+    owner[has_claim] = first_idx[has_claim].astype(np.int64)
     settled = out["settled_on"]
     # Lines of patients whose claims include someone who leaves: resolve line by line (few).
     leavers = people[people["left_on"].notna()]
     if len(leavers):
         complex_patients = set(leavers["patient_key"])
-        sel = out["patient"].isin(complex_patients).to_numpy() & has_claim
+        sel = found(out["patient"], list(complex_patients)) & has_claim
         if sel.any():
             sub = out.loc[sel, ["patient", "settled_on"]].reset_index()
             j = sub.merge(people.reset_index()[["index", "patient_key", "left_on", "registered_at", "src_order"]]
@@ -241,8 +272,8 @@ def credit_lines(lines: pd.DataFrame, patient: pd.Series, regs: pd.DataFrame, cl
             departed[out.index.get_indexer(none_active)] = True
     # The network partner: the patient's earliest remaining 网络部 registration (R4).
     first_net = network.drop_duplicates("patient_key")
-    net_reg = out["patient"].map(pd.Series(first_net.index.to_numpy(), index=first_net["patient_key"].to_numpy()))
-    network_reg = net_reg.fillna(-1).astype(np.int64).to_numpy()
+    net_reg = lookup(out["patient"], first_net["patient_key"], first_net.index.to_numpy())
+    network_reg = np.where(pd.isna(net_reg), -1, net_reg).astype(np.int64)
 
     out["owner_reg"] = owner
     out["network_reg"] = network_reg
@@ -268,7 +299,7 @@ def credit_lines(lines: pd.DataFrame, patient: pd.Series, regs: pd.DataFrame, cl
         visits = pd.DataFrame({"patient": patient_all.astype(object).to_numpy(),
                                "visited_at": billing_all["visited_at"].to_numpy()})
         visits = visits[visits["patient"].notna() & visits["visited_at"].notna()]
-        visits = visits[visits["patient"].isin(set(pairs["patient"]))]
+        visits = visits[found(visits["patient"], pairs["patient"].unique())]
         pairs = pairs.sort_values("reg_at")
         visits = visits.sort_values("visited_at")
         fv = pd.merge_asof(pairs, visits, left_on="reg_at", right_on="visited_at", by="patient",
@@ -331,8 +362,8 @@ def _rejections(out: pd.DataFrame, regs: pd.DataFrame) -> tuple[np.ndarray, np.n
     all_rejected = carded.groupby("card_no", observed=True)["rejected"].all()
     dead_cards = all_rejected[all_rejected].index
     by_card = rej[rej["card_no"].isin(dead_cards)].drop_duplicates("card_no").set_index("card_no")["reject_reason"]
-    pat = out["patient"].map(by_patient).astype(object).to_numpy()
-    card = out["card_no"].map(by_card).astype(object).to_numpy()
+    pat = lookup(out["patient"], by_patient.index, by_patient.to_numpy(dtype=object))
+    card = lookup(out["card_no"], by_card.index, by_card.to_numpy(dtype=object))
     return (np.where(pd.isna(pat), None, pat).astype(object), np.where(pd.isna(card), None, card).astype(object))
 
 

@@ -128,6 +128,34 @@ def parse_table(raw: RawTable, kind: Kind, problems: Problems) -> pd.DataFrame:
     return frame
 
 
+PARALLEL_BYTES = 8 * 1024 * 1024   # inputs of one kind larger than this are read on both cores
+
+
+def _read_one(path: Path, display: str, kind: Kind, extra_aliases) -> tuple[list, list, int]:
+    problems = Problems()
+    frames = [parse_table(raw, kind, problems) for raw in read_file(path, display, kind, problems, extra_aliases)
+              if raw.values]
+    return frames, problems.items, problems.suppressed
+
+
+def _read_task(args):
+    return _read_one(*args)
+
+
+def _read_all(paths, kind: Kind, extra_aliases) -> list[tuple[list, list, int]]:
+    """Each file read and parsed; several large files on two forked workers (the Rust reader
+    holds the GIL, so threads would not help). Results keep the files' order."""
+    import multiprocessing as mp
+
+    from .parallel import workers
+    size = sum(p.stat().st_size for p, _ in paths if p.exists())
+    tasks = [(p, d, kind, extra_aliases) for p, d in paths]
+    if len(paths) < 2 or size < PARALLEL_BYTES or workers() < 2 or "fork" not in mp.get_all_start_methods():
+        return [_read_one(*t) for t in tasks]
+    with mp.get_context("fork").Pool(min(2, len(paths))) as pool:
+        return pool.map(_read_task, tasks, chunksize=1)
+
+
 def _values(arr: pa.Array, mask: np.ndarray) -> list:
     return pc.take(arr, pa.array(np.flatnonzero(mask))).to_pylist()
 
@@ -158,10 +186,10 @@ def load_kind(paths: list[tuple[Path, str]], kind: Kind, problems: Problems,
               extra_aliases=None, month: Month | None = None) -> pd.DataFrame:
     """Read and concatenate every file of one kind; missing optional columns become empty."""
     frames = []
-    for path, display in paths:
-        for raw in read_file(path, display, kind, problems, extra_aliases):
-            if raw.values:
-                frames.append(parse_table(raw, kind, problems))
+    for got, items, suppressed in _read_all(paths, kind, extra_aliases):
+        frames.extend(got)
+        problems.extend(items)
+        problems.suppressed += suppressed
     template = empty_frame(kind)
     if not frames:
         frame = template

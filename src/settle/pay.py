@@ -366,12 +366,12 @@ def settle_month(inputs, credit: Credit, policy: P.Policy, holidays=(), history=
             by_id[a.staff_id].flags.append(f"{a.kind}{'' if a.kind == '取消业绩' else ' ' + fmt_rate(a.percent or ZERO)}"
                                            f"（{a.reason if isinstance(a.reason, str) else ''}，批准人 {a.approved_by}）")
 
-    violations = _month_violations(credit, inputs, staff, month, policy, holidays, by_id, lines, rebates, history)
+    rebate_rows = rebate_table(lines, policy)
+    violations = _month_violations(credit, inputs, staff, month, policy, holidays, by_id, rebate_rows, history)
     funds = []
     for f in policy.funds:
         base = sum((v.get(f.stream, ZERO) for v in perf.values()), ZERO)
         funds.append((f.id, f.name, base, f.rate, r2(base * f.rate)))
-    rebate_rows = rebate_table(lines, policy)
     return Settlement(month, policy, credit, shares, holders, network, rebate_rows, violations, funds, staff,
                       inputs)
 
@@ -639,7 +639,7 @@ def rebate_table(lines: pd.DataFrame, policy: P.Policy) -> pd.DataFrame:
             "rule": pct["rebate_id"].map(lambda r: rules[r].rule), "rebate_id": pct["rebate_id"],
             "record_no": pct["record_no"], "patient_name": pct["patient_name"], "patient_key": pct["patient_key"],
             "settled_on": pct["settled_on"], "category": pct["category"], "amount_fen": pct["amount_fen"],
-            "rate": pct["rebate_rate_u"].map(lambda u: fmt_rate(Decimal(int(u)) / U)),
+            "rate": _rate_texts(pct["rebate_rate_u"]),
             "rebate_u": pct["rebate_u"], "owner_staff": pct["owner_staff"], "network_staff": pct["network_staff"],
             "src_file": pct["src_file"], "src_sheet": pct["src_sheet"], "src_row": pct["src_row"]})
         rows.append(t)
@@ -659,6 +659,11 @@ def rebate_table(lines: pd.DataFrame, policy: P.Policy) -> pd.DataFrame:
     return out.sort_values(["partner", "portion", "src_file", "src_row"], kind="stable").reset_index(drop=True)
 
 
+def _rate_texts(rate_u: pd.Series) -> np.ndarray:
+    codes, uniques = pd.factorize(rate_u)
+    return np.array([fmt_rate(Decimal(int(u)) / U) for u in uniques], dtype=object)[codes]
+
+
 def partner_totals(rebates: pd.DataFrame) -> pd.DataFrame:
     if not len(rebates):
         return pd.DataFrame(columns=["partner", "lines", "total"])
@@ -667,7 +672,7 @@ def partner_totals(rebates: pd.DataFrame) -> pd.DataFrame:
     return g.reset_index()[["partner", "lines", "total"]]
 
 
-def _month_violations(credit: Credit, inputs, staff, month, policy: P.Policy, holidays, by_id, lines, rebates,
+def _month_violations(credit: Credit, inputs, staff, month, policy: P.Policy, holidays, by_id, rebate_rows,
                       history) -> pd.DataFrame:
     rows = credit.violations.to_dict("records")
     f = credit.report_findings
@@ -682,7 +687,7 @@ def _month_violations(credit: Credit, inputs, staff, month, policy: P.Policy, ho
                                       detail=f"{r.day:%Y-%m-%d} 没有日报",
                                       effect=f"扣 {policy.violations.missing_report_fine} 元"))
     if policy.large_rebate_threshold is not None:
-        totals = partner_totals(rebate_table(lines, policy))
+        totals = partner_totals(rebate_rows)
         for t in totals.itertuples():
             if t.total >= policy.large_rebate_threshold:
                 rows.append(violation_row("large_rebate", partner=t.partner, amount=str(t.total),

@@ -125,7 +125,8 @@ def _read_workbook(path: Path, display: str, kind: Kind, problems: Problems,
             problems.add(problem("hidden_sheet", file=display, sheet=sheet.name))
             continue
         try:
-            loaded = reader.load_sheet(sheet.index, header_row=None, dtypes="string", skip_rows=0)
+            loaded = reader.load_sheet(sheet.index, header_row=None, dtypes="string", skip_rows=0,
+                                       whitespace_as_null=True)
             batch = loaded.to_arrow()
             absolute = [c.absolute_index for c in loaded.available_columns()]
         except Exception as exc:
