@@ -246,6 +246,10 @@ def _run(o: Options, month_text: str) -> int:
                     return BAD_INPUT
                 step("计算 / computing")
                 settlement = compute(loaded)
+                # Every month's billing was needed for visit history only: free it before writing.
+                loaded.inputs.billing = loaded.inputs.billing.iloc[0:0]
+                import gc
+                gc.collect()
                 step("写出 / writing")
                 previous = _previous_totals(target)
                 stage = new_stage(ws.out_root, str(month))

@@ -238,8 +238,9 @@ def resolve_claims(regs: pd.DataFrame, staff: pd.DataFrame, policy: Policy, mont
 
 def credit_lines(lines: pd.DataFrame, patient: pd.Series, regs: pd.DataFrame, claims: pd.DataFrame,
                  billing_all: pd.DataFrame, patient_all: pd.Series, policy: Policy) -> pd.DataFrame:
-    """Decide, per counting line, the owner, the network partner, the shares and the reason."""
-    out = lines.copy()
+    """Decide, per counting line, the owner, the network partner, the shares and the reason.
+    Adds columns to `lines` (the caller's own copy of MONTH's counting lines)."""
+    out = lines
     out["patient"] = patient.to_numpy()
     n = len(out)
 

@@ -142,12 +142,32 @@ def _read_task(args):
     return _read_one(*args)
 
 
+_PREFETCHED: dict = {}
+
+
+def prefetch(tasks: list[tuple]) -> None:
+    """Read and parse every (path, display, kind, aliases) of a run at once on two forked workers,
+    largest file first, so the kinds overlap; `_read_all` then takes the results from here."""
+    import multiprocessing as mp
+
+    from .parallel import workers
+    sizes = [(t[0].stat().st_size if t[0].exists() else 0) for t in tasks]
+    if len(tasks) < 2 or sum(sizes) < PARALLEL_BYTES or workers() < 2 or "fork" not in mp.get_all_start_methods():
+        return
+    order = sorted(range(len(tasks)), key=lambda i: -sizes[i])
+    with mp.get_context("fork").Pool(2) as pool:
+        for i, result in zip(order, pool.imap(_read_task, [tasks[i] for i in order], chunksize=1)):
+            _PREFETCHED[(tasks[i][0], tasks[i][2].name)] = result
+
+
 def _read_all(paths, kind: Kind, extra_aliases) -> list[tuple[list, list, int]]:
     """Each file read and parsed; several large files on two forked workers (the Rust reader
     holds the GIL, so threads would not help). Results keep the files' order."""
     import multiprocessing as mp
 
     from .parallel import workers
+    if paths and all((p, kind.name) in _PREFETCHED for p, _ in paths):
+        return [_PREFETCHED.pop((p, kind.name)) for p, _ in paths]
     size = sum(p.stat().st_size for p, _ in paths if p.exists())
     tasks = [(p, d, kind, extra_aliases) for p, d in paths]
     if len(paths) < 2 or size < PARALLEL_BYTES or workers() < 2 or "fork" not in mp.get_all_start_methods():
@@ -425,6 +445,23 @@ def load_inputs(ws: Workspace, month: Month, problems: Problems, *, need_billing
                 need_daily=True) -> Inputs:
     """Everything `run` needs: the roster, MONTH's and earlier months' registrations, billing
     and adjustments, MONTH's daily reports."""
+    months = ws.months_upto(month)
+    history = [m for m in months if m <= month]
+    tasks = []
+    for m in history:
+        for k in C.MONTH_KINDS:
+            if k == "daily" and m != month:
+                continue
+            tasks += [(p, ws.display(p), C.KINDS[k], ws.config.aliases.get(k)) for p in ws.files(m, k)]
+    _PREFETCHED.clear()
+    try:
+        prefetch(tasks)
+        return _load_inputs(ws, month, problems, need_billing)
+    finally:
+        _PREFETCHED.clear()
+
+
+def _load_inputs(ws: Workspace, month: Month, problems: Problems, need_billing: bool) -> Inputs:
     staff = load_staff(ws, problems)
     if not ws.month_dir(month).is_dir():
         problems.add(problem("no_month_folder", folder=str(ws.month_dir(month))))

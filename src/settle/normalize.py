@@ -24,6 +24,7 @@ _FULLWIDTH_RE = r"[\x{FF01}-\x{FF5E}\x{3000}]"
 # C0/C1 control characters other than tab, newline and carriage return, literal or in Excel's
 # _xHHHH_ escape form.
 _CONTROL_RE = r"[\x{0}-\x{8}\x{B}\x{C}\x{E}-\x{1F}\x{7F}-\x{9F}]|_x[0-9A-Fa-f]{4}_"
+_SPECIAL_RE = r"[\x{0}-\x{8}\x{B}\x{C}\x{E}-\x{1F}\x{7F}-\x{9F}\x{FF01}-\x{FF5E}\x{3000}]|_x[0-9A-Fa-f]{4}_"
 
 
 def fold_text(value: str) -> str:
@@ -44,6 +45,12 @@ def clean_text(arr) -> tuple[pa.Array, np.ndarray]:
     arr = _as_array(arr)
     if len(arr) == 0:
         return arr, np.zeros(0, dtype=bool)
+    # One pass finds the rare cells that need anything beyond trimming.
+    special = pc.any(pc.match_substring_regex(arr, _SPECIAL_RE)).as_py()
+    if not special:
+        arr = pc.utf8_trim_whitespace(arr)
+        arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+        return arr, np.zeros(len(arr), dtype=bool)
     needs_fold = pc.fill_null(pc.match_substring_regex(arr, _FULLWIDTH_RE), False)
     if pc.any(needs_fold).as_py():
         values = arr.to_pylist()

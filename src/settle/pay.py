@@ -104,11 +104,19 @@ class Settlement:
     shares: pd.DataFrame           # one row per (credited line, beneficiary)
     payslips: list[Payslip]
     network: dict[str, Decimal]    # 网络部 staff_id -> performance
-    rebates: pd.DataFrame          # one row per rebate line (partner, portion)
+    rebate_totals: pd.DataFrame    # per partner: lines, total (R17 大额返款 reads it)
     violations: pd.DataFrame
     funds: list[tuple[str, str, Decimal, Decimal, Decimal]]  # (id, name, base, rate, amount)
     staff: pd.DataFrame
     inputs: object = None
+
+    @property
+    def rebates(self) -> pd.DataFrame:
+        """The 返款 sheet's rows (one per rebate line), built when first needed — by the worker
+        that writes the summary, not on the serial path."""
+        if getattr(self, "_rebates", None) is None:
+            self._rebates = rebate_table(self.credit.lines, self.policy)
+        return self._rebates
 
 
 # --- streams and rebates on lines ----------------------------------------------------------------
@@ -366,13 +374,13 @@ def settle_month(inputs, credit: Credit, policy: P.Policy, holidays=(), history=
             by_id[a.staff_id].flags.append(f"{a.kind}{'' if a.kind == '取消业绩' else ' ' + fmt_rate(a.percent or ZERO)}"
                                            f"（{a.reason if isinstance(a.reason, str) else ''}，批准人 {a.approved_by}）")
 
-    rebate_rows = rebate_table(lines, policy)
-    violations = _month_violations(credit, inputs, staff, month, policy, holidays, by_id, rebate_rows, history)
+    totals = rebate_totals(lines)
+    violations = _month_violations(credit, inputs, staff, month, policy, holidays, by_id, totals, history)
     funds = []
     for f in policy.funds:
         base = sum((v.get(f.stream, ZERO) for v in perf.values()), ZERO)
         funds.append((f.id, f.name, base, f.rate, r2(base * f.rate)))
-    return Settlement(month, policy, credit, shares, holders, network, rebate_rows, violations, funds, staff,
+    return Settlement(month, policy, credit, shares, holders, network, totals, violations, funds, staff,
                       inputs)
 
 
@@ -664,6 +672,19 @@ def _rate_texts(rate_u: pd.Series) -> np.ndarray:
     return np.array([fmt_rate(Decimal(int(u)) / U) for u in uniques], dtype=object)[codes]
 
 
+def rebate_totals(lines: pd.DataFrame) -> pd.DataFrame:
+    """Per partner: the number of 返款 rows (a R15 rebate is two: partner and clerk) and the
+    total, rounded once from the exact sum — the same figures as partner_totals(rebate_table)."""
+    sub = lines[lines["rebate_id"].notna().to_numpy()]
+    if not len(sub):
+        return pd.DataFrame(columns=["partner", "lines", "total"])
+    fixed = (sub["rebate_fixed_u"].to_numpy() > 0).astype(np.int64)
+    g = pd.DataFrame({"partner": sub["partner"].astype(object).to_numpy(), "rows": 1 + fixed,
+                      "u": sub["rebate_u"].to_numpy(dtype=np.int64)}).groupby("partner", sort=True).sum()
+    return pd.DataFrame({"partner": g.index.to_numpy(), "lines": g["rows"].to_numpy(),
+                         "total": [r2(micro_to_yuan(u)) for u in g["u"]]})
+
+
 def partner_totals(rebates: pd.DataFrame) -> pd.DataFrame:
     if not len(rebates):
         return pd.DataFrame(columns=["partner", "lines", "total"])
@@ -672,7 +693,7 @@ def partner_totals(rebates: pd.DataFrame) -> pd.DataFrame:
     return g.reset_index()[["partner", "lines", "total"]]
 
 
-def _month_violations(credit: Credit, inputs, staff, month, policy: P.Policy, holidays, by_id, rebate_rows,
+def _month_violations(credit: Credit, inputs, staff, month, policy: P.Policy, holidays, by_id, totals,
                       history) -> pd.DataFrame:
     rows = credit.violations.to_dict("records")
     f = credit.report_findings
@@ -687,7 +708,7 @@ def _month_violations(credit: Credit, inputs, staff, month, policy: P.Policy, ho
                                       detail=f"{r.day:%Y-%m-%d} 没有日报",
                                       effect=f"扣 {policy.violations.missing_report_fine} 元"))
     if policy.large_rebate_threshold is not None:
-        totals = partner_totals(rebate_rows)
+
         for t in totals.itertuples():
             if t.total >= policy.large_rebate_threshold:
                 rows.append(violation_row("large_rebate", partner=t.partner, amount=str(t.total),

@@ -326,7 +326,7 @@ def reconciliation(s: Settlement) -> dict:
     out["uncredited_fen"] = sum(v["fen"] for v in out["uncredited"].values())
     out["balanced"] = out["credited_fen"] + out["uncredited_fen"] == out["total_fen"]
     out["payslip_total"] = str(r2(sum((p.total for p in s.payslips), Decimal(0))))
-    totals = partner_totals(s.rebates)
+    totals = s.rebate_totals
     out["rebate_total"] = str(r2(sum(totals["total"], Decimal(0)))) if len(totals) else "0.00"
     ex = s.credit.excluded
     out["excluded"] = {}
@@ -366,7 +366,7 @@ def rebate_table(s: Settlement, lang: str) -> Table:
             (L("比例", "Rate"), TEXT), (L("返款", "Rebate"), MONEY), (L("业务员", "Salesperson"), TEXT),
             (L("来源", "Source"), TEXT)]
     names = s.staff.set_index("staff_id")["name"].to_dict()
-    totals = partner_totals(rb)
+    totals = s.rebate_totals
     grand = r2(sum(totals["total"], Decimal(0))) if len(totals) else Decimal("0.00")
     if len(rb):
         who = rb["owner_staff"].where(rb["owner_staff"].notna(), rb["network_staff"]).astype(object)
@@ -455,7 +455,7 @@ def reconciliation_table(s: Settlement, rec: dict, rows: list[dict], lang: str) 
     for c in SUMMARY_COLUMNS:
         data.append((f"{L('汇总列', 'summary column')} {c}", None,
                      sum((r[c] for r in rows if r[c] is not None), Decimal(0)), ""))
-    data.append((L("返款合计（各合作单位四舍五入后相加）", "rebates total (per partner, rounded)"), len(s.rebates),
+    data.append((L("返款合计（各合作单位四舍五入后相加）", "rebates total (per partner, rounded)"), int(s.rebate_totals["lines"].sum()) if len(s.rebate_totals) else 0,
                  Decimal(rec["rebate_total"]), ""))
     for _, name, base, rate, amount in s.funds:
         data.append((f"{name}（{L('基数', 'base')} {r2(base)} × {rate * 100:g}%）", None, amount, ""))

@@ -46,7 +46,7 @@ def settlement_json(s: Settlement, *, files, rules_files, rules_source, workspac
             item["patient_key"] = "****" + str(item["patient_key"])[-4:]
         violations.append(item)
     rebates = [{"partner": t.partner, "lines": int(t.lines), "total": str(t.total)}
-               for t in partner_totals(s.rebates).itertuples()]
+               for t in s.rebate_totals.itertuples()]
     info = who()
     return {
         "tool": "settle", "version": __version__, "month": str(s.month),

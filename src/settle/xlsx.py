@@ -61,7 +61,15 @@ def _pandas(frame) -> pd.DataFrame:
     return frame.to_pandas()
 
 
+def _fixed_widths(t: Table) -> list[float]:
+    """Widths from the header and the column kind only (large sheets: no sampling)."""
+    base = {MONEY: 14.0, DATE: 12.0, DATETIME: 17.0, INT: 8.0, TEXT: 16.0}
+    return [t.widths.get(i, max(base[k], _width(h) + 2.0)) for i, (h, k) in enumerate(t.columns)]
+
+
 def _fit_widths(t: Table) -> list[float]:
+    if not isinstance(t.frame, pd.DataFrame):
+        return _fixed_widths(t)
     widths = []
     sample = _pandas(t.frame.slice(0, 60) if not isinstance(t.frame, pd.DataFrame) else t.frame.head(60))
     for i, (h, kind) in enumerate(t.columns):
