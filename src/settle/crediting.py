@@ -89,9 +89,15 @@ def link_patients(billing: pd.DataFrame, regs: pd.DataFrame) -> tuple[pd.Series,
 
 def _visit_firsts(billing: pd.DataFrame, patient: pd.Series) -> pd.DataFrame:
     """Earliest visit per (patient, export month): what each month's export reveals."""
-    v = pd.DataFrame({"patient": patient, "visited_at": billing["visited_at"], "src_month": billing["src_month"]})
-    v = v[v["patient"].notna() & v["visited_at"].notna()]
-    return v.groupby(["patient", "src_month"], observed=True, as_index=False)["visited_at"].min()
+    codes, names = pd.factorize(patient.astype(object))
+    months, month_names = pd.factorize(billing["src_month"].astype(object))
+    at = billing["visited_at"].to_numpy(dtype="datetime64[ns]")
+    keep = (codes >= 0) & ~np.isnat(at)
+    v = pd.DataFrame({"p": codes[keep], "m": months[keep], "visited_at": at[keep]})
+    g = v.groupby(["p", "m"], sort=False, as_index=False)["visited_at"].min()
+    return pd.DataFrame({"patient": np.asarray(names, dtype=object)[g["p"].to_numpy()],
+                         "src_month": np.asarray(month_names, dtype=object)[g["m"].to_numpy()],
+                         "visited_at": g["visited_at"].to_numpy()})
 
 
 def flag_registrations(regs: pd.DataFrame, billing: pd.DataFrame, patient: pd.Series, staff: pd.DataFrame,
