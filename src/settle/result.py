@@ -42,6 +42,8 @@ def settlement_json(s: Settlement, *, files, rules_files, rules_source, workspac
     for v in s.violations.to_dict("records"):
         item = {k: (None if _isna(val) else (str(val) if not isinstance(val, (int, str)) else val))
                 for k, val in v.items()}
+        if item.get("row") is not None:
+            item["row"] = int(float(item["row"]))  # Excel's row number, never "420.0"
         if item.get("patient_key"):
             item["patient_key"] = "****" + str(item["patient_key"])[-4:]
         violations.append(item)

@@ -1,0 +1,66 @@
+"""The sample workspace: exactly its planted input problems and violations (samples/planted.json)."""
+
+import json
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLES, invoke
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def planted():
+    return json.loads((SAMPLES / "planted.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def settled(tmp_path_factory):
+    ws = tmp_path_factory.mktemp("samples") / "ws"
+    shutil.copytree(SAMPLES, ws, ignore=shutil.ignore_patterns("output"))
+    r = invoke("run", "2024-05", "--workspace", str(ws), "--quiet")
+    assert r.exit_code == 0, r.output
+    return ws, json.loads((ws / "output/2024-05/settlement.json").read_text(encoding="utf-8"))
+
+
+def test_validate_reports_exactly_the_planted_input_problems(planted):
+    r = invoke("validate", "2024-05", "--workspace", str(SAMPLES), "--json")
+    assert r.exit_code == 2
+    got = sorted((p["code"], p["file"], p["sheet"], p["row"]) for p in json.loads(r.stdout)["problems"])
+    want = sorted(("hidden_sheet" if p["kind"] == "hidden_sheet" else "unknown_staff", p["file"], p["sheet"],
+                   p.get("row")) for p in planted["input_problems"])
+    assert got == want
+
+
+def test_a_clean_copy_validates(tmp_path):
+    subprocess.run([sys.executable, str(ROOT / "tools/gen_workspace.py"), str(tmp_path / "clean"), "--clean"],
+                   check=True, capture_output=True)
+    r = invoke("validate", "2024-05", "--workspace", str(tmp_path / "clean"))
+    assert r.exit_code == 0, r.output
+
+
+def test_run_finds_every_planted_violation(settled, planted):
+    _, data = settled
+    got = Counter(v["code"] for v in data["violations"])
+    for code, n in planted["counts"].items():
+        assert got[code] == n, code
+    where = {(v["code"], v["file"], v["row"]) for v in data["violations"]}
+    for v in planted["violations"]:
+        if v.get("row") is not None:
+            assert (v["code"], v["file"], v["row"]) in where, v
+    flags = {(v["code"], v.get("partner") or v.get("staff_id")) for v in data["violations"]}
+    assert ("large_rebate", "康宁诊所") in flags and ("negative_pay", "S012") in flags
+    assert data["people"]["S012"]["total"] == "-100.00"
+
+
+def test_sample_month_ties_out(settled):
+    _, data = settled
+    rec = data["reconciliation"]
+    assert rec["balanced"] and rec["credited_fen"] + rec["uncredited_fen"] == rec["total_fen"]
+    total = sum(float(p["total"]) for p in data["people"].values())
+    assert f"{total:.2f}" == data["totals"]["payslips"]
