@@ -72,7 +72,10 @@ def clean_key(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """Card numbers, record numbers, patient keys, staff ids: text with leading zeros kept.
     A numeric cell read as `123.0` becomes `123`. Returns (keys, exponent_form_mask): an
     exponent form such as `1.10101E+17` is a number Excel has already truncated."""
-    arr = pc.replace_substring_regex(arr, r"^(\d+)\.0+$", r"\1")
+    if pc.any(pc.match_substring(arr, ".")).as_py():  # literal checks first: rare, and cheap
+        arr = pc.replace_substring_regex(arr, r"^(\d+)\.0+$", r"\1")
+    if not pc.any(pc.match_substring(arr, "e", ignore_case=True)).as_py():
+        return arr, np.zeros(len(arr), dtype=bool)
     long = pc.fill_null(pc.match_substring_regex(arr, r"^\d(\.\d+)?[eE]\+?\d+$"), False)
     return arr, long.to_numpy(zero_copy_only=False)
 
@@ -89,9 +92,12 @@ def parse_fen(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if n == 0:
         z = np.zeros(0, dtype=bool)
         return np.zeros(0, dtype=np.int64), z, z
-    s = pc.replace_substring_regex(arr, _MONEY_STRIP_RE, "")
-    s = pc.replace_substring_regex(s, r"^\((.*)\)$", r"-\1")  # accounting negative (123.45)
-    s = pc.replace_substring_regex(s, r"^-+\s*", "-")
+    if pc.all(pc.match_substring_regex(arr, r"^[+-]?\d{1,13}(\.\d*)?$")).as_py():
+        s = arr  # the usual export: plain numbers, nothing to strip
+    else:
+        s = pc.replace_substring_regex(arr, _MONEY_STRIP_RE, "")
+        s = pc.replace_substring_regex(s, r"^\((.*)\)$", r"-\1")  # accounting negative (123.45)
+        s = pc.replace_substring_regex(s, r"^-+\s*", "-")
     has = present(arr)
     ok = pc.fill_null(pc.match_substring_regex(s, r"^[+-]?(\d{1,13}(\.\d*)?|\.\d+)$"), False)
     ok = ok.to_numpy(zero_copy_only=False)

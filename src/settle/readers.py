@@ -238,9 +238,10 @@ def _content_rows(values: dict[str, pa.Array], n: int) -> np.ndarray:
         return np.zeros(0, dtype=bool)
     first = None
     for a in values.values():  # dict order is the sheet's column order (header scan order)
-        trimmed = pc.utf8_trim_whitespace(a)
-        trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
-        first = trimmed if first is None else pc.coalesce(first, trimmed)
+        if a.null_count < len(a) and pc.any(pc.match_substring_regex(a, r"^\s*$")).as_py():
+            # blank-but-not-null cells (CSV, or a sheet read without whitespace_as_null)
+            a = pc.if_else(pc.match_substring_regex(a, r"^\s*$"), pa.scalar(None, pa.string()), a)
+        first = a if first is None else pc.coalesce(first, a)
     nonempty = pc.is_valid(first).to_numpy(zero_copy_only=False)
     label = pc.replace_substring_regex(first, r"[\s\x{3000}:：]", "")
     summary = pc.fill_null(pc.is_in(label, pa.array(SUMMARY_LABELS)), False).to_numpy(zero_copy_only=False)
