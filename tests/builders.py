@@ -119,3 +119,19 @@ def auto_reports(people: list[dict], month: Month, *, late=None, missing=None) -
                 at = dt.datetime.combine(d + dt.timedelta(days=2), dt.time(9, 0))
             rows.append({"业务员": p["工号"], "日期": d, "提交时间": at, "拜访数": 5, "内容": "拜访诊所"})
     return rows
+
+
+def team(*extra) -> list[dict]:
+    """S1, S2: regular 业务员 of 一组; N1: 网络部."""
+    return [person("S1", "王芳"), person("S2", "李娜"), person("N1", "网络甲", role="网络部", team=None), *extra]
+
+
+def monthly(month: str, day: int, amounts: dict[str, float]) -> dict:
+    """One registration (day − 5) and one settled line (day) per 工号 in `amounts`."""
+    y, m = (int(x) for x in month.split("-"))
+    regs, billing = [], []
+    for sid, amount in amounts.items():
+        key = f"{sid}-{month}"
+        regs.append(reg(dt.datetime(y, m, day - 5, 9), sid, key))
+        billing.append(bill(dt.datetime(y, m, day, 10), amount, key))
+    return {"regs": regs, "billing": billing}

@@ -71,3 +71,14 @@ def settle():
         cli = invoke("run", month, "--workspace", str(workspace.root), "--quiet", *extra)
         return Result(cli, workspace.root, month)
     return run
+
+
+def ok(r: Result) -> Result:
+    """The run succeeded and wrote its settlement."""
+    assert r.exit_code == 0, r.output
+    assert r.data is not None
+    return r
+
+
+def perf(r: Result, sid: str) -> str:
+    return r.person(sid)["performance"]

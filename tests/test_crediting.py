@@ -15,24 +15,16 @@ from decimal import Decimal
 
 import pytest
 
-from builders import bill, person, reg
+from conftest import ok, perf
+from builders import team, bill, person, reg
 
 D = dt.datetime
 
 
-def team(*extra):
-    """S1, S2: regular 业务员 of 一组; N1: 网络部."""
-    return [person("S1", "王芳"), person("S2", "李娜"), person("N1", "网络甲", role="网络部", team=None), *extra]
 
 
-def ok(r):
-    assert r.exit_code == 0, r.output
-    assert r.data is not None
-    return r
 
 
-def perf(r, sid) -> str:
-    return r.person(sid)["performance"]
 
 
 def exact(r, sid) -> Decimal:

@@ -29,7 +29,7 @@ import openpyxl
 import pytest
 import yaml
 
-from builders import BILL_HEADERS, Workspace, bill, person, reg, write_xlsx
+from builders import monthly, BILL_HEADERS, Workspace, bill, person, reg, write_xlsx
 from conftest import Result, invoke
 from settle import __version__
 
@@ -609,14 +609,6 @@ def test_a_payslip_that_cannot_be_opened_for_writing_stops_the_run(settled_once,
 
 # --- 8. R41 over three months ------------------------------------------------------------------------
 
-def _monthly(month: str, day: int, amounts: dict[str, float]) -> dict:
-    y, m = (int(x) for x in month.split("-"))
-    regs, billing = [], []
-    for sid, amount in amounts.items():
-        key = f"{sid}-{month}"
-        regs.append(reg(dt.datetime(y, m, day - 5, 9), sid, key))
-        billing.append(bill(dt.datetime(y, m, day, 10), amount, key))
-    return {"regs": regs, "billing": billing}
 
 
 def _sheet_text(path: Path, sheet: str) -> str:
@@ -628,9 +620,9 @@ def test_R41_warning_reads_the_two_months_before_from_their_settlement(ws):
     # W1: 5000, 8000, 9000 — below 10 000 in March, April and May → flagged in May, once April is known.
     # W2: 5000, 15000, 5000 — April above → never flagged.
     ws.staff([person("W1", "老甲"), person("W2", "老乙")])
-    ws.month("2024-03", **_monthly("2024-03", 20, {"W1": 5000, "W2": 5000}))
-    ws.month("2024-04", **_monthly("2024-04", 10, {"W1": 8000, "W2": 15000}))
-    ws.month("2024-05", **_monthly("2024-05", 10, {"W1": 9000, "W2": 5000}))
+    ws.month("2024-03", **monthly("2024-03", 20, {"W1": 5000, "W2": 5000}))
+    ws.month("2024-04", **monthly("2024-04", 10, {"W1": 8000, "W2": 15000}))
+    ws.month("2024-05", **monthly("2024-05", 10, {"W1": 9000, "W2": 5000}))
     assert run(ws.root, "2024-03").exit_code == 0
     # April has inputs but was never settled: no output/2024-04/settlement.json → unknown → no flag.
     r = run(ws.root, "2024-05")

@@ -19,7 +19,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from builders import Workspace, bill, person, reg
+from builders import monthly, Workspace, bill, person, reg
 from conftest import Result, invoke
 from test_commissions import REG_AT, apr, may, refund, write_plan_a
 
@@ -432,14 +432,6 @@ def test_R40_payslip_for_everyone_employed_one_day_network_none(ws, settle):
 
 # --- R41 performance warning -----------------------------------------------------------------
 
-def _monthly(month: str, day: int, amounts: dict[str, float]) -> dict:
-    y, m = (int(x) for x in month.split("-"))
-    regs, billing = [], []
-    for sid, amount in amounts.items():
-        key = f"{sid}-{month}"
-        regs.append(reg(dt.datetime(y, m, day - 5, 9), sid, key))
-        billing.append(bill(dt.datetime(y, m, day, 10), amount, key))
-    return {"regs": regs, "billing": billing}
 
 
 def test_R41_performance_warning_over_three_months(ws):
@@ -456,11 +448,11 @@ def test_R41_performance_warning_over_three_months(ws):
     # W5: hired 10 March: partial March 1000 counts as it is; 1000, 2000, 3000 all below → flagged
     # W6: 0, 0, 15000 → no;  L9 is a 主管 with nothing: R41 is for 业务员 only
     # W7 (hired 15 Feb): 5000 × 3 meets both conditions → still one row
-    ws.month("2024-03", **_monthly("2024-03", 20, {"W1": 5000, "W2": 5000, "W3": 12000, "W4": 20000, "W5": 1000,
+    ws.month("2024-03", **monthly("2024-03", 20, {"W1": 5000, "W2": 5000, "W3": 12000, "W4": 20000, "W5": 1000,
                                                     "W7": 5000}))
-    ws.month("2024-04", **_monthly("2024-04", 10, {"W1": 8000, "W2": 20000, "W3": 5000, "W4": 5000, "W5": 2000,
+    ws.month("2024-04", **monthly("2024-04", 10, {"W1": 8000, "W2": 20000, "W3": 5000, "W4": 5000, "W5": 2000,
                                                     "W7": 5000}))
-    ws.month("2024-05", **_monthly("2024-05", 10, {"W1": 9000, "W2": 5000, "W3": 9000, "W4": 6000, "W5": 3000,
+    ws.month("2024-05", **monthly("2024-05", 10, {"W1": 9000, "W2": 5000, "W3": 9000, "W4": 6000, "W5": 3000,
                                                     "W6": 15000, "W7": 5000}))
     for month in ("2024-03", "2024-04"):
         r = run_month(ws.root, month)
@@ -483,9 +475,9 @@ def test_R41_months_before_hiring_are_not_below_10000(ws):
     # full months are May–July (condition 1 is judged in July); condition 2 needs three months of
     # employment. No flag in May. O1, an old hand with 5000 / 3000 / 5000, is the control.
     ws.staff([person("N1", "四月新人", hired=dt.date(2024, 4, 15)), person("O1", "老甲")])
-    ws.month("2024-03", **_monthly("2024-03", 20, {"O1": 5000}))
-    ws.month("2024-04", **_monthly("2024-04", 25, {"N1": 3000, "O1": 3000}))
-    ws.month("2024-05", **_monthly("2024-05", 10, {"N1": 5000, "O1": 5000}))
+    ws.month("2024-03", **monthly("2024-03", 20, {"O1": 5000}))
+    ws.month("2024-04", **monthly("2024-04", 25, {"N1": 3000, "O1": 3000}))
+    ws.month("2024-05", **monthly("2024-05", 10, {"N1": 5000, "O1": 5000}))
     for month in ("2024-03", "2024-04"):
         assert run_month(ws.root, month).exit_code == 0
     r = run_month(ws.root, "2024-05")
@@ -495,9 +487,9 @@ def test_R41_months_before_hiring_are_not_below_10000(ws):
 
 def test_R41_unknown_month_means_no_flag(ws):
     ws.staff([person("W1", "老甲")])
-    ws.month("2024-03", **_monthly("2024-03", 20, {"W1": 5000}))
-    ws.month("2024-04", **_monthly("2024-04", 10, {"W1": 8000}))
-    ws.month("2024-05", **_monthly("2024-05", 10, {"W1": 9000}))
+    ws.month("2024-03", **monthly("2024-03", 20, {"W1": 5000}))
+    ws.month("2024-04", **monthly("2024-04", 10, {"W1": 8000}))
+    ws.month("2024-05", **monthly("2024-05", 10, {"W1": 9000}))
     assert run_month(ws.root, "2024-04").exit_code == 0
     r = run_month(ws.root, "2024-05")
     assert r.exit_code == 0, r.output

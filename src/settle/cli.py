@@ -216,11 +216,7 @@ def _run(o: Options, month_text: str) -> int:
     target = ws.output_dir(month)
     closed = is_closed(target)
     if closed:
-        con.print(f"[red]{month} 已关账（{closed.get('closed_by', '')} {closed.get('closed_at', '')}），不能重新结算。"
-                  f"如需更正，请先运行：settle close {month} --reopen --reason \"原因\"[/red]" if o.lang == "zh" else
-                  f"[red]{month} is closed; reopen it first: settle close {month} --reopen --reason \"why\"[/red]")
-        _emit_json(o, {"month": str(month), "status": "closed"})
-        return LOCKED
+        return _refuse_closed(o, con, month, closed)
     if not ws.root.is_dir():
         problems.add(problem("no_month_folder", folder=str(ws.root)))
         print_problems(con, problems, o.lang)
@@ -230,11 +226,7 @@ def _run(o: Options, month_text: str) -> int:
             recover(ws.out_root, str(month))
             closed = is_closed(target)  # again, under the lock: a close may have landed meanwhile
             if closed:
-                con.print(f"[red]{month} 已关账，不能重新结算。如需更正，请先运行：settle close {month} --reopen "
-                          f"--reason \"原因\"[/red]" if o.lang == "zh" else
-                          f"[red]{month} is closed; reopen it first: settle close {month} --reopen --reason \"why\"[/red]")
-                _emit_json(o, {"month": str(month), "status": "closed"})
-                return LOCKED
+                return _refuse_closed(o, con, month, closed)
             with _progress(o, 5) as step:
                 step("读取输入 / reading inputs")
                 loaded = load(o.workspace, month, problems, rules=o.rules, out=o.out)
@@ -282,6 +274,16 @@ def _run(o: Options, month_text: str) -> int:
     _emit_json(o, {"month": str(month), "status": "ok", "output": str(target),
                    "settlement": json.loads((target / "settlement.json").read_text(encoding="utf-8"))})
     return OK
+
+
+def _refuse_closed(o: Options, con: Console, month, closed: dict) -> int:
+    """A closed month is never overwritten (exit 3), and the message says how to reopen it."""
+    who_when = f"{closed.get('closed_by', '')} {closed.get('closed_at', '')}".strip()
+    con.print(f"[red]{month} 已关账（{who_when}），不能重新结算。如需更正，请先运行：settle close {month} --reopen "
+              f"--reason \"原因\"[/red]" if o.lang == "zh" else
+              f"[red]{month} is closed ({who_when}); reopen it first: settle close {month} --reopen --reason \"why\"[/red]")
+    _emit_json(o, {"month": str(month), "status": "closed"})
+    return LOCKED
 
 
 def write_outputs(folder: Path, settlement, loaded, started, lang: str, step=lambda label: None) -> dict:

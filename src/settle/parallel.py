@@ -25,7 +25,7 @@ def workers() -> int:
 
 
 @contextmanager
-def in_background(fn: Callable, items: Sequence, *, min_parallel: int = 40):
+def in_background(fn: Callable, items: Sequence, *, min_parallel: int = 8):
     """Call fn(item) for every item in forked workers (they share the settlement without
     pickling it) while the body of the `with` runs in this process; wait for them at the end.
     Small batches, one core or no fork: the items are done in-process after the body."""
@@ -51,6 +51,6 @@ def in_background(fn: Callable, items: Sequence, *, min_parallel: int = 40):
         gc.unfreeze()
 
 
-def map_payslips(fn: Callable, items: Sequence, *, min_parallel: int = 40) -> None:
+def map_payslips(fn: Callable, items: Sequence, *, min_parallel: int = 8) -> None:
     with in_background(fn, items, min_parallel=min_parallel):
         pass
