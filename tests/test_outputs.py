@@ -87,11 +87,11 @@ def test_summary_looks_finished(hostile, settle):
     wb = openpyxl.load_workbook(hostile.root / "output/2024-05/部门汇总.xlsx")
     assert wb.sheetnames == ["汇总", "返款", "违规", "未归属", "核对", "运行信息"]
     ws = wb["汇总"]
-    header = [c.value for c in ws[4]]
+    header = [c.value for c in ws[1]]
     assert header[:5] == ["工号", "姓名", "角色", "小组", "业绩"] and header[-1] == "应发合计"
-    assert ws.freeze_panes == "A5"
+    assert ws.freeze_panes == "A2"
     assert ws.page_setup.paperSize == 9 and ws.sheet_properties.pageSetUpPr.fitToPage
-    money = ws.cell(row=5, column=5)
+    money = ws.cell(row=2, column=5)
     assert money.number_format == "#,##0.00"
     last = ws.max_row
     assert ws.cell(row=last, column=1).value == "合计" and ws.cell(row=last, column=14).font.bold
@@ -138,3 +138,19 @@ def month_ws(ws):
     ws.month("2024-05", regs=[reg(dt.datetime(2024, 5, 2, 9), "王芳", "P1")],
              billing=[bill(dt.datetime(2024, 5, 5, 10), 1000, "P1")])
     return ws
+
+
+def test_summary_sheets_read_as_tables_with_pandas(month_ws, settle):
+    """Any program can read 汇总 and the other sheets: the header is the first row."""
+    import pandas as pd
+
+    assert settle(month_ws).exit_code == 0
+    path = month_ws.root / "output/2024-05/部门汇总.xlsx"
+    summary = pd.read_excel(path, sheet_name="汇总", dtype=str)
+    assert list(summary.columns[:5]) == ["工号", "姓名", "角色", "小组", "业绩"]
+    row = summary[summary["工号"] == "S001"].iloc[0]
+    assert float(row["应发合计"]) == 119.0 and summary.iloc[-1]["工号"] == "合计"
+    for sheet in ("返款", "违规", "未归属", "核对"):
+        assert not pd.read_excel(path, sheet_name=sheet).columns.str.startswith("Unnamed").all()
+    detail = pd.read_excel(next((month_ws.root / "output/2024-05/工资条").glob("S001_*.xlsx")), sheet_name="业绩明细")
+    assert list(detail.columns[:2]) == ["病历号", "患者姓名"] and detail.iloc[0]["金额"] == 1000

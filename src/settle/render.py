@@ -245,7 +245,8 @@ def detail_table(s: Settlement, slip: Payslip, lang: str) -> Table:
              L(f"合计 {len(frame)} 行：金额 {amount:,}，返款 {rebate:,}，业绩 {perf:,}（业绩为精确值合计后四舍五入；扣业绩/取消业绩在工资条上计算）",
                f"{len(frame)} lines: amount {amount:,}, rebates {rebate:,}, performance {perf:,}")]
     total = [L("合计", "Total"), None, None, None, None, None, None, amount, None, rebate, perf, None, None, None]
-    return Table(L("业绩明细", "Detail"), cols, frame, title=title, total=total, landscape=True)
+    del title  # the header stays in row 1 (readable by any program); the 合计 row carries the totals
+    return Table(L("业绩明细", "Detail"), cols, frame, total=total, landscape=True)
 
 
 def violation_columns(lang):
@@ -354,7 +355,8 @@ def summary_table(s: Settlement, rows: list[dict], lang: str) -> Table:
     title = [f"{s.month} {L('市场部工资汇总', 'marketing department pay summary')}",
              L("扣款以正数列示并从应发合计中减去；网络部只计业绩不发工资。",
                "Deductions are shown positive and subtracted; 网络部 has performance and no pay.")]
-    return Table(L("汇总", "Summary"), cols, frame_of(data, cols), title=title, total=total, landscape=True)
+    del title  # header in row 1 so the sheet reads as a table; the note is in 核对
+    return Table(L("汇总", "Summary"), cols, frame_of(data, cols), total=total, landscape=True)
 
 
 def rebate_table(s: Settlement, lang: str) -> Table:
@@ -392,7 +394,8 @@ def rebate_table(s: Settlement, lang: str) -> Table:
              L(f"合计 {len(totals)} 家合作单位，返款 {grand:,} 元（每家合计按精确值四舍五入）",
                f"{len(totals)} partners, rebates {grand:,}")]
     total = [L("合计", "Total"), None, None, None, None, None, None, None, None, None, grand, None, None]
-    return Table(L("返款", "Rebates"), cols, frame, title=title, total=total, landscape=True)
+    del title
+    return Table(L("返款", "Rebates"), cols, frame, total=total, landscape=True)
 
 
 def unattributed_table(s: Settlement, lang: str) -> Table:
@@ -430,7 +433,8 @@ def unattributed_table(s: Settlement, lang: str) -> Table:
                f"{Decimal(total_fen) / 100:,}")]
     total = [L("合计", "Total"), None, None, None, None, None, None, None, None, int(len(un)),
              Decimal(total_fen) / 100, None]
-    return Table(L("未归属", "Unattributed"), cols, frame, title=title, total=total, landscape=True)
+    del title
+    return Table(L("未归属", "Unattributed"), cols, frame, total=total, landscape=True)
 
 
 def reconciliation_table(s: Settlement, rec: dict, rows: list[dict], lang: str) -> Table:
@@ -459,6 +463,9 @@ def reconciliation_table(s: Settlement, rec: dict, rows: list[dict], lang: str) 
                  Decimal(rec["rebate_total"]), ""))
     for _, name, base, rate, amount in s.funds:
         data.append((f"{name}（{L('基数', 'base')} {r2(base)} × {rate * 100:g}%）", None, amount, ""))
+    data.append((L("说明：汇总表扣款以正数列示并从应发合计中减去；网络部只计业绩不发工资。",
+                   "Note: 汇总 shows deductions positive and subtracts them; 网络部 has performance and no pay."),
+                 None, None, ""))
     cols = [(L("项目", "Item"), TEXT), (L("行数/人数", "Count"), INT), (L("金额", "Amount"), MONEY),
             (L("结果", "Result"), TEXT)]
     return Table(L("核对", "Reconciliation"), cols, frame_of(data, cols), widths={0: 48})
