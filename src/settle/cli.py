@@ -617,7 +617,4 @@ def verify(month: str = typer.Argument(..., help="月份 YYYY-MM"),
 
 
 def main():
-    try:
-        app(prog_name="settle")
-    except SystemExit as e:
-        raise
+    app(prog_name="settle")

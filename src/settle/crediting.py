@@ -7,7 +7,6 @@ credited with which share, the owning registration, or the reason nobody is.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,7 +24,6 @@ REJECTION_ORDER = ("duplicate_card", "late_registration", "existing_patient", "i
                    "unknown_staff")
 LIFTABLE = ("late_registration", "existing_patient", "incomplete_referral")
 
-NS_PER_MINUTE = 60 * 10**9
 
 
 @dataclass
@@ -210,13 +208,6 @@ def flag_registrations(regs: pd.DataFrame, billing: pd.DataFrame, patient: pd.Se
         reason[active] = code
     regs["reject_reason"] = reason
     return regs
-
-
-@dataclass
-class Claims:
-    owner_reg: pd.Series     # per line: index of the owning (non-network) registration or -1
-    network_reg: pd.Series   # per line: index of the network registration or -1
-
 
 def resolve_claims(regs: pd.DataFrame, staff: pd.DataFrame, policy: Policy, month: Month) -> pd.DataFrame:
     """R3 first claim and R26 撞单 over the remaining registrations. Returns the claims table:

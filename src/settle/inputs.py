@@ -8,7 +8,6 @@ rows by month, file and row — the order R3 and R15 use to break ties.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,6 @@ from .problems import Problems, problem
 from .readers import RawTable, read_file
 from .workspace import Month, Workspace
 
-SOURCE_COLUMNS = ("src_file", "src_sheet", "src_row", "src_month", "src_order")
 BAD_SUFFIX = "__unreadable"
 
 

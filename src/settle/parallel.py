@@ -49,8 +49,3 @@ def in_background(fn: Callable, items: Sequence, *, min_parallel: int = 8):
     finally:
         _JOB, _ITEMS = None, None
         gc.unfreeze()
-
-
-def map_payslips(fn: Callable, items: Sequence, *, min_parallel: int = 8) -> None:
-    with in_background(fn, items, min_parallel=min_parallel):
-        pass

@@ -563,7 +563,7 @@ def load_policy(path: Path, problems: Problems) -> Policy | None:
             if err["type"] == "extra_forbidden":
                 msg = f"未知的键 / unknown key '{loc[-1] if loc else ''}'"
             elif err["type"] == "missing":
-                msg = f"缺少必需的键 / required key missing"
+                msg = "缺少必需的键 / required key missing"
             elif err["type"] == "literal_error":
                 msg = f"取值无效 / invalid value {err.get('input')!r}: {err['msg']}"
             elif err["type"] == "union_tag_invalid":

@@ -18,7 +18,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .columns import Kind, alias_index, header_key
-from .normalize import fold_text
 from .problems import Problems, problem
 
 HEADER_SEARCH_ROWS = 10
@@ -273,7 +272,3 @@ def _apply_merges(values, colno, merged, start, kind: Kind, display, sheet, head
     for fname, col in filled.items():
         values[fname] = pa.array(col, type=pa.string())
     return values
-
-
-def fold_header(text) -> str:
-    return fold_text(str(text))

@@ -6,17 +6,15 @@ Every input value is written as a string cell (never a formula or link); money c
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .crediting import REASON_DEPARTED, REASON_OUT_OF_WINDOW, REASON_UNREGISTERED, REASON_WALK_IN, VIOLATION_NAMES
-from .pay import U, Payslip, Settlement, micro_to_yuan, partner_totals, r2
-from .privacy import mask_key, mask_keys, mask_name, mask_names, safe_filename
+from .pay import U, Payslip, Settlement, r2
+from .privacy import mask_key, mask_name, mask_names, safe_filename
 from .xlsx import DATE, DATETIME, INT, MONEY, TEXT, Table, frame_of, write_book
 
 

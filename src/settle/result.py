@@ -9,7 +9,7 @@ from decimal import Decimal
 import yaml
 
 from . import __version__
-from .pay import Settlement, micro_to_yuan, partner_totals, r2
+from .pay import Settlement, r2
 from .publish import who
 from .render import SUMMARY_COLUMNS, reconciliation
 

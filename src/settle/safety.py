@@ -881,7 +881,6 @@ class _PositionalScanner:
     def _marks(self, arr, lt, name: bytes, delims: bytes):
         """Positions in lt (of '<') followed by `name` and one of `delims`."""
         np = self.np
-        n = len(arr)
         mask = np.ones(len(lt), dtype=bool)
         for k, ch in enumerate(name):
             mask &= np.take(arr, lt + 1 + k, mode='clip') == ch
@@ -923,7 +922,6 @@ class _PositionalScanner:
             fs = self._marks(arr, lt, pb + b"f", ws + b"/>")
         else:
             # one gather per following byte, shared by every tag we look for
-            last = len(arr) - 1
             b1 = np.take(arr, lt + 1, mode='clip')
             keep = (b1 == 99) | (b1 == 47) | (b1 == 118) | (b1 == 105) | (b1 == 102)  # c / v i f
             lt, b1 = lt[keep], b1[keep]

@@ -238,16 +238,16 @@ def _rust_from_arrow(t: Table):
     if t.total is None:
         return table
     row = {}
-    for (h, kind), v, field in zip(t.columns, t.total, table.schema):
+    for (h, kind), v, col in zip(t.columns, t.total, table.schema):
         if v is None:
-            row[h] = pa.array([None], type=field.type)
-        elif kind in (MONEY, INT) and pa.types.is_floating(field.type):
-            row[h] = pa.array([float(v)], type=field.type)
+            row[h] = pa.array([None], type=col.type)
+        elif kind in (MONEY, INT) and pa.types.is_floating(col.type):
+            row[h] = pa.array([float(v)], type=col.type)
         elif kind in (DATE, DATETIME):
-            row[h] = pa.array([pd.Timestamp(v).to_datetime64()], type=field.type)
+            row[h] = pa.array([pd.Timestamp(v).to_datetime64()], type=col.type)
         else:
-            row[h] = pa.array([v if isinstance(v, (int, float)) and not pa.types.is_string(field.type) else str(v)],
-                              type=field.type)
+            row[h] = pa.array([v if isinstance(v, (int, float)) and not pa.types.is_string(col.type) else str(v)],
+                              type=col.type)
     return pa.concat_tables([table, pa.table(row, schema=table.schema)])
 
 
