@@ -280,14 +280,17 @@ def credit_lines(lines: pd.DataFrame, patient: pd.Series, regs: pd.DataFrame, cl
     deciding = np.where(has_owner, owner, network_reg)
     out["deciding_reg"] = deciding
     dec = deciding >= 0
-    reg_cols = regs[["staff_id", "registered_at", "channel", "partner", "card_type", "clinic_team",
-                     "confirmed", "card_no"]]
-    picked = reg_cols.reindex(np.where(dec, deciding, reg_cols.index[0] if len(reg_cols) else 0))
+    # The deciding registration's columns, taken by position (-1: none) without leaving Arrow.
+    where = np.where(dec, regs.index.get_indexer(np.where(dec, deciding, regs.index[0] if len(regs) else 0)), -1)
     for col in ("channel", "partner", "card_type", "clinic_team"):
-        out["reg_" + col] = np.where(dec, picked[col].astype(object).to_numpy(), None)
-    out["reg_confirmed"] = np.where(dec, picked["confirmed"].to_numpy(dtype=bool) if len(picked) else False, False)
-    out["reg_at"] = pd.Series(np.where(dec, picked["registered_at"].to_numpy(), np.datetime64("NaT")),
-                              index=out.index)
+        src = regs[col].astype("string[pyarrow]").array
+        out["reg_" + col] = pd.Series(src.take(where, allow_fill=True), index=out.index) if len(regs) else \
+            pd.Series([None] * n, index=out.index, dtype="string[pyarrow]")
+    confirmed = regs["confirmed"].to_numpy(dtype=bool)
+    out["reg_confirmed"] = np.where(dec, confirmed[np.maximum(where, 0)] if len(regs) else False, False)
+    at = regs["registered_at"].to_numpy(dtype="datetime64[ns]")
+    nat = np.datetime64("NaT", "ns")
+    out["reg_at"] = pd.Series(np.where(dec, at[np.maximum(where, 0)] if len(regs) else nat, nat), index=out.index)
 
     # R5 follow-up window: first visit at or after the deciding registration's time (all months).
     out["first_visit"] = pd.NaT
