@@ -184,10 +184,10 @@ def assign_rebates(lines: pd.DataFrame, policy: P.Policy) -> pd.DataFrame:
         fixed[pos] = int(r.amount * 100 * U)
         for p in pos:
             surgery_split[p] = r.id
-    partner = lines["reg_partner"].astype(object).to_numpy()
-    partner = np.where(pd.isna(partner), policy.unnamed_partner, partner)
-    out = pd.DataFrame({"rebate_id": rid, "rebate_rate_u": rate, "rebate_fixed_u": fixed,
-                        "partner": np.where(rid != None, partner, None)}, index=lines.index)  # noqa: E711
+    has_rebate = pd.Series(rid != None, index=lines.index)  # noqa: E711
+    partner = lines["reg_partner"].astype("string[pyarrow]").fillna(policy.unnamed_partner).where(has_rebate)
+    out = pd.DataFrame({"rebate_id": rid, "rebate_rate_u": rate, "rebate_fixed_u": fixed, "partner": partner},
+                       index=lines.index)
     out["rebate_u"] = rate * lines["amount_fen"].to_numpy(dtype=np.int64) + fixed
     return out
 
