@@ -9,6 +9,8 @@ rows by month, file and row — the order R3 and R15 use to break ties.
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,7 +139,42 @@ def _read_one(path: Path, display: str, kind: Kind, extra_aliases) -> tuple[list
 
 
 def _read_task(args):
-    return _read_one(*args)
+    """In a worker: read one file and hand its frames back through an Arrow file in the run's
+    shared-memory folder — pickling a million strings through the pool's pipe costs more than
+    a copy into /dev/shm and back."""
+    frames, items, suppressed = _read_one(*args)
+    shipped = []
+    for i, frame in enumerate(frames):
+        if _SHIP_DIR is None or any(frame[c].dtype == object for c in frame.columns):
+            shipped.append(frame)  # small tables (roster, adjustments) with Decimal columns
+            continue
+        target = Path(_SHIP_DIR) / f"{os.getpid()}-{id(frame)}-{i}.arrow"
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        with pa.OSFile(str(target), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        shipped.append((str(target), dict(frame.attrs)))
+    return shipped, items, suppressed
+
+
+def _unship(result):
+    """In the parent: the frames of one `_read_task` result, read back from shared memory."""
+    shipped, items, suppressed = result
+    frames = []
+    for item in shipped:
+        if isinstance(item, pd.DataFrame):
+            frames.append(item)
+            continue
+        path, attrs = item
+        with pa.OSFile(path, "rb") as source:
+            table = pa.ipc.open_file(source).read_all()
+        os.unlink(path)
+        frame = table.to_pandas()
+        frame.attrs.update(attrs)
+        frames.append(frame)
+    return frames, items, suppressed
+
+
+_SHIP_DIR: str | None = None
 
 
 _PREFETCHED: dict = {}
@@ -152,10 +189,8 @@ def prefetch(tasks: list[tuple]) -> None:
     sizes = [(t[0].stat().st_size if t[0].exists() else 0) for t in tasks]
     if len(tasks) < 2 or sum(sizes) < PARALLEL_BYTES or workers() < 2 or "fork" not in mp.get_all_start_methods():
         return
-    order = sorted(range(len(tasks)), key=lambda i: -sizes[i])
-    with mp.get_context("fork").Pool(2) as pool:
-        for i, result in zip(order, pool.imap(_read_task, [tasks[i] for i in order], chunksize=1)):
-            _PREFETCHED[(tasks[i][0], tasks[i][2].name)] = result
+    for task, result in zip(tasks, _largest_first(tasks)):
+        _PREFETCHED[(task[0], task[2].name)] = result
 
 
 def _read_all(paths, kind: Kind, extra_aliases) -> list[tuple[list, list, int]]:
@@ -170,8 +205,28 @@ def _read_all(paths, kind: Kind, extra_aliases) -> list[tuple[list, list, int]]:
     tasks = [(p, d, kind, extra_aliases) for p, d in paths]
     if len(paths) < 2 or size < PARALLEL_BYTES or workers() < 2 or "fork" not in mp.get_all_start_methods():
         return [_read_one(*t) for t in tasks]
-    with mp.get_context("fork").Pool(min(2, len(paths))) as pool:
-        return pool.map(_read_task, tasks, chunksize=1)
+    return _largest_first(tasks)
+
+
+def _largest_first(tasks: list[tuple]) -> list:
+    """Results of `_read_task` over `tasks` (in their order), computed on two forked workers that
+    take the largest files first: the longest file starts at once, so the cores finish together."""
+    import multiprocessing as mp
+
+    global _SHIP_DIR
+    sizes = [(t[0].stat().st_size if t[0].exists() else 0) for t in tasks]
+    order = sorted(range(len(tasks)), key=lambda i: -sizes[i])
+    results: list = [None] * len(tasks)
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix="settle-read-", dir=shm) as ship_dir:
+        _SHIP_DIR = ship_dir
+        try:
+            with mp.get_context("fork").Pool(min(2, len(tasks))) as pool:
+                for i, result in zip(order, pool.imap(_read_task, [tasks[i] for i in order], chunksize=1)):
+                    results[i] = _unship(result)
+        finally:
+            _SHIP_DIR = None
+    return results
 
 
 def _values(arr: pa.Array, mask: np.ndarray) -> list:

@@ -45,11 +45,18 @@ def clean_text(arr) -> tuple[pa.Array, np.ndarray]:
     arr = _as_array(arr)
     if len(arr) == 0:
         return arr, np.zeros(0, dtype=bool)
-    # One pass finds the rare cells that need anything beyond trimming.
-    special = pc.any(pc.match_substring_regex(arr, _SPECIAL_RE)).as_py()
+    # One pass finds the rare cells that need anything beyond trimming; printable ASCII (dates,
+    # money, keys) can hold only the `_x000B_` escape, which a literal search finds faster.
+    ascii = pc.all(pc.ascii_is_printable(arr)).as_py() is not False
+    if ascii:
+        special = pc.any(pc.match_substring(arr, "_x")).as_py() and \
+            pc.any(pc.match_substring_regex(arr, _SPECIAL_RE)).as_py()
+    else:
+        special = pc.any(pc.match_substring_regex(arr, _SPECIAL_RE)).as_py()
     if not special:
-        arr = pc.utf8_trim_whitespace(arr)
-        arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+        arr = pc.ascii_trim_whitespace(arr) if ascii else pc.utf8_trim_whitespace(arr)
+        if pc.min(pc.binary_length(arr)).as_py() == 0:
+            arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
         return arr, np.zeros(len(arr), dtype=bool)
     needs_fold = pc.fill_null(pc.match_substring_regex(arr, _FULLWIDTH_RE), False)
     if pc.any(needs_fold).as_py():

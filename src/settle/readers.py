@@ -222,7 +222,7 @@ def _table_from_grid(grid: list[pa.Array], display: str, sheet: str | None, kind
                 problems.add(problem("long_number", file=display, sheet=sheet, row=r,
                                      column=headers[f], value=raw))
 
-    keep = _content_rows(values, len(rows))
+    keep = _content_rows(values, len(rows), blank_is_null=xlsx_info is not None)
     if not keep.all():
         idx = pa.array(np.flatnonzero(keep))
         values = {f: pc.take(a, idx) for f, a in values.items()}
@@ -231,17 +231,22 @@ def _table_from_grid(grid: list[pa.Array], display: str, sheet: str | None, kind
                     date1904=bool(xlsx_info and xlsx_info[2]), cells=colno, flagged=flagged)
 
 
-def _content_rows(values: dict[str, pa.Array], n: int) -> np.ndarray:
-    """Rows that hold anything in a mapped column and are not 合计/总计/小计 rows."""
+def _content_rows(values: dict[str, pa.Array], n: int, blank_is_null: bool = False) -> np.ndarray:
+    """Rows that hold anything in a mapped column and are not 合计/总计/小计 rows.
+    `blank_is_null`: the reader already turned whitespace-only cells into nulls (fastexcel)."""
     if n == 0:
         return np.zeros(0, dtype=bool)
     first = None
     for a in values.values():  # dict order is the sheet's column order (header scan order)
-        if a.null_count < len(a) and pc.any(pc.match_substring_regex(a, r"^\s*$")).as_py():
+        if not blank_is_null and a.null_count < len(a) and pc.any(pc.match_substring_regex(a, r"^\s*$")).as_py():
             # blank-but-not-null cells (CSV, or a sheet read without whitespace_as_null)
             a = pc.if_else(pc.match_substring_regex(a, r"^\s*$"), pa.scalar(None, pa.string()), a)
         first = a if first is None else pc.coalesce(first, a)
+        if first.null_count == 0:
+            break  # every row has a value by now: later columns change neither test
     nonempty = pc.is_valid(first).to_numpy(zero_copy_only=False)
+    if not pc.any(pc.match_substring(first, "计")).as_py():  # literal pass first: 合计 rows are rare
+        return nonempty
     label = pc.replace_substring_regex(first, r"[\s\x{3000}:：]", "")
     summary = pc.fill_null(pc.is_in(label, pa.array(SUMMARY_LABELS)), False).to_numpy(zero_copy_only=False)
     return nonempty & ~summary
