@@ -652,15 +652,16 @@ def rebate_table(lines: pd.DataFrame, policy: P.Policy) -> pd.DataFrame:
             "src_file": pct["src_file"], "src_sheet": pct["src_sheet"], "src_row": pct["src_row"]})
         rows.append(t)
     fixed = sub[sub["rebate_fixed_u"] > 0]
-    for idx, l in fixed.iterrows():
-        r = rules[l["rebate_id"]]
-        for portion, amt in r.split.items():
-            rows.append(pd.DataFrame([{
-                "partner": l["partner"], "portion": portion, "rule": r.rule, "rebate_id": r.id,
-                "record_no": l["record_no"], "patient_name": l["patient_name"], "patient_key": l["patient_key"],
-                "settled_on": l["settled_on"], "category": l["category"], "amount_fen": l["amount_fen"],
-                "rate": f"{amt} 元/人", "rebate_u": int(amt * 100 * U), "owner_staff": l["owner_staff"],
-                "network_staff": l["network_staff"], "src_file": l["src_file"], "src_sheet": l["src_sheet"], "src_row": l["src_row"]}]))
+    for rid, f in fixed.groupby("rebate_id", sort=False, observed=True):
+        r = rules[rid]
+        for portion, amt in r.split.items():  # one row per portion of each fixed rebate (R15)
+            rows.append(pd.DataFrame({
+                "partner": f["partner"], "portion": portion, "rule": r.rule, "rebate_id": r.id,
+                "record_no": f["record_no"], "patient_name": f["patient_name"], "patient_key": f["patient_key"],
+                "settled_on": f["settled_on"], "category": f["category"], "amount_fen": f["amount_fen"],
+                "rate": f"{amt} 元/人", "rebate_u": int(amt * 100 * U), "owner_staff": f["owner_staff"],
+                "network_staff": f["network_staff"], "src_file": f["src_file"], "src_sheet": f["src_sheet"],
+                "src_row": f["src_row"]}))
     if not rows:
         return pd.DataFrame(columns=cols)
     out = pd.concat(rows, ignore_index=True)[cols]

@@ -15,7 +15,7 @@ import pandas as pd
 from .crediting import REASON_DEPARTED, REASON_OUT_OF_WINDOW, REASON_UNREGISTERED, REASON_WALK_IN, VIOLATION_NAMES
 from .pay import U, Payslip, Settlement, r2
 from .privacy import mask_key, mask_name, mask_names, safe_filename
-from .xlsx import DATE, DATETIME, INT, MONEY, TEXT, Table, frame_of, write_book
+from .xlsx import DATE, DATETIME, INT, MONEY, SMALL_ROWS, TEXT, Table, frame_of, write_book
 
 
 REASON_NAMES = {
@@ -213,30 +213,34 @@ def prepare_details(s: Settlement) -> None:
     payslip slices without copying."""
     sh = s.shares
     if not len(sh):
-        s._details = (None, {})
+        s._details = (None, {}, {})
         return
     ordered = sh.sort_values(["staff_id", "stream", "settled_on", "src_order"], kind="stable")
     table = detail_arrow(s, ordered)
     staff = ordered["staff_id"].to_numpy(dtype=object)
     starts = np.flatnonzero(np.r_[True, staff[1:] != staff[:-1]])
     ends = np.r_[starts[1:], len(staff)]
-    s._details = (table, {staff[a]: (a, b - a) for a, b in zip(starts, ends)})
+    # Each person's 合计 of 金额 and of the rounded per-line 返款 (integer fen), summed per run.
+    amount = np.add.reduceat(ordered["amount_fen"].to_numpy(dtype=np.int64), starts)
+    rebate = np.add.reduceat(_round_div(ordered["rebate_u"].to_numpy(dtype=np.int64), U), starts)
+    violations_of(s, "")  # build the per-person violation index once, before the writers fork
+    s._details = (table, {staff[a]: (a, b - a) for a, b in zip(starts, ends)},
+                  {staff[a]: (int(x), int(y)) for a, x, y in zip(starts, amount, rebate)})
 
 
 def detail_table(s: Settlement, slip: Payslip, lang: str) -> Table:
     cols = detail_columns(lang)
     if getattr(s, "_details", None) is None:
         prepare_details(s)
-    table, bounds = s._details
+    table, bounds, sums = s._details
     where = bounds.get(slip.staff_id)
     if where is None:
         frame = frame_of([], cols)
     else:
         frame = table.slice(*where).rename_columns([h for h, _ in cols])
-    mine = shares_of(s, slip.staff_id)
-    amount = r2(Decimal(int(mine["amount_fen"].sum())) / 100) if len(mine) else r2(Decimal(0))
-    rebate = r2(Decimal(int(_round_div(mine["rebate_u"].to_numpy(dtype=np.int64), U).sum())) / 100) if len(mine) \
-        else r2(Decimal(0))
+    amount_fen, rebate_fen = sums.get(slip.staff_id, (0, 0))
+    amount = r2(Decimal(amount_fen) / 100)
+    rebate = r2(Decimal(rebate_fen) / 100)
     perf = r2(sum(slip.stream_performance.values(), Decimal(0)))
     L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
     title = [f"{slip.name}（{slip.staff_id}）{s.month} {L('业绩明细', 'credited lines')}",
@@ -369,23 +373,9 @@ def rebate_table(s: Settlement, lang: str) -> Table:
     totals = s.rebate_totals
     grand = r2(sum(totals["total"], Decimal(0))) if len(totals) else Decimal("0.00")
     if len(rb):
-        who = rb["owner_staff"].where(rb["owner_staff"].notna(), rb["network_staff"]).astype(object)
-        frame = pd.DataFrame({
-            0: rb["partner"].astype(object), 1: rb["portion"].astype(object), 2: rb["rule"].astype(object),
-            3: rb["record_no"].astype(object), 4: mask_names(rb["patient_name"]).to_numpy(),
-            5: _masked_keys(rb["patient_key"]).to_numpy(), 6: rb["settled_on"],
-            7: rb["category"].astype(object), 8: rb["amount_fen"].to_numpy() / 100, 9: rb["rate"].astype(object),
-            10: _round_div(rb["rebate_u"].to_numpy(dtype=np.int64), U) / 100,
-            11: [f"{w} {names.get(w, '')}" if isinstance(w, str) else "" for w in who],
-            12: _sources(rb).to_numpy()})
-        sub_rows = pd.DataFrame({i: [None] * len(totals) for i in range(13)})
-        sub_rows[0] = [f"{p} {L('小计', 'subtotal')}" for p in totals["partner"]]
-        sub_rows[10] = [float(t) for t in totals["total"]]
-        # Each partner's lines followed by its subtotal row.
-        frame["_k"] = frame[0].map({p: i for i, p in enumerate(totals["partner"])}) * 2
-        sub_rows["_k"] = np.arange(len(totals)) * 2 + 1
-        frame = pd.concat([frame, sub_rows], ignore_index=True).sort_values("_k", kind="stable").drop(columns="_k")
-        frame.columns = [h for h, _ in cols]
+        frame = _rebate_arrow(rb, totals, names, [h for h, _ in cols], L("小计", "subtotal"))
+        if len(rb) <= SMALL_ROWS:
+            frame = frame.to_pandas()
     else:
         frame = frame_of([], cols)
     title = [f"{s.month} {L('返款（按合作单位）', 'rebates by partner')}",
@@ -394,6 +384,40 @@ def rebate_table(s: Settlement, lang: str) -> Table:
     total = [L("合计", "Total"), None, None, None, None, None, None, None, None, None, grand, None, None]
     del title
     return Table(L("返款", "Rebates"), cols, frame, total=total, landscape=True)
+
+
+def _rebate_arrow(rb: pd.DataFrame, totals: pd.DataFrame, names: dict, headers: list, subtotal: str):
+    """The 返款 rows as one Arrow table: each partner's lines, then its 小计 row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    who = rb["owner_staff"].where(rb["owner_staff"].notna(), rb["network_staff"]).astype(object).to_numpy()
+    wcodes, wuniq = pd.factorize(who)
+    who_text = pa.array([f"{w} {names.get(w, '')}" for w in wuniq] + [""], type=pa.string()).take(
+        pa.array(np.where(wcodes < 0, len(wuniq), wcodes)))
+    text = lambda col: pc.cast(_arrow(rb[col].astype("string[pyarrow]")), pa.string())  # noqa: E731
+    partners = list(totals["partner"])
+    order = {p: i for i, p in enumerate(partners)}
+    key = rb["partner"].astype(object).map(order).to_numpy(dtype=np.int64) * 2
+    lines = pa.table({
+        headers[0]: text("partner"), headers[1]: text("portion"), headers[2]: text("rule"),
+        headers[3]: text("record_no"), headers[4]: _masked_names_arrow(text("patient_name")),
+        headers[5]: _masked_keys_arrow(text("patient_key")),
+        headers[6]: pa.array(rb["settled_on"].to_numpy(dtype="datetime64[ns]")),
+        headers[7]: text("category"), headers[8]: pa.array(rb["amount_fen"].to_numpy(dtype=np.int64) / 100),
+        headers[9]: text("rate"), headers[10]: pa.array(_round_div(rb["rebate_u"].to_numpy(dtype=np.int64), U) / 100),
+        headers[11]: who_text,
+        headers[12]: _sources_arrow(pc.cast(_arrow(rb["src_file"].astype(str)), pa.string()),
+                                    pc.cast(_arrow(rb["src_sheet"].fillna("").astype(str)), pa.string()),
+                                    pa.array(rb["src_row"].to_numpy(dtype=np.int64))),
+        "_k": pa.array(key)})
+    k = len(partners)
+    subs = {h: pa.nulls(k, type=lines.schema.field(h).type) for h in headers}
+    subs[headers[0]] = pa.array([f"{p} {subtotal}" for p in partners], type=pa.string())
+    subs[headers[10]] = pa.array([float(t) for t in totals["total"]], type=pa.float64())
+    subs["_k"] = pa.array(np.arange(k, dtype=np.int64) * 2 + 1)
+    both = pa.concat_tables([lines, pa.table(subs, schema=lines.schema)])
+    return both.take(pc.sort_indices(both["_k"])).drop_columns(["_k"])  # Arrow's sort is stable
 
 
 def unattributed_table(s: Settlement, lang: str) -> Table:

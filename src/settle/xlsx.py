@@ -46,7 +46,10 @@ def frame_of(rows: Sequence[Sequence], columns: Sequence[tuple[str, str]]) -> pd
     headers = [h for h, _ in columns]
     if not rows:
         return pd.DataFrame({h: pd.Series([], dtype=object) for h in headers})
-    return pd.DataFrame([list(r) for r in rows], columns=headers)
+    values = np.empty((len(rows), len(headers)), dtype=object)  # one object block: cheap to build
+    for i, r in enumerate(rows):
+        values[i, :] = list(r)
+    return pd.DataFrame(values, columns=headers)
 
 
 def _width(text) -> int:
@@ -219,12 +222,36 @@ def _arrow_column(col: pd.Series, kind: str, extra=None, with_extra=False):
     return arr
 
 
+def _small_column(values: list, kind: str):
+    """A few hundred Python values as an Arrow array typed for the Rust writer (no pandas)."""
+    import pyarrow as pa
+
+    cells = [_cell_value(v, kind) for v in values]
+    if kind == MONEY:
+        return pa.array(cells, type=pa.float64())
+    if kind == INT:
+        return pa.array(cells, type=pa.int64())
+    if kind in (DATE, DATETIME):
+        return pa.array(cells, type=pa.timestamp("us"))
+    return pa.array(cells, type=pa.string())
+
+
+SMALL_ROWS = 5000
+
+
 def _rust_table(t: Table):
     import pyarrow as pa
 
     if not isinstance(t.frame, pd.DataFrame):
         return _rust_from_arrow(t)
     with_total = t.total is not None
+    if len(t.frame) <= SMALL_ROWS:  # a payslip's lines, its violations, the summary: cell by cell
+        rows = t.frame.to_numpy(dtype=object).tolist() if len(t.frame) else []
+        if with_total:
+            rows.append(list(t.total))
+        columns = list(zip(*rows)) if rows else [() for _ in t.columns]
+        return pa.Table.from_arrays([_small_column(list(col), kind) for col, (_, kind) in zip(columns, t.columns)],
+                                    names=[h for h, _ in t.columns])
     arrays = [_arrow_column(t.frame.iloc[:, i], kind, t.total[i] if with_total else None, with_total)
               for i, (_, kind) in enumerate(t.columns)]
     return pa.Table.from_arrays(arrays, names=[h for h, _ in t.columns])
