@@ -40,67 +40,96 @@ def _ts(d) -> pd.Timestamp:
     return pd.Timestamp(d)
 
 
-def lookup(keys: pd.Series, index, values) -> np.ndarray:
-    """values[position of each key in index] (object array, None where absent): a hash join in
-    Arrow's C++ rather than pandas' Series.map over a million string keys."""
+def strings(values):
+    """Text values as an Arrow large_string array without a detour through Python objects when
+    they already are Arrow strings (pandas' string[pyarrow])."""
     import pyarrow as pa
+
+    if isinstance(values, (pd.Series, pd.Index)) and isinstance(values.dtype, pd.StringDtype) \
+            and values.dtype.storage == "pyarrow":
+        arr = pa.array(values.array)
+    else:
+        obj = np.asarray(values, dtype=object)
+        arr = pa.array(np.where(pd.isna(obj), None, obj) if len(obj) else obj, type=pa.large_string(), from_pandas=True)
+    return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())
+
+
+def positions(keys, index) -> np.ndarray:
+    """Position of each key in `index` (its first occurrence), -1 where absent: a hash join in
+    Arrow's C++ over the keys' own Arrow strings."""
     import pyarrow.compute as pc
 
-    index = pd.Index(index)
-    out = np.full(len(keys), None, dtype=object)
     if not len(index) or not len(keys):
-        return out
-    pos = pc.fill_null(pc.index_in(pa.array(keys.astype(object), type=pa.string(), from_pandas=True),
-                                   value_set=pa.array(index.astype(str).to_numpy(dtype=object), type=pa.string())),
-                       -1).to_numpy(zero_copy_only=False)
+        return np.full(len(keys), -1, dtype=np.int64)
+    pos = pc.index_in(strings(keys), value_set=strings(pd.Index(index).astype(str) if not isinstance(index, pd.Series)
+                                                         else index))
+    return pc.fill_null(pos, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def lookup(keys: pd.Series, index, values) -> np.ndarray:
+    """values[position of each key in index] (object array, None where absent)."""
+    pos = positions(keys, index)
+    out = np.full(len(keys), None, dtype=object)
     hit = pos >= 0
-    out[hit] = np.asarray(values, dtype=object)[pos[hit]]
+    if hit.any():
+        out[hit] = np.asarray(values, dtype=object)[pos[hit]]
     return out
 
 
 def found(keys: pd.Series, index) -> np.ndarray:
     """keys.isin(index) through Arrow."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     if not len(index) or not len(keys):
         return np.zeros(len(keys), dtype=bool)
-    return pc.fill_null(pc.is_in(pa.array(keys.astype(object), type=pa.string(), from_pandas=True),
-                                 value_set=pa.array(pd.Index(index).astype(str).to_numpy(dtype=object),
-                                                    type=pa.string())), False).to_numpy(zero_copy_only=False)
+    return pc.fill_null(pc.is_in(strings(keys), value_set=strings(pd.Index(index).astype(str))),
+                        False).to_numpy(zero_copy_only=False)
+
+
+def take_text(values: pd.Series, pos: np.ndarray) -> pd.Series:
+    """values[pos] as string[pyarrow] (null where pos < 0), staying in Arrow."""
+    import pyarrow as pa
+
+    src = strings(values)
+    if not len(src):
+        return pd.Series(pd.array([None] * len(pos), dtype="string[pyarrow]"))
+    idx = pa.array(np.maximum(pos, 0), mask=pos < 0, type=pa.int64())
+    return pd.Series(pd.arrays.ArrowStringArray(src.take(idx)))
 
 
 def link_patients(billing: pd.DataFrame, regs: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """R2: a line with a 卡号 links by card (the card's registration names the patient), else by
     患者标识. Returns (patient key per line, unregistered-card flag per line)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     carded = regs[regs["card_no"].notna()].sort_values(["registered_at", "src_order"])
-    card_patient = carded.drop_duplicates("card_no").set_index("card_no")["patient_key"]
+    card_patient = carded.drop_duplicates("card_no")
     has_card = billing["card_no"].notna().to_numpy()
-    via_card = lookup(billing["card_no"], card_patient.index, card_patient.to_numpy(dtype=object))
-    unregistered = has_card & pd.isna(via_card)
+    via_card = take_text(card_patient["patient_key"], positions(billing["card_no"], card_patient["card_no"]))
+    unregistered = has_card & via_card.isna().to_numpy()
     linked = has_card & ~unregistered
-    patient = np.where(linked, via_card, billing["patient_key"].to_numpy(dtype=object))
-    patient = pd.Series(pd.array(np.where(pd.isna(patient), None, patient), dtype="string[pyarrow]"),
-                        index=billing.index)
+    patient = pc.if_else(pa.array(linked), strings(via_card), strings(billing["patient_key"]))
+    patient = pd.Series(pd.arrays.ArrowStringArray(patient), index=billing.index)
     return patient, pd.Series(unregistered, index=billing.index)
 
 
-def _visit_firsts(billing: pd.DataFrame, patient: pd.Series) -> pd.DataFrame:
-    """Earliest visit per (patient, export month): what each month's export reveals."""
-    codes, names = pd.factorize(patient.astype(object))
+def _visit_firsts(billing: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
+    """Earliest visit per (patient code, export month): what each month's export reveals."""
     months, month_names = pd.factorize(billing["src_month"].astype(object))
     at = billing["visited_at"].to_numpy(dtype="datetime64[ns]")
     keep = (codes >= 0) & ~np.isnat(at)
     v = pd.DataFrame({"p": codes[keep], "m": months[keep], "visited_at": at[keep]})
     g = v.groupby(["p", "m"], sort=False, as_index=False)["visited_at"].min()
-    return pd.DataFrame({"patient": np.asarray(names, dtype=object)[g["p"].to_numpy()],
+    return pd.DataFrame({"patient": g["p"].to_numpy(),
                          "src_month": np.asarray(month_names, dtype=object)[g["m"].to_numpy()],
                          "visited_at": g["visited_at"].to_numpy()})
 
 
 def flag_registrations(regs: pd.DataFrame, billing: pd.DataFrame, patient: pd.Series, staff: pd.DataFrame,
-                       adjustments: pd.DataFrame, policy: Policy, month: Month) -> pd.DataFrame:
-    """R21–R25 on every registration read; 确认例外 lifts R22–R24 (R7)."""
+                       adjustments: pd.DataFrame, policy: Policy, month: Month, factorized=None) -> pd.DataFrame:
+    """R21–R25 on every registration read; 确认例外 lifts R22–R24 (R7). `factorized`: the
+    (codes, uniques) of pd.factorize(patient), if the caller has them."""
     regs = regs.copy()
     n = len(regs)
     minutes = policy.crediting.report_before_visit_minutes
@@ -125,10 +154,13 @@ def flag_registrations(regs: pd.DataFrame, billing: pd.DataFrame, patient: pd.Se
     regs["unknown_staff"] = (regs["_person_status"] != "ok").to_numpy()
 
     # R22/R23: visits earlier than 登记时间 + 30 min; one on an earlier calendar day → 老患者.
-    firsts = _visit_firsts(billing, patient)
+    codes, uniques = factorized if factorized is not None else pd.factorize(patient)
+    firsts = _visit_firsts(billing, codes)
     if len(firsts) and patientful.any():
         r = regs.loc[patientful, ["patient_key", "registered_at"]].reset_index()
-        j = r.merge(firsts, left_on="patient_key", right_on="patient", how="inner")
+        r["patient"] = positions(r["patient_key"], pd.Series(uniques))  # the same codes; -1: never billed
+        r = r[r["patient"].to_numpy() >= 0]
+        j = r.merge(firsts, on="patient", how="inner")
         limit = j["registered_at"] + pd.Timedelta(minutes=minutes)
         reg_day = j["registered_at"].dt.normalize()
         j["existing"] = j["visited_at"] < reg_day
@@ -234,12 +266,17 @@ def resolve_claims(regs: pd.DataFrame, staff: pd.DataFrame, policy: Policy, mont
 
 
 def credit_lines(lines: pd.DataFrame, patient: pd.Series, regs: pd.DataFrame, claims: pd.DataFrame,
-                 billing_all: pd.DataFrame, patient_all: pd.Series, policy: Policy) -> pd.DataFrame:
+                 billing_all: pd.DataFrame, patient_all: pd.Series, policy: Policy,
+                 codes_all: np.ndarray | None = None, codes: np.ndarray | None = None) -> pd.DataFrame:
     """Decide, per counting line, the owner, the network partner, the shares and the reason.
-    Adds columns to `lines` (the caller's own copy of MONTH's counting lines)."""
+    Adds columns to `lines` (the caller's own copy of MONTH's counting lines). `codes_all` and
+    `codes` number the patients of `patient_all` and `patient` alike (-1: none)."""
     out = lines
-    out["patient"] = patient.to_numpy()
+    out["patient"] = patient.array
     n = len(out)
+    if codes_all is None:
+        codes_all = pd.factorize(patient_all)[0]
+        codes = codes_all[lines.index.to_numpy()] if codes is None else codes
 
     people = claims[~claims["is_network"]]
     network = claims[claims["is_network"]]
@@ -247,9 +284,9 @@ def credit_lines(lines: pd.DataFrame, patient: pd.Series, regs: pd.DataFrame, cl
     owner = np.full(n, -1, dtype=np.int64)
     departed = np.zeros(n, dtype=bool)
     first_claim = people.drop_duplicates("patient_key")
-    first_idx = lookup(out["patient"], first_claim["patient_key"], first_claim.index.to_numpy())
-    has_claim = ~pd.isna(first_idx)
-    owner[has_claim] = first_idx[has_claim].astype(np.int64)
+    pos = positions(out["patient"], first_claim["patient_key"])
+    has_claim = pos >= 0
+    owner[has_claim] = first_claim.index.to_numpy()[pos[has_claim]]
     settled = out["settled_on"]
     # Lines of patients whose claims include someone who leaves: resolve line by line (few).
     leavers = people[people["left_on"].notna()]
@@ -270,8 +307,9 @@ def credit_lines(lines: pd.DataFrame, patient: pd.Series, regs: pd.DataFrame, cl
             departed[out.index.get_indexer(none_active)] = True
     # The network partner: the patient's earliest remaining 网络部 registration (R4).
     first_net = network.drop_duplicates("patient_key")
-    net_reg = lookup(out["patient"], first_net["patient_key"], first_net.index.to_numpy())
-    network_reg = np.where(pd.isna(net_reg), -1, net_reg).astype(np.int64)
+    pos = positions(out["patient"], first_net["patient_key"])
+    network_reg = np.where(pos >= 0, first_net.index.to_numpy()[np.maximum(pos, 0)] if len(first_net) else -1,
+                           -1).astype(np.int64)
 
     out["owner_reg"] = owner
     out["network_reg"] = network_reg
@@ -295,20 +333,24 @@ def credit_lines(lines: pd.DataFrame, patient: pd.Series, regs: pd.DataFrame, cl
     # R5 follow-up window: first visit at or after the deciding registration's time (all months).
     out["first_visit"] = pd.NaT
     if dec.any():
-        pairs = pd.DataFrame({"patient": out.loc[dec, "patient"].astype(object).to_numpy(),
-                              "reg_at": out.loc[dec, "reg_at"].to_numpy()}).drop_duplicates()
-        visits = pd.DataFrame({"patient": patient_all.astype(object).to_numpy(),
-                               "visited_at": billing_all["visited_at"].to_numpy()})
-        visits = visits[visits["patient"].notna() & visits["visited_at"].notna()]
-        visits = visits[found(visits["patient"], pairs["patient"].unique())]
+        # On integer patient codes: the same joins as on the keys, without hashing strings.
+        reg_at = out["reg_at"].to_numpy(dtype="datetime64[ns]")
+        mine = pd.DataFrame({"patient": codes[dec], "reg_at": reg_at[dec]})
+        pairs = mine.drop_duplicates()
+        visited = billing_all["visited_at"].to_numpy(dtype="datetime64[ns]")
+        wanted = np.zeros(int(codes_all.max()) + 2, dtype=bool)
+        wanted[pairs["patient"].to_numpy()] = True  # a code of -1 marks the spare last slot
+        keep = (codes_all >= 0) & ~np.isnat(visited) & wanted[codes_all]
+        visits = pd.DataFrame({"patient": codes_all[keep], "visited_at": visited[keep]})
         pairs = pairs.sort_values("reg_at")
         visits = visits.sort_values("visited_at")
         fv = pd.merge_asof(pairs, visits, left_on="reg_at", right_on="visited_at", by="patient",
                            direction="forward")
         fv = fv.rename(columns={"visited_at": "first_visit"})
-        m = out.loc[dec, ["patient", "reg_at"]].astype({"patient": object}).merge(
-            fv, on=["patient", "reg_at"], how="left")
-        out.loc[dec, "first_visit"] = m["first_visit"].to_numpy()
+        m = mine.merge(fv, on=["patient", "reg_at"], how="left")
+        first = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+        first[dec] = m["first_visit"].to_numpy(dtype="datetime64[ns]")
+        out["first_visit"] = first
     window = pd.Timedelta(days=policy.crediting.follow_up_days)
     late = (out["visited_at"].dt.normalize() > out["first_visit"].dt.normalize() + window).fillna(False)
     out["out_of_window"] = late.to_numpy(dtype=bool)
@@ -337,11 +379,12 @@ def credit_lines(lines: pd.DataFrame, patient: pd.Series, regs: pd.DataFrame, cl
     out["credited"] = credited
 
     # Who is credited; shares (R4) follow from `overlap`: 50/50, or 100 % to the one side.
-    out["owner_staff"] = np.where(credited & has_owner & ~departed,
-                                  regs["staff_id"].reindex(np.maximum(owner, 0)).astype(object).to_numpy(), None)
-    out["network_staff"] = np.where(credited & (network_reg >= 0),
-                                    regs["staff_id"].reindex(np.maximum(network_reg, 0)).astype(object).to_numpy(),
-                                    None)
+    staff_ids = np.append(regs["staff_id"].to_numpy(dtype=object), None)  # the last slot: nobody
+    def staff_of(labels, on):  # noqa: E306
+        at = regs.index.get_indexer(labels)
+        return staff_ids[np.where(on & (at >= 0), at, len(staff_ids) - 1)]
+    out["owner_staff"] = staff_of(owner, credited & has_owner & ~departed)
+    out["network_staff"] = staff_of(network_reg, credited & (network_reg >= 0))
     overlap = has_owner & (network_reg >= 0)
     out["overlap"] = overlap
     return out
@@ -384,12 +427,15 @@ def credit_month(inputs, policy: Policy) -> Credit:
     regs = inputs.registrations.reset_index(drop=True)
     regs = regs[regs["registered_at"].notna()]
     patient_all, unregistered_all = link_patients(billing, regs)
-    regs = flag_registrations(regs, billing, patient_all, inputs.staff, inputs.adjustments, policy, month)
+    codes_all, uniques = pd.factorize(patient_all)  # patients numbered once, for the joins on them
+    regs = flag_registrations(regs, billing, patient_all, inputs.staff, inputs.adjustments, policy, month,
+                              factorized=(codes_all, uniques))
     claims = resolve_claims(regs, inputs.staff, policy, month)
     counting = counting_lines(billing, month)
     lines = billing[counting].copy()
     lines["unregistered_card"] = unregistered_all[counting].to_numpy()
-    credited = credit_lines(lines, patient_all[counting], regs, claims, billing, patient_all, policy)
+    credited = credit_lines(lines, patient_all[counting], regs, claims, billing, patient_all, policy,
+                            codes_all=codes_all, codes=codes_all[counting])
     excluded = billing[(billing["src_month"] == str(month)).to_numpy() & ~counting]
     violations = card_violations(credited, regs, claims, month)
     return Credit(credited, regs.assign(conflict=claims["conflict"].reindex(regs.index).fillna(False),
