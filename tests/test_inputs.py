@@ -310,3 +310,47 @@ def test_xml_bomb_is_refused(base):
         z.writestr("xl/sharedStrings.xml", bomb)
     _, problems = load(base.root)
     assert [p.code for p in problems] == ["unreadable_file"]
+
+
+# --- reading on two workers (SPEC §9): the same frames as reading in-process ---------------------
+
+def _billing_files(folder: Path, n_files: int = 3) -> list[tuple[Path, str]]:
+    paths = []
+    for i in range(n_files):
+        rows = [bill(dt.datetime(2024, 5, 1 + i, 9, j), 100 + j + 0.5 * i, f"1390000{i:02d}{j:02d}",
+                     card=f"C{i}{j:03d}" if j % 2 else None, name="欧阳娜娜") for j in range(20 + 7 * i)]
+        if i == 1:
+            rows.append({"就诊时间": "合计", "金额": 9999})
+        p = write_xlsx(folder / f"收费明细_{i}.xlsx", BILL_HEADERS, rows)
+        paths.append((p, p.name))
+    return paths
+
+
+def test_parallel_read_gives_the_frames_of_a_serial_read(tmp_path, monkeypatch):
+    import pandas as pd
+
+    import settle.inputs as I
+    from settle.columns import BILLING
+    paths = _billing_files(tmp_path)
+    monkeypatch.setenv("SETTLE_WORKERS", "1")
+    serial = I.load_kind(paths, BILLING, Problems())
+    monkeypatch.setenv("SETTLE_WORKERS", "2")
+    monkeypatch.setattr(I, "PARALLEL_BYTES", 0)  # small files: force the two forked workers
+    parallel = I.load_kind(paths, BILLING, Problems())
+    assert len(serial) == 20 + 27 + 34
+    pd.testing.assert_frame_equal(parallel, serial)
+    assert parallel.attrs["headers"] == serial.attrs["headers"]
+    assert not any(Path("/dev/shm").glob("settle-read-*"))  # the shared-memory hand-over is cleaned up
+
+
+def test_a_full_shared_memory_folder_falls_back_to_the_pipe(tmp_path, monkeypatch):
+    import pandas as pd
+
+    import settle.inputs as I
+    from settle.columns import BILLING
+    (path, display), = _billing_files(tmp_path, 1)
+    monkeypatch.setattr(I, "_SHIP_DIR", str(tmp_path / "no-such-folder"))  # every write fails
+    shipped, items, _ = I._read_task((path, display, BILLING, None))
+    assert isinstance(shipped[0], pd.DataFrame) and len(shipped[0]) == 20 and not items
+    frames, _, _ = I._unship((shipped, items, 0))
+    assert frames[0] is shipped[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,9 +150,14 @@ def _read_task(args):
             shipped.append(frame)  # small tables (roster, adjustments) with Decimal columns
             continue
         target = Path(_SHIP_DIR) / f"{os.getpid()}-{id(frame)}-{i}.arrow"
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        with pa.OSFile(str(target), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
+        try:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            with pa.OSFile(str(target), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+        except OSError:  # a full /dev/shm (a container's 64 MB) or temp folder: through the pipe
+            target.unlink(missing_ok=True)
+            shipped.append(frame)
+            continue
         shipped.append((str(target), dict(frame.attrs)))
     return shipped, items, suppressed
 
@@ -218,6 +224,8 @@ def _largest_first(tasks: list[tuple]) -> list:
     order = sorted(range(len(tasks)), key=lambda i: -sizes[i])
     results: list = [None] * len(tasks)
     shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    if shm and shutil.disk_usage(shm).free < 4 * sum(sizes) + (256 << 20):
+        shm = None  # too small for the parsed frames (text inflates several times): the temp folder
     with tempfile.TemporaryDirectory(prefix="settle-read-", dir=shm) as ship_dir:
         _SHIP_DIR = ship_dir
         try:
