@@ -145,3 +145,28 @@ def test_close_and_reopen(month):
     log = (month.root / "output/2024-05/history/close-log.jsonl").read_text(encoding="utf-8")
     assert "补录退费" in log
     assert invoke("run", "2024-05", "--workspace", root).exit_code == 0
+
+
+def test_check_cards_never_writes_into_a_closed_month(month):
+    """SPEC §1/§2: a closed month's outputs stay as they were; the findings are still shown."""
+    assert invoke("run", "2024-05", "--workspace", str(month.root)).exit_code == 0
+    assert invoke("close", "2024-05", "--workspace", str(month.root)).exit_code == 0
+    folder = month.root / "output/2024-05"
+    before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+    r = invoke("check-cards", "2024-05", "--workspace", str(month.root))
+    assert r.exit_code == 1, r.output
+    assert "未登记卡" in r.output and "已关账" in r.output and "不写入" in r.output
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
+    assert not (folder / "卡片检查.xlsx").exists()
+
+
+def test_check_cards_does_not_race_a_run_in_progress(month, monkeypatch):
+    """A settlement in progress (its lock held) is not raced: nothing written, the reason said."""
+    import settle.cli as cli
+    from settle.publish import MonthLock
+    monkeypatch.setattr(cli, "CARD_CHECK_WAIT", 0.1)
+    with MonthLock(month.root, "2024-05"):
+        r = invoke("check-cards", "2024-05", "--workspace", str(month.root), "--lang", "en")
+    assert r.exit_code == 1, r.output
+    assert "being settled" in r.output and "not written" in r.output
+    assert not (month.root / "output/2024-05/card-check.xlsx").exists()

@@ -804,3 +804,23 @@ def test_run_info_records_version_user_host_time_hashes_and_policy(ws):
     assert str(dumped["violations"]["performance_warning"]) == "12345"
     assert str([p for p in dumped["pay"] if p["id"] == "base"][0]["amount"]) == "1600"
     assert dumped == policy                            # the sheet and the JSON record the same parameters
+
+
+def test_R41_records_and_verifies_the_earlier_settlements_it_read(ws):
+    """The earlier months' settlement.json files R41 stood on are hashed like inputs (运行信息,
+    settlement.json) and `verify` names one that changed since."""
+    import hashlib
+    ws.staff([person("W1", "老甲")])
+    for m, day, amount in (("2024-03", 20, 5000), ("2024-04", 10, 8000), ("2024-05", 10, 9000)):
+        ws.month(m, **monthly(m, day, {"W1": amount}))
+    for m in ("2024-03", "2024-04", "2024-05"):
+        assert run(ws.root, m).exit_code == 0
+    april = out_dir(ws.root, "2024-04") / "settlement.json"
+    may = json.loads((out_dir(ws.root, "2024-05") / "settlement.json").read_text(encoding="utf-8"))
+    assert may["inputs"]["output/2024-04/settlement.json"] == hashlib.sha256(april.read_bytes()).hexdigest()
+    assert "output/2024-03/settlement.json" in may["inputs"]
+    assert "output/2024-04/settlement.json" in _sheet_text(out_dir(ws.root, "2024-05") / "部门汇总.xlsx", "运行信息")
+    assert invoke("verify", "2024-05", "--workspace", str(ws.root)).exit_code == 0
+    april.write_text(april.read_text(encoding="utf-8").replace("\n", "\r\n"), encoding="utf-8")  # same figures
+    r = invoke("verify", "2024-05", "--workspace", str(ws.root))
+    assert r.exit_code == 1 and "output/2024-04/settlement.json" in r.output, r.output

@@ -294,7 +294,8 @@ def write_outputs(folder: Path, settlement, loaded, started, lang: str, step=lam
     from .result import run_info, settlement_json
 
     ws = loaded.ws
-    meta = dict(files=loaded.inputs.files, rules_files=loaded.rules_files, rules_source=loaded.rules_source,
+    from .pipeline import run_files
+    meta = dict(files=run_files(loaded, settlement), rules_files=loaded.rules_files, rules_source=loaded.rules_source,
                 workspace=str(ws.root.resolve()), started=started)
     slips = folder / ("工资条" if lang == "zh" else "payslips")
     slips.mkdir()
@@ -400,7 +401,7 @@ def check_cards(month: Optional[str] = typer.Argument(None, help="月份 YYYY-MM
 def _check_cards(o: Options, month_text: str | None) -> int:
     from .crediting import credit_month
     from .pipeline import blocking, load
-    from .render import violation_columns, violation_rows, write_card_check
+    from .render import violation_columns, violation_rows
     from .workspace import Month, Workspace
 
     con = _console(o)
@@ -421,11 +422,8 @@ def _check_cards(o: Options, month_text: str | None) -> int:
     v = credit.violations
     names = loaded.inputs.staff.set_index("staff_id")["name"].to_dict()
     target = loaded.ws.output_dir(m)
-    target.mkdir(parents=True, exist_ok=True)
-    tmp = target / ".卡片检查.xlsx.tmp"
     final = target / ("卡片检查.xlsx" if o.lang == "zh" else "card-check.xlsx")
-    write_card_check(tmp, v, names, o.lang)
-    os.replace(tmp, final)
+    not_written = _write_card_check(loaded.ws, m, target, final, v, names, o.lang)
     if not o.quiet:
         if problems.warnings:
             print_problems(con, Problems(problems.warnings), o.lang)
@@ -437,10 +435,47 @@ def _check_cards(o: Options, month_text: str | None) -> int:
         for row in violation_rows(v, names, o.lang):
             t.add_row(*[("" if row[i] is None else str(row[i])) for i in keep])
         con.print(t)
-        con.print((f"共 {len(v)} 项；已写入 {final}" if o.lang == "zh" else f"{len(v)} findings; written to {final}"))
-    _emit_json(o, {"month": str(m), "findings": len(v), "output": str(final),
+        if not_written:
+            con.print(f"共 {len(v)} 项；{not_written[0]}" if o.lang == "zh" else f"{len(v)} findings; {not_written[1]}")
+        else:
+            con.print(f"共 {len(v)} 项；已写入 {final}" if o.lang == "zh" else f"{len(v)} findings; written to {final}")
+    _emit_json(o, {"month": str(m), "findings": len(v), "output": None if not_written else str(final),
                    "violations": json.loads(v.to_json(orient="records", force_ascii=False))})
     return FINDINGS if len(v) else OK
+
+
+def _write_card_check(ws, month, target: Path, final: Path, v, names, lang) -> tuple[str, str] | None:
+    """Write 卡片检查.xlsx under the month's lock (never while a run publishes) and never into a
+    closed month. Returns why nothing was written (zh, en), or None."""
+    from .publish import LockHeld, MonthLock, is_closed, recover
+    from .render import write_card_check
+
+    try:
+        with MonthLock(ws.root, str(month), timeout=CARD_CHECK_WAIT):
+            recover(ws.out_root, str(month))
+            closed = is_closed(target)
+            if closed:
+                return (f"{month} 已关账（{closed.get('closed_by', '')} {closed.get('closed_at', '')}），"
+                        f"检查结果只显示、不写入已关账的输出文件夹",
+                        f"{month} is closed: the findings are shown, not written into its outputs")
+            target.mkdir(parents=True, exist_ok=True)
+            tmp = target / f".{final.name}.tmp"
+            try:
+                write_card_check(tmp, v, names, lang)
+                os.replace(tmp, final)
+            except OSError:
+                return (f"无法写入 {final}：文件可能正在 Excel/WPS 中打开或为只读，请关闭后重新运行",
+                        f"cannot write {final}: it is open in Excel/WPS or read-only; close it and run again")
+            finally:
+                tmp.unlink(missing_ok=True)
+    except LockHeld as held:
+        h = held.holder
+        return (f"{month} 正在由 {h.get('user')}@{h.get('host')} 结算，未写入 {final.name}，请稍后再试",
+                f"{month} is being settled by {h.get('user')}@{h.get('host')}: {final.name} not written; try again")
+    return None
+
+
+CARD_CHECK_WAIT = 60.0  # seconds check-cards waits for a running settlement of the month
 
 
 @app.command()

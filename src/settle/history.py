@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -18,13 +19,17 @@ class History:
         self.ws = ws
         self.staff = staff.set_index("staff_id") if len(staff) else staff
         self._cache: dict[Month, dict | None] = {}
+        self.files: dict[str, str] = {}  # display name -> SHA-256 of every settlement.json read
 
     def settlement(self, month: Month) -> dict | None:
         if month not in self._cache:
             from .publish import settled_folder
             path = settled_folder(self.ws.out_root, str(month)) / "settlement.json"
             try:
-                self._cache[month] = json.loads(path.read_text(encoding="utf-8"))
+                raw = path.read_bytes()
+                self._cache[month] = json.loads(raw.decode("utf-8"))
+                # R41 read it: the run records which earlier result it stood on (运行信息, verify).
+                self.files[f"{self.ws.out_root.name}/{month}/settlement.json"] = hashlib.sha256(raw).hexdigest()
             except (OSError, ValueError):
                 self._cache[month] = None
         return self._cache[month]

@@ -68,4 +68,12 @@ def compute(loaded: Loaded) -> Settlement:
     inputs = loaded.inputs
     credit = credit_month(inputs, loaded.policy)
     history = History(loaded.ws, inputs.staff)
-    return settle_month(inputs, credit, loaded.policy, holidays=loaded.ws.config.holidays, history=history)
+    s = settle_month(inputs, credit, loaded.policy, holidays=loaded.ws.config.holidays, history=history)
+    s.history_files = sorted(history.files.items())
+    return s
+
+
+def run_files(loaded: Loaded, s: Settlement) -> list[tuple[str, str]]:
+    """Every file a run's figures rest on, with its SHA-256: the inputs and the earlier months'
+    settlement.json that R41 read."""
+    return list(loaded.inputs.files) + list(getattr(s, "history_files", []))

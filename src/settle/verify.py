@@ -66,8 +66,10 @@ def verify_month(o, month_text: str, con: Console) -> int:
     if blocking(problems) or loaded.policy is None:
         print_problems(con, problems, o.lang)
         return CANNOT
+    from .pipeline import run_files
+    settlement = compute(loaded)
     changed = []
-    now = dict(loaded.inputs.files)
+    now = dict(run_files(loaded, settlement))
     for name, digest in recorded.get("inputs", {}).items():
         if now.get(name) != digest:
             changed.append((name, "已修改" if name in now else "已删除"))
@@ -78,7 +80,7 @@ def verify_month(o, month_text: str, con: Console) -> int:
     for name, digest in recorded.get("rules", {}).get("files", {}).items():
         if rules_now.get(name) != digest:
             changed.append((name, "规则已修改"))
-    fresh = settlement_json(compute(loaded), files=loaded.inputs.files, rules_files=loaded.rules_files,
+    fresh = settlement_json(settlement, files=run_files(loaded, settlement), rules_files=loaded.rules_files,
                             rules_source=loaded.rules_source, workspace=str(loaded.ws.root), started=dt.datetime.now())
     diffs = compare(recorded, fresh)
     if changed:
