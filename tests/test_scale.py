@@ -108,7 +108,7 @@ def figures(s) -> dict:
                                                                          "管理奖金", "团队提成", "奖励", "扣款")))
                    for p in s.payslips},
         "network": {k: str(v) for k, v in s.network.items()},
-        "reconciliation": {k: v for k, v in reconciliation(s).items()},
+        "reconciliation": reconciliation(s),
         "rebates": {r.partner: str(r.total) for r in s.rebate_totals.itertuples()},
         "violations": Counter((v.code, v.staff_id if isinstance(v.staff_id, str) else "") for v in
                               s.violations.itertuples()),

@@ -444,6 +444,9 @@ def _check_cards(o: Options, month_text: str | None) -> int:
     return FINDINGS if len(v) else OK
 
 
+CARD_CHECK_WAIT = 60.0  # seconds check-cards waits for a running settlement of the month
+
+
 def _write_card_check(ws, month, target: Path, final: Path, v, names, lang) -> tuple[str, str] | None:
     """Write 卡片检查.xlsx under the month's lock (never while a run publishes) and never into a
     closed month. Returns why nothing was written (zh, en), or None."""
@@ -473,9 +476,6 @@ def _write_card_check(ws, month, target: Path, final: Path, v, names, lang) -> t
         return (f"{month} 正在由 {h.get('user')}@{h.get('host')} 结算，未写入 {final.name}，请稍后再试",
                 f"{month} is being settled by {h.get('user')}@{h.get('host')}: {final.name} not written; try again")
     return None
-
-
-CARD_CHECK_WAIT = 60.0  # seconds check-cards waits for a running settlement of the month
 
 
 @app.command()

@@ -126,10 +126,10 @@ def _visit_firsts(billing: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
                          "visited_at": g["visited_at"].to_numpy()})
 
 
-def flag_registrations(regs: pd.DataFrame, billing: pd.DataFrame, patient: pd.Series, staff: pd.DataFrame,
-                       adjustments: pd.DataFrame, policy: Policy, month: Month, factorized=None) -> pd.DataFrame:
-    """R21–R25 on every registration read; 确认例外 lifts R22–R24 (R7). `factorized`: the
-    (codes, uniques) of pd.factorize(patient), if the caller has them."""
+def flag_registrations(regs: pd.DataFrame, billing: pd.DataFrame, codes: np.ndarray, uniques, staff: pd.DataFrame,
+                       adjustments: pd.DataFrame, policy: Policy, month: Month) -> pd.DataFrame:
+    """R21–R25 on every registration read; 确认例外 lifts R22–R24 (R7). `codes, uniques`: the
+    pd.factorize of each billing line's patient (R2)."""
     regs = regs.copy()
     n = len(regs)
     minutes = policy.crediting.report_before_visit_minutes
@@ -154,7 +154,6 @@ def flag_registrations(regs: pd.DataFrame, billing: pd.DataFrame, patient: pd.Se
     regs["unknown_staff"] = (regs["_person_status"] != "ok").to_numpy()
 
     # R22/R23: visits earlier than 登记时间 + 30 min; one on an earlier calendar day → 老患者.
-    codes, uniques = factorized if factorized is not None else pd.factorize(patient)
     firsts = _visit_firsts(billing, codes)
     if len(firsts) and patientful.any():
         r = regs.loc[patientful, ["patient_key", "registered_at"]].reset_index()
@@ -266,17 +265,13 @@ def resolve_claims(regs: pd.DataFrame, staff: pd.DataFrame, policy: Policy, mont
 
 
 def credit_lines(lines: pd.DataFrame, patient: pd.Series, regs: pd.DataFrame, claims: pd.DataFrame,
-                 billing_all: pd.DataFrame, patient_all: pd.Series, policy: Policy,
-                 codes_all: np.ndarray | None = None, codes: np.ndarray | None = None) -> pd.DataFrame:
+                 billing_all: pd.DataFrame, codes_all: np.ndarray, codes: np.ndarray, policy: Policy) -> pd.DataFrame:
     """Decide, per counting line, the owner, the network partner, the shares and the reason.
-    Adds columns to `lines` (the caller's own copy of MONTH's counting lines). `codes_all` and
-    `codes` number the patients of `patient_all` and `patient` alike (-1: none)."""
+    Adds columns to `lines` (the caller's own copy of MONTH's counting lines). `codes_all` numbers
+    the patient of every line of `billing_all`, `codes` those of `lines` alike (-1: none)."""
     out = lines
     out["patient"] = patient.array
     n = len(out)
-    if codes_all is None:
-        codes_all = pd.factorize(patient_all)[0]
-        codes = codes_all[lines.index.to_numpy()] if codes is None else codes
 
     people = claims[~claims["is_network"]]
     network = claims[claims["is_network"]]
@@ -428,14 +423,12 @@ def credit_month(inputs, policy: Policy) -> Credit:
     regs = regs[regs["registered_at"].notna()]
     patient_all, unregistered_all = link_patients(billing, regs)
     codes_all, uniques = pd.factorize(patient_all)  # patients numbered once, for the joins on them
-    regs = flag_registrations(regs, billing, patient_all, inputs.staff, inputs.adjustments, policy, month,
-                              factorized=(codes_all, uniques))
+    regs = flag_registrations(regs, billing, codes_all, uniques, inputs.staff, inputs.adjustments, policy, month)
     claims = resolve_claims(regs, inputs.staff, policy, month)
     counting = counting_lines(billing, month)
     lines = billing[counting].copy()
     lines["unregistered_card"] = unregistered_all[counting].to_numpy()
-    credited = credit_lines(lines, patient_all[counting], regs, claims, billing, patient_all, policy,
-                            codes_all=codes_all, codes=codes_all[counting])
+    credited = credit_lines(lines, patient_all[counting], regs, claims, billing, codes_all, codes_all[counting], policy)
     excluded = billing[(billing["src_month"] == str(month)).to_numpy() & ~counting]
     violations = card_violations(credited, regs, claims, month)
     return Credit(credited, regs.assign(conflict=claims["conflict"].reindex(regs.index).fillna(False),

@@ -189,38 +189,33 @@ _PREFETCHED: dict = {}
 def prefetch(tasks: list[tuple]) -> None:
     """Read and parse every (path, display, kind, aliases) of a run at once on two forked workers,
     largest file first, so the kinds overlap; `_read_all` then takes the results from here."""
-    import multiprocessing as mp
-
-    from .parallel import workers
-    sizes = [(t[0].stat().st_size if t[0].exists() else 0) for t in tasks]
-    if len(tasks) < 2 or sum(sizes) < PARALLEL_BYTES or workers() < 2 or "fork" not in mp.get_all_start_methods():
-        return
-    for task, result in zip(tasks, _largest_first(tasks)):
+    results = _read_parallel(tasks)
+    for task, result in zip(tasks, results or ()):
         _PREFETCHED[(task[0], task[2].name)] = result
 
 
 def _read_all(paths, kind: Kind, extra_aliases) -> list[tuple[list, list, int]]:
     """Each file read and parsed; several large files on two forked workers (the Rust reader
     holds the GIL, so threads would not help). Results keep the files' order."""
+    if paths and all((p, kind.name) in _PREFETCHED for p, _ in paths):
+        return [_PREFETCHED.pop((p, kind.name)) for p, _ in paths]
+    tasks = [(p, d, kind, extra_aliases) for p, d in paths]
+    results = _read_parallel(tasks)
+    return results if results is not None else [_read_one(*t) for t in tasks]
+
+
+def _read_parallel(tasks: list[tuple]) -> list | None:
+    """Results of `_read_task` over `tasks` (in their order), computed on two forked workers that
+    take the largest files first: the longest file starts at once, so the cores finish together.
+    None when forking does not pay (one file, little data, one core, no fork)."""
     import multiprocessing as mp
 
     from .parallel import workers
-    if paths and all((p, kind.name) in _PREFETCHED for p, _ in paths):
-        return [_PREFETCHED.pop((p, kind.name)) for p, _ in paths]
-    size = sum(p.stat().st_size for p, _ in paths if p.exists())
-    tasks = [(p, d, kind, extra_aliases) for p, d in paths]
-    if len(paths) < 2 or size < PARALLEL_BYTES or workers() < 2 or "fork" not in mp.get_all_start_methods():
-        return [_read_one(*t) for t in tasks]
-    return _largest_first(tasks)
-
-
-def _largest_first(tasks: list[tuple]) -> list:
-    """Results of `_read_task` over `tasks` (in their order), computed on two forked workers that
-    take the largest files first: the longest file starts at once, so the cores finish together."""
-    import multiprocessing as mp
 
     global _SHIP_DIR
     sizes = [(t[0].stat().st_size if t[0].exists() else 0) for t in tasks]
+    if len(tasks) < 2 or sum(sizes) < PARALLEL_BYTES or workers() < 2 or "fork" not in mp.get_all_start_methods():
+        return None
     order = sorted(range(len(tasks)), key=lambda i: -sizes[i])
     results: list = [None] * len(tasks)
     shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
@@ -229,7 +224,7 @@ def _largest_first(tasks: list[tuple]) -> list:
     with tempfile.TemporaryDirectory(prefix="settle-read-", dir=shm) as ship_dir:
         _SHIP_DIR = ship_dir
         try:
-            with mp.get_context("fork").Pool(min(2, len(tasks))) as pool:
+            with mp.get_context("fork").Pool(2) as pool:
                 for i, result in zip(order, pool.imap(_read_task, [tasks[i] for i in order], chunksize=1)):
                     results[i] = _unship(result)
         finally:

@@ -200,34 +200,30 @@ def _eq_len_range(lo: str, hi: str, first: str, last: str) -> str:
 def _letters_range(lo: int, hi: int | None) -> str:
     """Regex for column letters of columns lo..hi (hi None: no upper bound). lo >= 1."""
     lo_s = col_letters(lo)
-    alts = []
-    if hi is None:
-        alts.append(f"[A-Z]{{{len(lo_s) + 1},}}")
-        hi_s = "Z" * len(lo_s)
-    else:
-        hi_s = col_letters(hi)
-    for k in range(len(lo_s), len(hi_s) + 1):
-        a = lo_s if k == len(lo_s) else "A" * k
-        b = hi_s if k == len(hi_s) else "Z" * k
-        if a <= b:
-            alts.append(_eq_len_range(a, b, "A", "Z"))
-    return "(?:" + "|".join(alts) + ")" if alts else _NEVER
+    unbounded = f"[A-Z]{{{len(lo_s) + 1},}}"
+    return _by_length(lo_s, None if hi is None else col_letters(hi), lambda k: "A" * k, "A", "Z", unbounded)
 
 
 def _digits_range(lo: int, hi: int | None) -> str:
     """Regex for decimal numbers lo..hi without leading zeros (hi None: unbounded). lo >= 1."""
     lo_s = str(lo)
+    unbounded = f"[1-9][0-9]{{{len(lo_s)},}}"
+    return _by_length(lo_s, None if hi is None else str(hi), lambda k: "1" + "0" * (k - 1), "0", "9", unbounded)
+
+
+def _by_length(lo_s: str, hi_s: str | None, smallest, first: str, last: str, unbounded: str) -> str:
+    """Regex for the strings lo_s..hi_s of a positional alphabet first..last, one equal-length
+    range per length (`smallest(k)`: the least string of length k); hi_s None: every longer one
+    too (`unbounded`). Equal-length strings compare as their values, so `a <= b` orders them."""
     alts = []
-    if hi is None:
-        alts.append(f"[1-9][0-9]{{{len(lo_s)},}}")
-        hi_s = "9" * len(lo_s)
-    else:
-        hi_s = str(hi)
+    if hi_s is None:
+        alts.append(unbounded)
+        hi_s = last * len(lo_s)
     for k in range(len(lo_s), len(hi_s) + 1):
-        a = lo_s if k == len(lo_s) else "1" + "0" * (k - 1)
-        b = hi_s if k == len(hi_s) else "9" * k
-        if int(a) <= int(b):
-            alts.append(_eq_len_range(a, b, "0", "9"))
+        a = lo_s if k == len(lo_s) else smallest(k)
+        b = hi_s if k == len(hi_s) else last * k
+        if a <= b:
+            alts.append(_eq_len_range(a, b, first, last))
     return "(?:" + "|".join(alts) + ")" if alts else _NEVER
 
 
