@@ -11,7 +11,7 @@ from pathlib import Path
 
 import openpyxl
 
-from settle.workspace import Month
+from settle.load.workspace import Month
 
 STAFF_HEADERS = ["工号", "姓名", "角色", "小组", "入职日期", "转正日期", "离职日期", "基本工资", "试用期考核系数"]
 REG_HEADERS = ["登记时间", "业务员", "卡号", "卡类型", "患者姓名", "患者标识", "渠道", "合作单位", "转诊医生", "联系电话",

@@ -12,9 +12,9 @@ import pytest
 
 from builders import BILL_HEADERS, REG_HEADERS, STAFF_HEADERS, Formula, bill, person, reg, write_xlsx
 from conftest import invoke
-from settle.inputs import load_inputs
+from settle.load.inputs import load_inputs
 from settle.problems import Problems
-from settle.workspace import Month, Workspace as WS
+from settle.load.workspace import Month, Workspace as WS
 
 MAY = Month(2024, 5)
 
@@ -329,8 +329,8 @@ def _billing_files(folder: Path, n_files: int = 3) -> list[tuple[Path, str]]:
 def test_parallel_read_gives_the_frames_of_a_serial_read(tmp_path, monkeypatch):
     import pandas as pd
 
-    import settle.inputs as I
-    from settle.columns import BILLING
+    import settle.load.inputs as I
+    from settle.load.columns import BILLING
     paths = _billing_files(tmp_path)
     monkeypatch.setenv("SETTLE_WORKERS", "1")
     serial = I.load_kind(paths, BILLING, Problems())
@@ -346,8 +346,8 @@ def test_parallel_read_gives_the_frames_of_a_serial_read(tmp_path, monkeypatch):
 def test_a_full_shared_memory_folder_falls_back_to_the_pipe(tmp_path, monkeypatch):
     import pandas as pd
 
-    import settle.inputs as I
-    from settle.columns import BILLING
+    import settle.load.inputs as I
+    from settle.load.columns import BILLING
     (path, display), = _billing_files(tmp_path, 1)
     monkeypatch.setattr(I, "_SHIP_DIR", str(tmp_path / "no-such-folder"))  # every write fails
     shipped, items, _ = I._read_task((path, display, BILLING, None))

@@ -219,7 +219,7 @@ def test_close_refuses_runs_until_reopened_with_a_reason(settled_once, tmp_path)
 
 
 def test_a_close_that_lands_before_the_run_takes_the_lock_is_respected(settled_once, tmp_path, monkeypatch):
-    import settle.publish as P
+    import settle.output.publish as P
     from settle.cli import Options, _close
 
     root = _copy(settled_once, tmp_path)
@@ -287,7 +287,7 @@ def test_a_refund_after_close_counts_in_the_next_month(ws):
 SLOW_PUBLISH = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    import settle.publish as P
+    import settle.output.publish as P
     go = Path(sys.argv[1])
     real = P.publish
     def slow(*args, **kw):
@@ -307,7 +307,7 @@ SLOW_PUBLISH = textwrap.dedent("""
 RUN_ON_GO = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    import settle.cli, settle.pipeline
+    import settle.cli, settle.engine.pipeline
     go = Path(sys.argv[1])
     deadline = time.time() + 60
     while not go.exists() and time.time() < deadline:
@@ -353,7 +353,7 @@ def test_a_second_run_of_the_same_month_gets_exit_3_naming_the_holder(ws, tmp_pa
 def test_the_lock_file_is_not_removed_from_under_the_next_holder(tmp_path):
     """Releasing keeps the lock file, so a run waiting on it and a newcomer lock the same file:
     after A releases and B takes the month, C is refused."""
-    from settle.publish import LockHeld, MonthLock
+    from settle.output.publish import LockHeld, MonthLock
 
     a, b, c = (MonthLock(tmp_path, MONTH) for _ in range(3))
     a.__enter__()
@@ -385,7 +385,7 @@ def test_stale_lock_files_left_behind_do_not_block(ws):
 HOLD_LOCK = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from settle.publish import MonthLock
+    from settle.output.publish import MonthLock
     with MonthLock(Path(sys.argv[1]), sys.argv[2]):
         print("HELD", flush=True)
         time.sleep(60)
@@ -434,13 +434,13 @@ def settled_twice(settled_once, tmp_path_factory):
 KILL_AFTER_RENAME = textwrap.dedent("""
     import os, sys
     from pathlib import Path
-    import settle.publish as P
+    import settle.output.publish as P
     stage, out_root, month, k = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     done = [0]
     real = Path.rename
     def rename(self, target):
         result = real(self, target)
-        if sys._getframe(1).f_globals.get("__name__") == "settle.publish":
+        if sys._getframe(1).f_globals.get("__name__") == "settle.output.publish":
             done[0] += 1
             if done[0] == k:
                 os._exit(9)
@@ -463,7 +463,7 @@ def _kill_publish(template: dict, tmp_path: Path, k: int) -> Path:
 
 @pytest.mark.parametrize("k", [1, 2, 3])
 def test_a_kill_during_publication_leaves_old_or_new_outputs_in_place(settled_twice, tmp_path, k):
-    from settle.publish import settled_folder
+    from settle.output.publish import settled_folder
 
     root = _kill_publish(settled_twice, tmp_path, k)
     # Killed between the two renames, the previous outputs are whole in .previous-MONTH, where
@@ -582,10 +582,10 @@ def test_a_read_only_payslip_stops_the_run(settled_once, tmp_path):
 
 def test_a_payslip_that_cannot_be_opened_for_writing_stops_the_run(settled_once, tmp_path, monkeypatch):
     # The tests run as root, where chmod 0o444 does not stop a write; a read-only or locked file
-    # is simulated by making settle.publish's `open` raise PermissionError on that one file.
+    # is simulated by making settle.output.publish's `open` raise PermissionError on that one file.
     import builtins
 
-    import settle.publish as P
+    import settle.output.publish as P
 
     root, out, victim = _locked_payslip_case(settled_once, tmp_path)
     real_open = builtins.open

@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, strategies as st
 
-from settle.normalize import (clean_key, clean_text, parse_bool, parse_datetime, parse_fen, parse_int,
+from settle.load.normalize import (clean_key, clean_text, parse_bool, parse_datetime, parse_fen, parse_int,
                               parse_percent)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from builders import bill, person, reg
 from conftest import invoke
-from settle.privacy import mask_key, mask_name, safe_filename
+from settle.output.privacy import mask_key, mask_name, safe_filename
 
 
 @pytest.mark.parametrize("name,masked", [("张三", "张*"), ("欧阳娜娜", "欧**娜"), ("王小明", "王*明"), ("李", "*"), ("", "")])

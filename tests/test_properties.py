@@ -34,12 +34,12 @@ from hypothesis import strategies as st
 
 from builders import (ADJ_HEADERS, BILL_HEADERS, DAILY_HEADERS, REG_HEADERS, STAFF_HEADERS, auto_reports, person,
                       write_xlsx)
-from settle.pay import U, PayLine
-from settle.pipeline import blocking, compute, load
+from settle.engine.pay import U, PayLine
+from settle.engine.pipeline import blocking, compute, load
 from settle.problems import Problems
-from settle.render import REASON_ORDER, SUMMARY_COLUMNS, reconciliation, summary_rows, write_summary
-from settle.result import settlement_json
-from settle.workspace import Month
+from settle.output.render import REASON_ORDER, SUMMARY_COLUMNS, reconciliation, summary_rows, write_summary
+from settle.output.result import settlement_json
+from settle.load.workspace import Month
 
 MAY = Month.parse("2024-05")
 CENT = Decimal("0.01")

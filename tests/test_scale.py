@@ -25,12 +25,12 @@ import pandas as pd
 import pytest
 import xlsxwriter
 
-from settle.crediting import REASON_UNREGISTERED, link_patients
-from settle.pay import U
-from settle.pipeline import blocking, compute, load
+from settle.engine.crediting import REASON_UNREGISTERED, link_patients
+from settle.engine.pay import U
+from settle.engine.pipeline import blocking, compute, load
 from settle.problems import Problems
-from settle.render import reconciliation
-from settle.workspace import Month
+from settle.output.render import reconciliation
+from settle.load.workspace import Month
 
 ROOT = Path(__file__).resolve().parent.parent
 MAY = Month.parse("2024-05")

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from conftest import ok, perf
 from builders import team, auto_reports, bill, person, reg
 from settle.cli import app
-from settle.workspace import Month
+from settle.load.workspace import Month
 
 D = dt.datetime
 d = dt.date

@@ -7,7 +7,7 @@ from decimal import Decimal
 import openpyxl
 import pandas as pd
 
-from settle.xlsx import DATE, DATETIME, INT, MONEY, TEXT, Table, frame_of, write_book
+from settle.output.xlsx import DATE, DATETIME, INT, MONEY, TEXT, Table, frame_of, write_book
 
 
 def table():

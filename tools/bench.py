@@ -56,10 +56,10 @@ for path in sorted(glob.glob(os.path.join(sys.argv[1], "2024-05", "收费明细*
 READ_SETTLE = r'''
 import sys
 from pathlib import Path
-from settle.columns import BILLING
-from settle.inputs import check_billing, load_kind
+from settle.load.columns import BILLING
+from settle.load.inputs import check_billing, load_kind
 from settle.problems import Problems
-from settle.workspace import Month, Workspace
+from settle.load.workspace import Month, Workspace
 ws = Workspace.open(Path(sys.argv[1]), Problems())
 problems = Problems()
 paths = [(p, ws.display(p)) for p in ws.files(Month(2024, 5), "billing")]

@@ -1,3 +1,3 @@
-from .cli import main
+from settle.cli import main
 
 main()

@@ -22,8 +22,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import __version__
-from .problems import Problems, problem
+from settle import __version__
+from settle.problems import Problems, problem
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="settle — 市场部月度工资结算 / month-end pay settlement.\n\n"
@@ -178,7 +178,7 @@ def _progress(o: Options, total: int):
 
 
 def _month(o: Options, text: str, problems: Problems):
-    from .pipeline import parse_month
+    from settle.engine.pipeline import parse_month
     m = parse_month(text, problems)
     if m is None:
         print_problems(_console(o), problems, o.lang)
@@ -203,9 +203,9 @@ def run(month: str = typer.Argument(..., help="月份 YYYY-MM, e.g. 2024-05"),
 
 
 def _run(o: Options, month_text: str) -> int:
-    from .pipeline import blocking, compute, load
-    from .publish import LockHeld, MonthLock, PublishError, is_closed, new_stage, publish, recover
-    from .workspace import Workspace
+    from settle.engine.pipeline import blocking, compute, load
+    from settle.output.publish import LockHeld, MonthLock, PublishError, is_closed, new_stage, publish, recover
+    from settle.load.workspace import Workspace
 
     con = _console(o)
     problems = Problems()
@@ -289,12 +289,12 @@ def _refuse_closed(o: Options, con: Console, month, closed: dict) -> int:
 def write_outputs(folder: Path, settlement, loaded, started, lang: str, step=lambda label: None) -> dict:
     """Everything `run` writes, into `folder` (a staging folder): the payslips on the worker
     processes while this one writes the summary and settlement.json."""
-    from .parallel import in_background
-    from .render import payslip_file, prepare_details, reconciliation, write_payslip, write_summary
-    from .result import run_info, settlement_json
+    from settle.parallel import in_background
+    from settle.output.render import payslip_file, prepare_details, reconciliation, write_payslip, write_summary
+    from settle.output.result import run_info, settlement_json
 
     ws = loaded.ws
-    from .pipeline import run_files
+    from settle.engine.pipeline import run_files
     meta = dict(files=run_files(loaded, settlement), rules_files=loaded.rules_files, rules_source=loaded.rules_source,
                 workspace=str(ws.root.resolve()), started=started)
     slips = folder / ("工资条" if lang == "zh" else "payslips")
@@ -335,7 +335,7 @@ def _print_run_summary(con: Console, s, rec: dict, target: Path, elapsed: float,
         t.add_column(h[0] if zh else h[1], justify="right" if h[0] in ("业绩", "应发合计") else "left")
     if previous is not None:
         t.add_column("上次 → 本次" if zh else "Previous → now", justify="right")
-    from .pay import r2
+    from settle.engine.pay import r2
     for p in s.payslips:
         row = [p.staff_id, p.name, p.role, f"{r2(p.performance):,}", f"{p.total:,}"]
         if previous is not None:
@@ -370,7 +370,7 @@ def validate(month: str = typer.Argument(..., help="月份 YYYY-MM"),
     """
     o = _opts(workspace, rules, out, lang, quiet, json_, debug)
     with _guard(o):
-        from .pipeline import load
+        from settle.engine.pipeline import load
         problems = Problems()
         m = _month(o, month, problems)
         load(o.workspace, m, problems, rules=o.rules, out=o.out)
@@ -399,10 +399,10 @@ def check_cards(month: Optional[str] = typer.Argument(None, help="月份 YYYY-MM
 
 
 def _check_cards(o: Options, month_text: str | None) -> int:
-    from .crediting import credit_month
-    from .pipeline import blocking, load
-    from .render import violation_columns, violation_rows
-    from .workspace import Month, Workspace
+    from settle.engine.crediting import credit_month
+    from settle.engine.pipeline import blocking, load
+    from settle.output.render import violation_columns, violation_rows
+    from settle.load.workspace import Month, Workspace
 
     con = _console(o)
     problems = Problems()
@@ -450,8 +450,8 @@ CARD_CHECK_WAIT = 60.0  # seconds check-cards waits for a running settlement of 
 def _write_card_check(ws, month, target: Path, final: Path, v, names, lang) -> tuple[str, str] | None:
     """Write 卡片检查.xlsx under the month's lock (never while a run publishes) and never into a
     closed month. Returns why nothing was written (zh, en), or None."""
-    from .publish import LockHeld, MonthLock, is_closed, recover
-    from .render import write_card_check
+    from settle.output.publish import LockHeld, MonthLock, is_closed, recover
+    from settle.output.render import write_card_check
 
     try:
         with MonthLock(ws.root, str(month), timeout=CARD_CHECK_WAIT):
@@ -495,9 +495,9 @@ def explain(month: str = typer.Argument(..., help="月份 YYYY-MM"),
 
 
 def _explain(o: Options, month_text: str, person: str, with_lines: bool) -> int:
-    from .pay import r2
-    from .pipeline import blocking, compute, load
-    from .render import detail_rows, shares_of
+    from settle.engine.pay import r2
+    from settle.engine.pipeline import blocking, compute, load
+    from settle.output.render import detail_rows, shares_of
 
     con = _console(o)
     problems = Problems()
@@ -562,8 +562,8 @@ def close(month: str = typer.Argument(..., help="月份 YYYY-MM"),
 
 
 def _close(o: Options, month_text: str, reopen: bool, reason: str | None) -> int:
-    from .publish import CLOSED_MARK, HISTORY, LockHeld, MonthLock, is_closed, who
-    from .workspace import Workspace
+    from settle.output.publish import CLOSED_MARK, HISTORY, LockHeld, MonthLock, is_closed, who
+    from settle.load.workspace import Workspace
 
     con = _console(o)
     problems = Problems()
@@ -571,7 +571,7 @@ def _close(o: Options, month_text: str, reopen: bool, reason: str | None) -> int
     ws = Workspace.open(o.workspace, Problems(), o.out)
     target = ws.output_dir(m)
     zh = o.lang == "zh"
-    from .publish import recover, settled_folder
+    from settle.output.publish import recover, settled_folder
     if not (settled_folder(ws.out_root, str(m)) / "settlement.json").exists():
         con.print(f"[red]{m} 尚未结算，不能关账。请先运行 settle run {m}[/red]" if zh else
                   f"[red]{m} has not been settled yet: run settle run {m} first[/red]")
@@ -622,7 +622,7 @@ def init(directory: Path = typer.Argument(Path("."), help="新工作目录 / the
     """
     o = _opts(directory, None, None, lang, None, None, debug)
     with _guard(o):
-        from .templates import create_workspace
+        from settle.output.templates import create_workspace
         con = _console(o)
         existing = [p for p in ("settle.yaml", "rules", "staff.xlsx") if (directory / p).exists()]
         if existing:
@@ -647,7 +647,7 @@ def verify(month: str = typer.Argument(..., help="月份 YYYY-MM"),
     """
     o = _opts(workspace, rules, out, lang, quiet, json_, debug)
     with _guard(o):
-        from .verify import verify_month
+        from settle.verify import verify_month
         raise typer.Exit(verify_month(o, month, _console(o)))
 
 

@@ -8,7 +8,7 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from .problems import Problems
+from settle.problems import Problems
 
 MATCH, DIFFERENT, CANNOT = 0, 1, 2
 
@@ -46,14 +46,14 @@ def compare(recorded: dict, fresh: dict) -> list[tuple[str, str, str]]:
 def verify_month(o, month_text: str, con: Console) -> int:
     import datetime as dt
 
-    from .cli import _month, print_problems
-    from .pipeline import blocking, compute, load
-    from .result import settlement_json
+    from settle.cli import _month, print_problems
+    from settle.engine.pipeline import blocking, compute, load
+    from settle.output.result import settlement_json
 
     problems = Problems()
     m = _month(o, month_text, problems)
     loaded = load(o.workspace, m, problems, rules=o.rules, out=o.out, need_inputs=False)
-    from .publish import settled_folder
+    from settle.output.publish import settled_folder
     target = settled_folder(loaded.ws.out_root, str(m))
     zh = o.lang == "zh"
     try:
@@ -66,7 +66,7 @@ def verify_month(o, month_text: str, con: Console) -> int:
     if blocking(problems) or loaded.policy is None:
         print_problems(con, problems, o.lang)
         return CANNOT
-    from .pipeline import run_files
+    from settle.engine.pipeline import run_files
     settlement = compute(loaded)
     changed = []
     now = dict(run_files(loaded, settlement))

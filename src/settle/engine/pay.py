@@ -14,9 +14,9 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
-from . import policy as P
-from .crediting import Credit, violation_row
-from .workspace import Month
+from settle.rules import policy as P
+from settle.engine.crediting import Credit, violation_row
+from settle.load.workspace import Month
 
 U = 10**6                 # micro-fen per fen
 CENT = Decimal("0.01")

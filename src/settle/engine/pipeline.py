@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .crediting import credit_month
-from .history import History
-from .inputs import Inputs, load_inputs, sha256
-from .pay import Settlement, settle_month
-from .policy import Policy, default_rules_dir, load_policy
-from .problems import Problems, problem
-from .workspace import Month, Workspace
+from settle.engine.crediting import credit_month
+from settle.engine.history import History
+from settle.load.inputs import Inputs, load_inputs, sha256
+from settle.engine.pay import Settlement, settle_month
+from settle.rules.policy import Policy, default_rules_dir, load_policy
+from settle.problems import Problems, problem
+from settle.load.workspace import Month, Workspace
 
 
 @dataclass

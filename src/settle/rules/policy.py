@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from .problems import Problems, problem
+from settle.problems import Problems, problem
 
 
 def _to_decimal(value: Any) -> Decimal:
@@ -585,4 +585,4 @@ def load_policy(path: Path, problems: Problems) -> Policy | None:
 
 
 def default_rules_dir() -> Path:
-    return Path(__file__).parent / "default_rules"
+    return Path(__file__).parent.parent / "default_rules"

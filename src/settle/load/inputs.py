@@ -20,13 +20,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import columns as C
-from .columns import Kind
-from .normalize import (clean_key, clean_text, parse_bool, parse_datetime, parse_fen, parse_int,
+from settle.load import columns as C
+from settle.load.columns import Kind
+from settle.load.normalize import (clean_key, clean_text, parse_bool, parse_datetime, parse_fen, parse_int,
                         parse_percent, present)
-from .problems import Problems, problem
-from .readers import RawTable, read_file
-from .workspace import Month, Workspace
+from settle.problems import Problems, problem
+from settle.load.readers import RawTable, read_file
+from settle.load.workspace import Month, Workspace
 
 BAD_SUFFIX = "__unreadable"
 
@@ -210,7 +210,7 @@ def _read_parallel(tasks: list[tuple]) -> list | None:
     None when forking does not pay (one file, little data, one core, no fork)."""
     import multiprocessing as mp
 
-    from .parallel import workers
+    from settle.parallel import workers
 
     global _SHIP_DIR
     sizes = [(t[0].stat().st_size if t[0].exists() else 0) for t in tasks]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import yaml
 
-from .columns import KINDS, MONTH_KINDS
-from .normalize import fold_text
-from .problems import Problems, problem
+from settle.load.columns import KINDS, MONTH_KINDS
+from settle.load.normalize import fold_text
+from settle.problems import Problems, problem
 
 INPUT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .policy import Policy
-from .workspace import Month
+from settle.rules.policy import Policy
+from settle.load.workspace import Month
 
 # Reasons a counting line credits nobody, in the order 未归属 reports the first that applies (R5).
 REASON_UNREGISTERED = "unregistered_card"

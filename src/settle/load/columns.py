@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .normalize import fold_text
+from settle.load.normalize import fold_text
 
 # Value kinds understood by the reader.
 TEXT, KEY, MONEY, DATETIME, DATE, INT, PERCENT, BOOL = (

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .crediting import REASON_DEPARTED, REASON_OUT_OF_WINDOW, REASON_UNREGISTERED, REASON_WALK_IN, VIOLATION_NAMES
-from .pay import U, Payslip, Settlement, r2
-from .privacy import mask_key, mask_name, mask_names, safe_filename
-from .xlsx import DATE, DATETIME, INT, MONEY, SMALL_ROWS, TEXT, Table, frame_of, write_book
+from settle.engine.crediting import REASON_DEPARTED, REASON_OUT_OF_WINDOW, REASON_UNREGISTERED, REASON_WALK_IN, VIOLATION_NAMES
+from settle.engine.pay import U, Payslip, Settlement, r2
+from settle.output.privacy import mask_key, mask_name, mask_names, safe_filename
+from settle.output.xlsx import DATE, DATETIME, INT, MONEY, SMALL_ROWS, TEXT, Table, frame_of, write_book
 
 
 REASON_NAMES = {
@@ -275,7 +275,7 @@ def violation_table(v: pd.DataFrame, names: dict, lang: str, name: str | None = 
 def large_month(s: Settlement) -> bool | None:
     """A hospital-group month writes every workbook with the Rust writer; a hospital month lets
     each workbook's size decide (None)."""
-    from .xlsx import LARGE_MONTH
+    from settle.output.xlsx import LARGE_MONTH
     return True if len(s.shares) > LARGE_MONTH else None
 
 

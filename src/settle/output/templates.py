@@ -8,8 +8,8 @@ from pathlib import Path
 
 import xlsxwriter
 
-from . import columns as C
-from .policy import default_rules_dir
+from settle.load import columns as C
+from settle.rules.policy import default_rules_dir
 
 SETTLE_YAML = """\
 # settle 工作目录设置（可选）/ workspace settings (optional)

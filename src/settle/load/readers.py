@@ -1,6 +1,6 @@
 """Reading one input file into raw text columns that remember where every value came from.
 
-Workbooks are scanned first (settle.safety: bombs, encryption, stray cells, merges, formulas
+Workbooks are scanned first (settle.load.scan: bombs, encryption, stray cells, merges, formulas
 without cached values, long numbers) and then loaded once, whole, by fastexcel with every
 column as text; CSV files are decoded as UTF-8 (with or without BOM) or GBK/GB18030. The header
 row is found among the first 10 rows by matching the kind's aliases. Row numbers are Excel's
@@ -17,8 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .columns import Kind, alias_index, header_key
-from .problems import Problems, problem
+from settle.load.columns import Kind, alias_index, header_key
+from settle.problems import Problems, problem
 
 HEADER_SEARCH_ROWS = 10
 SUMMARY_LABELS = ("合计", "总计", "小计")
@@ -102,7 +102,7 @@ def _read_workbook(path: Path, display: str, kind: Kind, problems: Problems,
                    extra_aliases) -> list[RawTable]:
     import fastexcel
 
-    from .safety import UnreadableWorkbook, scan_workbook
+    from settle.load.scan import UnreadableWorkbook, scan_workbook
 
     try:
         scan = scan_workbook(path)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .workspace import Month, Workspace
+from settle.load.workspace import Month, Workspace
 
 
 class History:
@@ -23,7 +23,7 @@ class History:
 
     def settlement(self, month: Month) -> dict | None:
         if month not in self._cache:
-            from .publish import settled_folder
+            from settle.output.publish import settled_folder
             path = settled_folder(self.ws.out_root, str(month)) / "settlement.json"
             try:
                 raw = path.read_bytes()

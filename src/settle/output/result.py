@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import yaml
 
-from . import __version__
-from .pay import Settlement, r2
-from .publish import who
-from .render import SUMMARY_COLUMNS, reconciliation
+from settle import __version__
+from settle.engine.pay import Settlement, r2
+from settle.output.publish import who
+from settle.output.render import SUMMARY_COLUMNS, reconciliation
 
 
 def _s(x) -> str | None:
