@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -64,12 +65,38 @@ def ws(tmp_path) -> Workspace:
     return Workspace(tmp_path / "ws")
 
 
+class LibraryRun:
+    """What the library's settle_month returned, shaped like a CLI run: exit code, the problems
+    as the clerk would read them, and the recorded settlement."""
+
+    EXIT = {"ok": 0, "error": 2, "unreplaceable": 2, "closed": 3, "locked": 3}
+
+    def __init__(self, outcome, lang: str):
+        from rich.console import Console
+        from settle.console import print_message, print_problems
+        self.exit_code = self.EXIT[outcome.status]
+        con = Console(record=True, width=200, file=open(os.devnull, "w"))
+        print_problems(con, outcome.result.problems, lang)
+        if outcome.status == "error" and outcome.result.month is not None:
+            print_message(con, "errors_nothing_written", lang)
+        self.output = con.export_text()
+        self.outcome = outcome
+
+
 @pytest.fixture
 def settle():
-    """settle(ws, '2024-05', *extra_args) -> Result (asserts nothing; check .exit_code)."""
+    """settle(ws, '2024-05', *extra_args) -> Result (asserts nothing; check .exit_code).
+    Settles through the library (settle.api.settle_month), as a script would."""
+    from settle import api
+
     def run(workspace: Workspace, month: str = "2024-05", *extra: str) -> Result:
-        cli = invoke("run", month, "--workspace", str(workspace.root), "--quiet", *extra)
-        return Result(cli, workspace.root, month)
+        args = dict(zip(extra[::2], extra[1::2]))
+        if len(extra) % 2 or set(args) - {"--rules", "--lang"}:
+            cli = invoke("run", month, "--workspace", str(workspace.root), "--quiet", *extra)
+            return Result(cli, workspace.root, month)
+        lang = args.get("--lang", "zh")
+        outcome = api.settle_month(workspace.root, month, rules=args.get("--rules"), lang=lang)
+        return Result(LibraryRun(outcome, lang), workspace.root, month)
     return run
 
 

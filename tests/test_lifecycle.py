@@ -220,7 +220,7 @@ def test_close_refuses_runs_until_reopened_with_a_reason(settled_once, tmp_path)
 
 def test_a_close_that_lands_before_the_run_takes_the_lock_is_respected(settled_once, tmp_path, monkeypatch):
     import settle.output.publish as P
-    from settle.cli import Options, _close
+    from settle.api import close_month
 
     root = _copy(settled_once, tmp_path)
     out = out_dir(root)
@@ -234,8 +234,8 @@ def test_a_close_that_lands_before_the_run_takes_the_lock_is_respected(settled_o
         if not closed_by_the_other_clerk:              # (close itself calls is_closed too)
             closed_by_the_other_clerk.append(None)
             # …and the other clerk's `settle close` completes right now, before this run locks the month
-            code = _close(Options(root, None, None, "zh", True, False, False), MONTH, False, None)
-            closed_by_the_other_clerk[0] = (code, (out / "closed.json").exists())
+            status = close_month(root, MONTH).status
+            closed_by_the_other_clerk[0] = (0 if status == "closed" else status, (out / "closed.json").exists())
         return state
 
     monkeypatch.setattr(P, "is_closed", racing)

@@ -1,3 +1,19 @@
-"""settle — month-end settlement of a hospital marketing department's pay from spreadsheets."""
+"""settle — month-end settlement of a hospital marketing department's pay from spreadsheets.
+
+The library face (the command line is another):
+
+    import settle
+    result = settle.run_month("工作目录", "2024-05")   # computes; writes nothing
+    result.ok, result.problems, result.to_json()
+    settle.publish(result)                            # payslips, summary, settlement.json
+"""
 
 __version__ = "0.1.0"
+
+from settle.api import (  # noqa: E402
+    Result, check_cards, close_month, explain, init_workspace, publish, run_month, settle_month, validate_month,
+)
+from settle.verify import verify_month as verify  # noqa: E402
+
+__all__ = ["Result", "run_month", "validate_month", "check_cards", "explain", "verify", "publish", "settle_month",
+           "close_month", "init_workspace", "__version__"]

@@ -70,6 +70,95 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "bad_month": (ERROR, "\"{value}\" 不是月份，应为 YYYY-MM，如 2024-05", "\"{value}\" is not a month, expected YYYY-MM like 2024-05"),
 }
 
+# Status messages of the commands (not problems): code -> (zh, en). The terminal, --json and the
+# workbooks all take their words from here, so a run speaks one language.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "errors_nothing_written": ("有错误，未生成任何输出。请修改后重新运行。",
+                               "Errors found: nothing was written. Fix them and run again."),
+    "month_locked": ("{month} 正在由 {user}@{host} 结算（自 {since} 起），请稍后再试。",
+                     "{month} is being settled by {user}@{host} since {since}; try again later."),
+    "month_in_use": ("{month} 正在由 {user}@{host} 使用（自 {since} 起），请稍后再试。",
+                     "{month} is in use by {user}@{host} since {since}; try again later."),
+    "month_closed": ("{month} 已关账（{who}），不能重新结算。如需更正，请先运行：settle close {month} --reopen --reason \"原因\"",
+                     "{month} is closed ({who}); reopen it first: settle close {month} --reopen --reason \"why\""),
+    "unreplaceable": ("无法替换 {path}：文件可能正在 Excel/WPS 中打开或为只读。请关闭后重新运行；原有输出未改动。",
+                      "Cannot replace {path}: it is open in Excel/WPS or read-only. Close it and run again; "
+                      "the previous outputs are untouched."),
+    "problems_title": ("输入问题", "Problems"),
+    "level_error": ("错误", "error"),
+    "level_warning": ("警告", "warning"),
+    "col_level": ("级别", "Level"),
+    "col_where": ("位置", "Where"),
+    "col_value": ("值", "Value"),
+    "col_problem": ("问题", "Problem"),
+    "more_problems": ("… 另有 {n} 个问题未列出", "… and {n} more problems not listed"),
+    "problem_counts": ("共 {errors} 个错误，{warnings} 个警告", "{errors} errors, {warnings} warnings"),
+    "validate_clean": ("{month}：规则和输入检查通过", "{month}: rules and inputs are clean"),
+    "run_title": ("{month} 结算结果", "{month} settlement"),
+    "total_row": ("合计", "Total"),
+    "new_person": ("新", "new"),
+    "previous_to_now": ("上次 → 本次", "Previous → now"),
+    "rows_shown": ("（共 {n} 人，只显示前 {shown} 人；用 --all 显示全部）",
+                   "({n} people, the first {shown} shown; --all shows every row)"),
+    "violations_line": ("违规：{items}", "Violations: {items}"),
+    "check_line": ("核对：本月结算 {total} = 已归属 {credited} + 未归属 {uncredited} {verdict}",
+                   "Check: settled {total} = credited {credited} + uncredited {uncredited} {verdict}"),
+    "balanced": ("平衡 ✓", "balanced ✓"),
+    "not_balanced": ("不平衡 ✗", "NOT balanced ✗"),
+    "history_kept": ("上次的输出已保存到 {path}", "Previous outputs kept in {path}"),
+    "outputs_at": ("输出：{path}（{seconds} 秒）", "Outputs: {path} ({seconds} s)"),
+    "card_check_title": ("{month} 卡片检查", "{month} card check"),
+    "card_check_written": ("共 {n} 项；已写入 {path}", "{n} findings; written to {path}"),
+    "card_check_not_written": ("共 {n} 项；{why}", "{n} findings; {why}"),
+    "card_check_closed": ("{month} 已关账（{who} {when}），检查结果只显示、不写入已关账的输出文件夹",
+                          "{month} is closed ({who} {when}): the findings are shown, not written into its outputs"),
+    "card_check_unwritable": ("无法写入 {path}：文件可能正在 Excel/WPS 中打开或为只读，请关闭后重新运行",
+                              "cannot write {path}: it is open in Excel/WPS or read-only; close it and run again"),
+    "card_check_locked": ("{month} 正在由 {user}@{host} 结算，未写入 {file}，请稍后再试",
+                          "{month} is being settled by {user}@{host}: {file} not written; try again"),
+    "no_payslip": ("没有找到 {person} 的工资条", "no payslip for {person}"),
+    "ambiguous_payslip": ("{person} 有 {n} 人同名，请用工号：{candidates}",
+                          "{person} matches {n} people; use the staff id: {candidates}"),
+    "employed_line": ("在职 {days}/{month_days} 天，{status}，本月业绩 {performance}",
+                      "employed {days}/{month_days} days, {status}, performance {performance}"),
+    "regular": ("正式", "regular"),
+    "probation": ("试用期", "probation"),
+    "col_item": ("名称", "Item"),
+    "col_rule": ("规则", "Rule"),
+    "col_base": ("基数", "Base"),
+    "col_rate": ("比例或单价", "Rate"),
+    "col_amount": ("金额", "Amount"),
+    "col_derivation": ("计算过程", "Derivation"),
+    "total_pay": ("应发合计", "Total pay"),
+    "credited_lines": ("业绩明细", "Credited lines"),
+    "not_settled": ("{month} 尚未结算，不能关账。请先运行 settle run {month}",
+                    "{month} has not been settled yet: run settle run {month} first"),
+    "not_closed": ("{month} 未关账", "{month} is not closed"),
+    "needs_reason": ("重新打开必须用 --reason 说明原因", "--reopen needs --reason"),
+    "reopened": ("{month} 已重新打开：{reason}", "{month} reopened: {reason}"),
+    "already_closed": ("{month} 已于 {when} 关账", "{month} was closed at {when}"),
+    "closed_now": ("{month} 已关账", "{month} closed"),
+    "workspace_exists": ("{folder} 已经是工作目录（已有 {files}），未做任何改动",
+                         "{folder} already holds a workspace ({files}); nothing was changed"),
+    "workspace_created": ("已创建工作目录 {folder}", "Created workspace {folder}"),
+    "next_steps": ("接下来：\n  1. 在 staff.xlsx 中填写人员名单\n  2. 把本月的登记表、收费明细、日报放进月份文件夹，如 {folder}/2024-05/\n"
+                   "  3. 运行 settle validate 2024-05 检查，再运行 settle run 2024-05 结算",
+                   "Next:\n  1. fill in the roster in staff.xlsx\n  2. put the month's 登记表, 收费明细 and 日报 into a month "
+                   "folder such as {folder}/2024-05/\n  3. run settle validate 2024-05 to check, then settle run 2024-05"),
+    "interrupted": ("已中断", "interrupted"),
+    "internal_error": ("内部错误：{kind}: {detail}\n请用 --debug 重新运行并把输出交给维护人员",
+                       "internal error: {kind}: {detail}\nrerun with --debug and send the output to the maintainer"),
+    "bad_lang": ("--lang 只能是 zh 或 en，而不是 {value}", "--lang must be zh or en, not {value}"),
+    "usage_error": ("用法错误：{detail}（settle --help 查看用法）", "usage error: {detail} (see settle --help)"),
+}
+
+
+def say(code: str, lang: str = "zh", **params) -> str:
+    """A status message in the run's language."""
+    zh, en = MESSAGES[code]
+    return (zh if lang == "zh" else en).format(**params)
+
+
 _ZH_ROW = "第 {row} 行"
 _EN_ROW = "row {row}"
 

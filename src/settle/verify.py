@@ -46,12 +46,15 @@ def compare(recorded: dict, fresh: dict) -> list[tuple[str, str, str]]:
 def verify_month(o, month_text: str, con: Console) -> int:
     import datetime as dt
 
-    from settle.cli import _month, print_problems
-    from settle.engine.pipeline import blocking, compute, load
+    from settle.console import print_problems
+    from settle.engine.pipeline import blocking, compute, load, parse_month
     from settle.output.result import settlement_json
 
     problems = Problems()
-    m = _month(o, month_text, problems)
+    m = parse_month(month_text, problems)
+    if m is None:
+        print_problems(con, problems, o.lang)
+        return CANNOT
     loaded = load(o.workspace, m, problems, rules=o.rules, out=o.out, need_inputs=False)
     from settle.output.publish import settled_folder
     target = settled_folder(loaded.ws.out_root, str(m))

@@ -64,3 +64,43 @@ def safe_filename(staff_id: str, name: str, limit: int = 80) -> str:
     if stem in ("", ".", ".."):
         stem = "_"
     return stem
+
+
+# Fields of machine-readable output (--json) that hold a patient's name or identifier, masked
+# exactly as the workbooks mask them (SPEC §7, §8.1).
+_NAME_FIELDS = ("patient_name", "患者姓名")
+_KEY_FIELDS = ("patient_key", "患者标识", "身份证号", "手机号", "证件号")
+
+
+def mask_violation_records(records: list[dict]) -> list[dict]:
+    """Violation rows for --json: patient names and keys masked."""
+    out = []
+    for r in records:
+        r = dict(r)
+        for k in _NAME_FIELDS:
+            if r.get(k):
+                r[k] = mask_name(r[k])
+        for k in _KEY_FIELDS:
+            if r.get(k):
+                r[k] = mask_key(str(r[k]))
+        out.append(r)
+    return out
+
+
+def mask_problem_json(item: dict) -> dict:
+    """A problem for --json: a bad value in a patient name or key column is masked, and so is
+    the message that quotes it."""
+    column = str(item.get("column") or "")
+    value = item.get("value")
+    if not value:
+        return item
+    if any(f in column for f in _KEY_FIELDS + ("patient_key",)):
+        masked = mask_key(str(value))
+    elif any(f in column for f in _NAME_FIELDS):
+        masked = mask_name(str(value))
+    else:
+        return item
+    item = dict(item, value=masked)
+    if item.get("message"):
+        item["message"] = str(item["message"]).replace(str(value), masked)
+    return item

@@ -1,0 +1,403 @@
+"""settle as a library: data in, (result, problems) out. The command line (cli.py) is one face
+of these functions; tests and scripts are another.
+
+    result = settle.run_month("工作目录", "2024-05")      # computes, writes nothing
+    if result.ok:
+        settle.publish(result)                           # payslips, summary, settlement.json
+
+Every function collects problems (SPEC §8) instead of raising; what the caller does with them
+(print a table, exit 2) is the caller's business.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable
+
+from settle.problems import Problems, problem
+
+Step = Callable[[str], None]
+
+
+def _no_step(label: str) -> None:
+    return None
+
+
+# --- results ------------------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    """One month computed in memory: the loaded inputs and rules, the settlement, the problems."""
+
+    month: object                        # settle.load.workspace.Month, or None for a bad month text
+    problems: Problems
+    loaded: object = None                # settle.engine.pipeline.Loaded
+    settlement: object = None            # settle.engine.model Settlement
+    started: dt.datetime = field(default_factory=dt.datetime.now)
+
+    @property
+    def ok(self) -> bool:
+        """True when the month was computed: no blocking input or rules problem."""
+        return self.settlement is not None
+
+    def reconciliation(self) -> dict:
+        from settle.output.render import reconciliation
+        return reconciliation(self.settlement)
+
+    def meta(self) -> dict:
+        from settle.engine.pipeline import run_files
+        loaded = self.loaded
+        return dict(files=run_files(loaded, self.settlement), rules_files=loaded.rules_files,
+                    rules_source=loaded.rules_source, workspace=str(loaded.ws.root.resolve()), started=self.started)
+
+    def to_json(self, rec: dict | None = None) -> dict:
+        """Exactly what settlement.json holds for this month (apart from its time stamp)."""
+        from settle.output.result import settlement_json
+        return settlement_json(self.settlement, rec=rec or self.reconciliation(), **self.meta())
+
+
+def _parse_month(month, problems: Problems):
+    from settle.load.workspace import Month
+    if isinstance(month, Month):
+        return month
+    from settle.engine.pipeline import parse_month
+    return parse_month(str(month), problems)
+
+
+def run_month(workspace, month, *, rules=None, out=None, step: Step = _no_step) -> Result:
+    """Settle MONTH in memory from the workspace's inputs and rules (SPEC §4–§6). Nothing is
+    written. `result.ok` is False when a blocking problem stopped it (see result.problems)."""
+    from settle.engine.pipeline import blocking, compute, load
+    problems = Problems()
+    m = _parse_month(month, problems)
+    result = Result(m, problems)
+    if m is None:
+        return result
+    step("读取输入 / reading inputs")
+    result.loaded = load(Path(workspace), m, problems, rules=_path(rules), out=_path(out))
+    if blocking(problems) or result.loaded.policy is None:
+        return result
+    step("计算 / computing")
+    result.settlement = compute(result.loaded)
+    return result
+
+
+def validate_month(workspace, month, *, rules=None, out=None) -> Problems:
+    """Check rules and inputs without computing pay (`settle validate`)."""
+    from settle.engine.pipeline import load
+    problems = Problems()
+    m = _parse_month(month, problems)
+    if m is not None:
+        load(Path(workspace), m, problems, rules=_path(rules), out=_path(out))
+    return problems
+
+
+def _path(p):
+    return None if p is None else Path(p)
+
+
+# --- publishing ---------------------------------------------------------------------------------
+
+@dataclass
+class Published:
+    target: Path
+    history: Path | None
+    rec: dict
+
+
+def write_outputs(folder: Path, result: Result, lang: str = "zh", step: Step = _no_step) -> dict:
+    """Everything `run` writes, into `folder` (a staging folder): the payslips on the worker
+    processes while this one writes the summary and settlement.json."""
+    from settle.output.render import payslip_file, prepare_details, reconciliation, write_payslip, write_summary
+    from settle.output.result import run_info, settlement_json
+    from settle.parallel import in_background
+
+    settlement = result.settlement
+    meta = result.meta()
+    slips = folder / ("工资条" if lang == "zh" else "payslips")
+    slips.mkdir()
+    step("业绩明细 / detail rows")
+    prepare_details(settlement)
+    step("工资条与汇总 / payslips and summary")
+    summary = folder / ("部门汇总.xlsx" if lang == "zh" else "summary.xlsx")
+    info = run_info(settlement, **meta)
+
+    def job(item):
+        # The summary is one more job for the workers, so exactly two processes write.
+        if item is None:
+            write_summary(summary, settlement, info, lang)
+        else:
+            write_payslip(slips / payslip_file(item), settlement, item, lang)
+
+    with in_background(job, [None, *settlement.payslips]):
+        pass
+    rec = reconciliation(settlement)
+    data = settlement_json(settlement, rec=rec, **meta)
+    (folder / "settlement.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    return rec
+
+
+def publish(result: Result, *, lang: str = "zh", step: Step = _no_step) -> Published:
+    """Write the month's outputs into a staging folder and move them into output/MONTH/ in one
+    step, keeping the previous outputs under history/ (SPEC §8). The caller holds the lock."""
+    from settle.output.publish import new_stage
+    from settle.output.publish import publish as move_into_place
+    ws, month = result.loaded.ws, str(result.month)
+    # Every month's billing was needed for visit history only: free it before writing.
+    result.loaded.inputs.billing = result.loaded.inputs.billing.iloc[0:0]
+    gc.collect()
+    step("写出 / writing")
+    stage = new_stage(ws.out_root, month)
+    try:
+        rec = write_outputs(stage, result, lang, step)
+        step("发布 / publishing")
+        history = move_into_place(stage, ws.out_root, month)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return Published(ws.output_dir(result.month), history, rec)
+
+
+@dataclass
+class RunOutcome:
+    """What `settle run` did. status: ok · error (bad input, nothing written) · closed · locked ·
+    unreplaceable (an output held open)."""
+
+    status: str
+    result: Result
+    target: Path | None = None
+    published: Published | None = None
+    previous: dict | None = None         # 工号 → 应发合计 of the outputs this run replaced
+    holder: dict | None = None           # who holds the lock / who closed the month
+    path: Path | None = None             # the output file that could not be replaced
+    elapsed: float = 0.0
+
+
+def previous_totals(target: Path) -> dict | None:
+    try:
+        data = json.loads((target / "settlement.json").read_text(encoding="utf-8"))
+        return {sid: Decimal(p["total"]) for sid, p in data.get("people", {}).items()}
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def settle_month(workspace, month, *, rules=None, out=None, lang: str = "zh", step: Step = _no_step) -> RunOutcome:
+    """`settle run`: under the month's lock, compute the month and publish it — or nothing."""
+    from settle.load.workspace import Workspace
+    from settle.output.publish import LockHeld, MonthLock, PublishError, is_closed, recover
+
+    t0 = time.perf_counter()
+    problems = Problems()
+    m = _parse_month(month, problems)
+    result = Result(m, problems)
+    if m is None:
+        return RunOutcome("error", result)
+    ws = Workspace.open(Path(workspace), Problems(), _path(out))
+    target = ws.output_dir(m)
+    closed = is_closed(target)
+    if closed:
+        return RunOutcome("closed", result, target, holder=closed)
+    if not ws.root.is_dir():
+        problems.add(problem("no_month_folder", folder=str(ws.root)))
+        return RunOutcome("error", result, target)
+    try:
+        with MonthLock(ws.root, str(m)):
+            recover(ws.out_root, str(m))
+            closed = is_closed(target)  # again, under the lock: a close may have landed meanwhile
+            if closed:
+                return RunOutcome("closed", result, target, holder=closed)
+            result = run_month(workspace, m, rules=rules, out=out, step=step)
+            if not result.ok:
+                return RunOutcome("error", result, target)
+            previous = previous_totals(target)
+            published = publish(result, lang=lang, step=step)
+    except LockHeld as held:
+        return RunOutcome("locked", result, target, holder=held.holder)
+    except PublishError as exc:
+        return RunOutcome("unreplaceable", result, target, path=exc.path)
+    return RunOutcome("ok", result, target, published, previous, elapsed=time.perf_counter() - t0)
+
+
+# --- check-cards --------------------------------------------------------------------------------
+
+CARD_CHECK_WAIT = 60.0  # seconds check-cards waits for a running settlement of the month
+
+
+@dataclass
+class CardCheck:
+    """R20–R26 findings of a month (`settle check-cards`)."""
+
+    month: object
+    problems: Problems
+    violations: object = None            # DataFrame
+    names: dict = field(default_factory=dict)
+    output: Path | None = None           # the 卡片检查.xlsx written, or None
+    not_written: tuple[str, dict] | None = None   # (message code, params) when nothing was written
+
+    @property
+    def ok(self) -> bool:
+        return self.violations is not None
+
+
+def latest_month(workspace, out=None):
+    from settle.load.workspace import Month, Workspace
+    months = Workspace.open(Path(workspace), Problems(), _path(out)).months_upto(Month(9999, 12))
+    return months[-1] if months else None
+
+
+def check_cards(workspace, month=None, *, rules=None, out=None, lang: str = "zh", write: bool = True) -> CardCheck:
+    """Only the card and registration checks (R20–R26); writes 卡片检查.xlsx unless `write` is
+    False, under the month's lock and never into a closed month."""
+    from settle.engine.crediting import credit_month
+    from settle.engine.pipeline import blocking, load
+    problems = Problems()
+    if month is None:
+        month = latest_month(workspace, out)
+        if month is None:
+            problems.add(problem("no_month_folder", folder=str(Path(workspace) / "YYYY-MM")))
+            return CardCheck(None, problems)
+    m = _parse_month(month, problems)
+    if m is None:
+        return CardCheck(None, problems)
+    loaded = load(Path(workspace), m, problems, rules=_path(rules), out=_path(out))
+    if blocking(problems) or loaded.policy is None:
+        return CardCheck(m, problems)
+    credit = credit_month(loaded.inputs, loaded.policy)
+    check = CardCheck(m, problems, credit.violations, loaded.inputs.staff.set_index("staff_id")["name"].to_dict())
+    if write:
+        target = loaded.ws.output_dir(m)
+        final = target / ("卡片检查.xlsx" if lang == "zh" else "card-check.xlsx")
+        check.not_written = _write_card_check(loaded.ws, m, target, final, check, lang)
+        check.output = None if check.not_written else final
+    return check
+
+
+def _write_card_check(ws, month, target: Path, final: Path, check: CardCheck, lang) -> tuple[str, dict] | None:
+    """Write 卡片检查.xlsx under the month's lock (never while a run publishes) and never into a
+    closed month. Returns why nothing was written (a message code and its parameters), or None."""
+    from settle.output.publish import LockHeld, MonthLock, is_closed, recover
+    from settle.output.render import write_card_check
+
+    try:
+        with MonthLock(ws.root, str(month), timeout=CARD_CHECK_WAIT):
+            recover(ws.out_root, str(month))
+            closed = is_closed(target)
+            if closed:
+                return "card_check_closed", dict(month=month, who=closed.get("closed_by", ""),
+                                                 when=closed.get("closed_at", ""))
+            target.mkdir(parents=True, exist_ok=True)
+            tmp = target / f".{final.name}.tmp"
+            try:
+                write_card_check(tmp, check.violations, check.names, lang)
+                os.replace(tmp, final)
+            except OSError:
+                return "card_check_unwritable", dict(path=final)
+            finally:
+                tmp.unlink(missing_ok=True)
+    except LockHeld as held:
+        h = held.holder
+        return "card_check_locked", dict(month=month, user=h.get("user"), host=h.get("host"), file=final.name)
+    return None
+
+
+# --- explain ------------------------------------------------------------------------------------
+
+@dataclass
+class Explanation:
+    """One person's payslip with every figure's derivation (`settle explain`)."""
+
+    result: Result
+    person: str
+    matches: list = field(default_factory=list)
+
+    @property
+    def problems(self) -> Problems:
+        return self.result.problems
+
+    @property
+    def slip(self):
+        return self.matches[0] if len(self.matches) == 1 else None
+
+
+def explain(workspace, month, person: str, *, rules=None, out=None) -> Explanation:
+    result = run_month(workspace, month, rules=rules, out=out)
+    e = Explanation(result, person)
+    if result.ok:
+        slips = result.settlement.payslips
+        e.matches = [p for p in slips if p.staff_id == person] or [p for p in slips if p.name == person]
+    return e
+
+
+# --- close / reopen -----------------------------------------------------------------------------
+
+@dataclass
+class CloseOutcome:
+    """status: closed · already_closed · reopened · not_closed · not_settled · needs_reason · locked."""
+
+    status: str
+    month: object
+    info: dict = field(default_factory=dict)
+    problems: Problems = field(default_factory=Problems)
+
+
+def close_month(workspace, month, *, reopen: bool = False, reason: str | None = None, out=None) -> CloseOutcome:
+    """Mark a settled month final (`settle close`), or reopen it with a reason; both logged."""
+    from settle.load.workspace import Workspace
+    from settle.output.publish import CLOSED_MARK, HISTORY, LockHeld, MonthLock, is_closed, recover, settled_folder, who
+
+    problems = Problems()
+    m = _parse_month(month, problems)
+    if m is None:
+        return CloseOutcome("error", None, problems=problems)
+    ws = Workspace.open(Path(workspace), Problems(), _path(out))
+    target = ws.output_dir(m)
+    if not (settled_folder(ws.out_root, str(m)) / "settlement.json").exists():
+        return CloseOutcome("not_settled", m)
+    try:
+        with MonthLock(ws.root, str(m)):
+            recover(ws.out_root, str(m))
+            closed = is_closed(target)
+            log = target / HISTORY / "close-log.jsonl"
+            if reopen:
+                if not closed:
+                    return CloseOutcome("not_closed", m)
+                if not reason or not reason.strip():
+                    return CloseOutcome("needs_reason", m)
+                _log(log, {"action": "reopen", "reason": reason, **who(), "closed": closed})
+                (target / CLOSED_MARK).unlink()
+                return CloseOutcome("reopened", m, {"reason": reason})
+            if closed:
+                return CloseOutcome("already_closed", m, closed)
+            info = who()
+            mark = {"closed_at": dt.datetime.now().isoformat(timespec="seconds"),
+                    "closed_by": f"{info['user']}@{info['host']}"}
+            (target / CLOSED_MARK).write_text(json.dumps(mark, ensure_ascii=False), encoding="utf-8")
+            _log(log, {"action": "close", **mark})
+            return CloseOutcome("closed", m, mark)
+    except LockHeld as held:
+        return CloseOutcome("locked", m, held.holder)
+
+
+def _log(log: Path, entry: dict) -> None:
+    log.parent.mkdir(exist_ok=True)
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def init_workspace(directory) -> tuple[list[str], list[str]]:
+    """Create a workspace (`settle init`). Returns (created, existing): nothing is created when
+    the folder already holds a workspace."""
+    from settle.output.templates import create_workspace
+    directory = Path(directory)
+    existing = [p for p in ("settle.yaml", "rules", "staff.xlsx") if (directory / p).exists()]
+    if existing:
+        return [], existing
+    return create_workspace(directory), []

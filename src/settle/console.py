@@ -1,0 +1,186 @@
+"""Everything settle prints on a terminal: rich tables and summaries, in the run's one language.
+
+The words come from the catalogue (settle.problems: CATALOGUE for problems, MESSAGES for
+status lines); this module only lays them out. With --json the tables go to stderr so stdout
+stays machine-readable.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from contextlib import contextmanager
+from decimal import Decimal
+
+from rich.console import Console
+from rich.table import Table
+
+from settle.problems import Problems, say
+
+RUN_ROWS = 20          # a large month's run summary shows this many people (`--all` for every row)
+
+
+def make_console(*, json_mode: bool = False) -> Console:
+    return Console(stderr=json_mode, highlight=False, soft_wrap=False,
+                   width=None if sys.stdout.isatty() else 160)
+
+
+def error_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _cell(value) -> str:
+    """A table cell: empty for missing values (never 'nan' or 'None')."""
+    if value is None:
+        return ""
+    try:
+        if value != value:  # NaN
+            return ""
+    except TypeError:
+        pass
+    return str(value)
+
+
+def print_problems(con: Console, problems: Problems, lang: str, limit: int = 200) -> None:
+    """The clerk's batch of problems, errors first, each with its place (SPEC §8)."""
+    if not len(problems):
+        return
+    t = Table(title=say("problems_title", lang), show_lines=False, expand=False)
+    for code in ("col_level", "col_where", "col_value", "col_problem"):
+        t.add_column(say(code, lang), overflow="fold")
+    items = sorted(problems.items, key=lambda p: (not p.is_error,))
+    for p in items[:limit]:
+        level = say("level_error" if p.is_error else "level_warning", lang)
+        value = "" if p.value is None else repr(p.value) if p.value.strip() != p.value else p.value
+        t.add_row(f"[red]{level}[/red]" if p.is_error else f"[yellow]{level}[/yellow]", p.location(lang) or "-",
+                  value, p.text(lang))
+    con.print(t)
+    more = len(items) - limit + problems.suppressed
+    if more > 0:
+        con.print(say("more_problems", lang, n=more))
+    con.print(say("problem_counts", lang, errors=len(problems.errors), warnings=len(problems.warnings)))
+
+
+def print_message(con: Console, code: str, lang: str, *, style: str | None = None, **params) -> None:
+    text = say(code, lang, **params)
+    con.print(f"[{style}]{text}[/{style}]" if style else text, markup=style is not None)
+
+
+@contextmanager
+def progress(enabled: bool, total: int):
+    """A progress bar on a terminal; silent otherwise. SETTLE_TIMING=1 prints each stage's
+    seconds on stderr (for `make bench`)."""
+    if os.environ.get("SETTLE_TIMING"):
+        last = [time.perf_counter(), None]
+
+        def timing(label: str):
+            now = time.perf_counter()
+            if last[1]:
+                sys.stderr.write(f"[timing] {last[1]}: {now - last[0]:.2f} s\n")
+            last[:] = [now, label]
+        yield timing
+        timing("")
+        return
+    if not enabled or not sys.stdout.isatty():
+        yield lambda label: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True,
+                  console=Console(stderr=True)) as prog:
+        task = prog.add_task("", total=total)
+
+        def step(label: str):
+            prog.update(task, advance=1, description=label)
+        yield step
+
+
+def print_run_summary(con: Console, outcome, lang: str, *, all_rows: bool = False) -> None:
+    """The per-person table, violations, 核对 and where the outputs went."""
+    from settle.engine.pay import r2
+    s, rec, previous = outcome.result.settlement, outcome.published.rec, outcome.previous
+    t = Table(title=say("run_title", lang, month=s.month))
+    heads = (("工号", "Staff id"), ("姓名", "Name"), ("角色", "Role"), ("业绩", "Performance"), ("应发合计", "Total pay"))
+    for zh, en in heads:
+        t.add_column(zh if lang == "zh" else en, justify="right" if zh in ("业绩", "应发合计") else "left")
+    if previous is not None:
+        t.add_column(say("previous_to_now", lang), justify="right")
+    slips = s.payslips if all_rows or len(s.payslips) <= RUN_ROWS else s.payslips[:RUN_ROWS]
+    for p in slips:
+        row = [p.staff_id, p.name, p.role, f"{r2(p.performance):,}", f"{p.total:,}"]
+        if previous is not None:
+            old = previous.get(p.staff_id)
+            row.append(say("new_person", lang) if old is None else ("" if old == p.total else f"{old:,} → {p.total:,}"))
+        t.add_row(*row)
+    total = sum((p.total for p in s.payslips), Decimal(0))
+    t.add_row(say("total_row", lang), "", "", "", f"{total:,}", *([""] if previous is not None else []))
+    con.print(t)
+    if len(slips) < len(s.payslips):
+        con.print(say("rows_shown", lang, n=len(s.payslips), shown=len(slips)))
+    v = s.violations
+    if len(v):
+        from settle.output.render import VIOLATION_NAMES
+        counts = v.groupby("code").size()
+        items = "，".join(f"{VIOLATION_NAMES[code][0 if lang == 'zh' else 1]} {n}" for code, n in counts.items())
+        con.print(say("violations_line", lang, items=items))
+    verdict = say("balanced" if rec["balanced"] else "not_balanced", lang)
+    con.print(say("check_line", lang, total=f"{rec['total_fen'] / 100:,.2f}", credited=f"{rec['credited_fen'] / 100:,.2f}",
+                  uncredited=f"{rec['uncredited_fen'] / 100:,.2f}", verdict=verdict))
+    if outcome.published.history is not None:
+        con.print(say("history_kept", lang, path=outcome.published.history))
+    con.print(say("outputs_at", lang, path=outcome.target, seconds=f"{outcome.elapsed:.1f}"))
+
+
+def print_card_check(con: Console, check, lang: str) -> None:
+    """check-cards: Chinese labels, no 'nan', the long columns wrapped so a row fits 80 columns."""
+    from settle.output.render import violation_columns, violation_rows
+    t = Table(title=say("card_check_title", lang, month=check.month))
+    cols = violation_columns(lang)
+    keep = (1, 3, 4, 5, 6, 9)          # 名称, 工号, 姓名, 来源, 卡号, 说明 — the code stays in --json
+    for i in keep:
+        long = i in (5, 9)
+        t.add_column(cols[i][0], overflow="fold", no_wrap=not long, ratio=2 if long else None)
+    for row in violation_rows(check.violations, check.names, lang):
+        t.add_row(*[_cell(row[i]) for i in keep])
+    con.print(t)
+    n = len(check.violations)
+    if check.not_written:
+        code, params = check.not_written
+        con.print(say("card_check_not_written", lang, n=n, why=say(code, lang, **params)))
+    else:
+        con.print(say("card_check_written", lang, n=n, path=check.output))
+
+
+def print_explanation(con: Console, e, lang: str, *, with_lines: bool = False) -> None:
+    from settle.engine.pay import r2
+    from settle.output.render import detail_rows, shares_of
+    s, slip, policy = e.result.settlement, e.slip, e.result.loaded.policy
+    m = s.month
+    team = ("，" + slip.team) if slip.team else ""
+    con.print(f"[bold]{slip.name}（{slip.staff_id}，{slip.role}{team}）{m}[/bold]")
+    con.print(say("employed_line", lang, days=slip.employed_days, month_days=m.days,
+                  status=say("regular" if slip.regular else "probation", lang),
+                  performance=f"{r2(slip.performance):,}"))
+    for sid, v in slip.stream_performance.items():
+        con.print(f"  {policy.stream(sid).name}: {r2(v):,}")
+    t = Table()
+    for code in ("col_item", "col_rule", "col_base", "col_rate", "col_amount", "col_derivation"):
+        t.add_column(say(code, lang), justify="right" if code == "col_amount" else "left", overflow="fold")
+    for line in slip.lines:
+        t.add_row(line.name, line.rule, line.base, line.rate, f"{line.amount:,}", line.detail)
+    t.add_row(say("total_pay", lang), "R39", "", "", f"[bold]{slip.total:,}[/bold]", "")
+    con.print(t)
+    for f in slip.flags:
+        con.print(f"[yellow]{f}[/yellow]")
+    if with_lines:
+        d = detail_rows(s, shares_of(s, slip.staff_id))
+        lt = Table(title=say("credited_lines", lang))
+        heads = ("病历号", "患者", "结算日期", "项目类别", "金额", "比例", "返款", "业绩", "类别", "来源") if lang == "zh" else \
+            ("Record", "Patient", "Settled", "Category", "Amount", "Share", "Rebate", "Performance", "Stream", "Source")
+        for h in heads:
+            lt.add_column(h, overflow="fold")
+        for r in d.itertuples():
+            lt.add_row(str(r.record_no), r.patient_name, f"{r.settled_on:%Y-%m-%d}", str(r.category),
+                       f"{r.amount:,.2f}", r.share, f"{r.rebate:,.2f}", f"{r.performance:,.2f}", str(r.stream), r.source)
+        con.print(lt)
