@@ -82,3 +82,16 @@ def test_explain_of_an_ambiguous_name_lists_the_candidates(ws):
     r = CliRunner().invoke(app, ["explain", "2024-05", "王芳", "--workspace", str(ws.root)])
     assert r.exit_code == 2
     assert "S001" in r.output and "S002" in r.output and "请用工号" in r.output
+
+
+def test_lang_never_changes_output_file_names(ws, settle):
+    """A month settled in Chinese and rerun in English keeps the same file names: history holds
+    the Chinese run's files under the same names, nothing is renamed."""
+    small(ws)
+    zh = settle(ws)
+    out = ws.root / "output" / "2024-05"
+    names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if "history" not in p.parts)
+    en = settle(ws, "2024-05", "--lang", "en")
+    assert zh.exit_code == en.exit_code == 0
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if "history" not in p.parts) == names
+    assert "部门汇总.xlsx" in names and any(n.startswith("工资条/S001_") for n in names)

@@ -41,7 +41,7 @@ def month(ws):
 def test_options_before_the_subcommand(month):
     r = invoke("--workspace", str(month.root), "--lang", "en", "run", "2024-05")
     assert r.exit_code == 0, r.output
-    assert "Outputs:" in r.output and (month.root / "output/2024-05/summary.xlsx").exists()
+    assert "Outputs:" in r.output and (month.root / "output/2024-05/部门汇总.xlsx").exists()
 
 
 def test_workspace_from_environment(month, monkeypatch):
@@ -169,4 +169,4 @@ def test_check_cards_does_not_race_a_run_in_progress(month, monkeypatch):
         r = invoke("check-cards", "2024-05", "--workspace", str(month.root), "--lang", "en")
     assert r.exit_code == 1, r.output
     assert "being settled" in r.output and "not written" in r.output
-    assert not (month.root / "output/2024-05/card-check.xlsx").exists()
+    assert not (month.root / "output/2024-05/卡片检查.xlsx").exists()

@@ -26,6 +26,12 @@ from settle.problems import Problems, problem
 
 Step = Callable[[str], None]
 
+# Output names never depend on --lang: a month written in English is found, verified and kept
+# under the same names as one written in Chinese (only the workbooks' contents change).
+PAYSLIP_FOLDER = "工资条"
+SUMMARY_FILE = "部门汇总.xlsx"
+CARD_CHECK_FILE = "卡片检查.xlsx"
+
 
 def _no_step(label: str) -> None:
     return None
@@ -122,12 +128,12 @@ def write_outputs(folder: Path, result: Result, lang: str = "zh", step: Step = _
 
     settlement = result.settlement
     meta = result.meta()
-    slips = folder / ("工资条" if lang == "zh" else "payslips")
+    slips = folder / PAYSLIP_FOLDER
     slips.mkdir()
     step("业绩明细 / detail rows")
     prepare_details(settlement)
     step("工资条与汇总 / payslips and summary")
-    summary = folder / ("部门汇总.xlsx" if lang == "zh" else "summary.xlsx")
+    summary = folder / SUMMARY_FILE
     info = run_info(settlement, **meta)
 
     def job(item):
@@ -274,7 +280,7 @@ def check_cards(workspace, month=None, *, rules=None, out=None, lang: str = "zh"
     check = CardCheck(m, problems, credit.violations, loaded.inputs.staff.set_index("staff_id")["name"].to_dict())
     if write:
         target = loaded.ws.output_dir(m)
-        final = target / ("卡片检查.xlsx" if lang == "zh" else "card-check.xlsx")
+        final = target / CARD_CHECK_FILE
         check.not_written = _write_card_check(loaded.ws, m, target, final, check, lang)
         check.output = None if check.not_written else final
     return check
