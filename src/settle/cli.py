@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - typer on click
 
 from settle import __version__, api
 from settle.console import (error_console, make_console, print_card_check, print_explanation, print_message,
-                            print_problems, print_run_summary, progress)
+                            print_problems, progress, report_close, report_run)
 from settle.problems import Problems, say
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
@@ -156,36 +156,19 @@ def run(ctx: typer.Context, month: str = typer.Argument(..., help="月份 YYYY-M
         raise typer.Exit(_run(o, month, all_rows))
 
 
+RUN_EXIT = {"ok": OK, "error": BAD_INPUT, "unreplaceable": BAD_INPUT, "closed": LOCKED, "locked": LOCKED}
+
+
 def _run(o: Options, month: str, all_rows: bool) -> int:
     con = make_console(json_mode=o.json)
     with progress(not (o.quiet or o.json), 5) as step:
         outcome = api.settle_month(o.workspace, month, rules=o.rules, out=o.out, lang=o.lang, step=step)
-    m = str(outcome.result.month)
+    payload = report_run(con, outcome, o.lang, quiet=o.quiet, all_rows=all_rows)
     if outcome.status == "error":
-        code = _bad_month_or_problems(o, con, outcome.result.problems, {"month": m})
-        if outcome.result.month is not None:
-            print_message(con, "errors_nothing_written", o.lang, style="red")
-        return code
-    if outcome.status == "closed":
-        h = outcome.holder
-        print_message(con, "month_closed", o.lang, style="red", month=m,
-                      who=f"{h.get('closed_by', '')} {h.get('closed_at', '')}".strip())
-        return _emit(o, {"month": m, "status": "closed"}, LOCKED)
-    if outcome.status == "locked":
-        h = outcome.holder
-        print_message(con, "month_locked", o.lang, style="red", month=m, user=h.get("user"), host=h.get("host"),
-                      since=h.get("since"))
-        return _emit(o, {"month": m, "status": "locked", "holder": h}, LOCKED)
-    if outcome.status == "unreplaceable":
-        print_message(con, "unreplaceable", o.lang, style="red", path=outcome.path)
-        return _emit(o, {"month": m, "status": "error", "locked_file": str(outcome.path)}, BAD_INPUT)
-    problems = outcome.result.problems
-    if problems.warnings and not o.quiet:
-        print_problems(con, Problems(problems.warnings), o.lang)
-    if not o.quiet:
-        print_run_summary(con, outcome, o.lang, all_rows=all_rows)
-    data = json.loads((outcome.target / "settlement.json").read_text(encoding="utf-8"))
-    return _emit(o, {"month": m, "status": "ok", "output": str(outcome.target), "settlement": data}, OK)
+        payload["problems"] = _problems_json(outcome.result.problems, o.lang)
+    elif outcome.status == "ok" and o.json:
+        payload["settlement"] = json.loads((outcome.target / "settlement.json").read_text(encoding="utf-8"))
+    return _emit(o, payload, RUN_EXIT[outcome.status])
 
 
 @app.command()
@@ -284,20 +267,14 @@ def close(ctx: typer.Context, month: str = typer.Argument(..., help="月份 YYYY
     with _guard(o):
         con = make_console(json_mode=o.json)
         c = api.close_month(o.workspace, month, reopen=reopen, reason=reason, out=o.out)
-        codes = {"closed": OK, "already_closed": OK, "reopened": OK, "not_closed": OK, "not_settled": BAD_INPUT,
-                 "needs_reason": BAD_INPUT, "locked": LOCKED, "error": BAD_INPUT}
         if c.status == "error":
             raise typer.Exit(_bad_month_or_problems(o, con, c.problems, {"month": month}))
-        m, info = str(c.month), c.info
-        texts = {"closed": ("closed_now", {}), "already_closed": ("already_closed", {"when": info.get("closed_at")}),
-                 "reopened": ("reopened", {"reason": info.get("reason")}), "not_closed": ("not_closed", {}),
-                 "not_settled": ("not_settled", {}), "needs_reason": ("needs_reason", {}),
-                 "locked": ("month_in_use", {"user": info.get("user"), "host": info.get("host"),
-                                             "since": info.get("since")})}
-        text, params = texts[c.status]
-        code = codes[c.status]
-        print_message(con, text, o.lang, style="red" if code else None, month=m, **params)
-        raise typer.Exit(_emit(o, {"month": m, "status": c.status, **info}, code))
+        report_close(con, c, o.lang)
+        raise typer.Exit(_emit(o, {"month": str(c.month), "status": c.status, **c.info}, CLOSE_EXIT[c.status]))
+
+
+CLOSE_EXIT = {"closed": OK, "already_closed": OK, "reopened": OK, "not_closed": OK, "not_settled": BAD_INPUT,
+              "needs_reason": BAD_INPUT, "locked": LOCKED}
 
 
 @app.command()

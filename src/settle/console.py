@@ -184,3 +184,44 @@ def print_explanation(con: Console, e, lang: str, *, with_lines: bool = False) -
             lt.add_row(str(r.record_no), r.patient_name, f"{r.settled_on:%Y-%m-%d}", str(r.category),
                        f"{r.amount:,.2f}", r.share, f"{r.rebate:,.2f}", f"{r.performance:,.2f}", str(r.stream), r.source)
         con.print(lt)
+
+
+def report_run(con: Console, outcome, lang: str, *, quiet: bool = False, all_rows: bool = False) -> dict:
+    """Say what `settle run` did; returns the --json payload (without the settlement)."""
+    m = str(outcome.result.month)
+    status, h = outcome.status, outcome.holder or {}
+    if status == "error":
+        print_problems(con, outcome.result.problems, lang)
+        if outcome.result.month is not None:
+            print_message(con, "errors_nothing_written", lang, style="red")
+        return {"month": m, "status": "error"}
+    if status == "closed":
+        who = f"{h.get('closed_by', '')} {h.get('closed_at', '')}".strip()
+        print_message(con, "month_closed", lang, style="red", month=m, who=who)
+        return {"month": m, "status": "closed"}
+    if status == "locked":
+        print_message(con, "month_locked", lang, style="red", month=m, user=h.get("user"), host=h.get("host"),
+                      since=h.get("since"))
+        return {"month": m, "status": "locked", "holder": h}
+    if status == "unreplaceable":
+        print_message(con, "unreplaceable", lang, style="red", path=outcome.path)
+        return {"month": m, "status": "error", "locked_file": str(outcome.path)}
+    problems = outcome.result.problems
+    if not quiet:
+        if problems.warnings:
+            print_problems(con, Problems(problems.warnings), lang)
+        print_run_summary(con, outcome, lang, all_rows=all_rows)
+    return {"month": m, "status": "ok", "output": str(outcome.target)}
+
+
+_CLOSE_TEXT = {"closed": "closed_now", "already_closed": "already_closed", "reopened": "reopened",
+               "not_closed": "not_closed", "not_settled": "not_settled", "needs_reason": "needs_reason",
+               "locked": "month_in_use"}
+
+
+def report_close(con: Console, c, lang: str) -> None:
+    info = c.info
+    params = {"when": info.get("closed_at"), "reason": info.get("reason"), "user": info.get("user"),
+              "host": info.get("host"), "since": info.get("since")}
+    failed = c.status in ("not_settled", "needs_reason", "locked")
+    print_message(con, _CLOSE_TEXT[c.status], lang, style="red" if failed else None, month=c.month, **params)
