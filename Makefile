@@ -17,7 +17,12 @@ install: $(STAMP)
 ## Run the sample month on a fresh copy of samples/ (in demo/) and show where the outputs are.
 demo: $(STAMP)
 	rm -rf demo && cp -r samples demo
+	@echo "== settle validate 2024-05: the sample month plants its problems on purpose (samples/PLANTED.md)."
+	@echo "   Expect the errors and warnings it lists there, e.g. two unknown salespeople (R25) that run"
+	@echo "   only rejects, and a hidden sheet. validate exits 2 on them; that is the point of the demo."
 	$(BIN)/settle validate 2024-05 --workspace demo || true
+	@echo
+	@echo "== settle run 2024-05"
 	$(BIN)/settle run 2024-05 --workspace demo
 	@echo
 	@echo "Outputs: demo/output/2024-05/  (部门汇总.xlsx, 工资条/, settlement.json)"
