@@ -63,6 +63,14 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "missing_team": (ERROR, "{role}必须填写小组", "a {role} needs a team"),
     "missing_approver": (ERROR, "调整没有批准人（R38）", "adjustment has no approver (R38)"),
     "bad_date_order": (ERROR, "{detail}", "{detail}"),
+    # R42 科间转诊单
+    "interdept_outside_month": (ERROR, "转诊日期 {value} 不在 {month} 内：请把该转诊单放到它所在月份的文件夹（R42）",
+                                "referral date {value} is not in {month}: put the slip in its own month's folder (R42)"),
+    "interdept_not_carried": (WARNING, "{folder} 有科间转诊单但尚未结算：其未完成的转诊单没有结转到 {month}（R42）",
+                              "{folder} has referral slips but no settlement: its open slips are not carried into "
+                              "{month} (R42)"),
+    "interdept_off": (WARNING, "规则中没有 interdept_referral：科间转诊单未计算奖励（R42）",
+                      "the rules have no interdept_referral: the referral slips earn nothing (R42)"),
     # rules
     "rules_invalid": (ERROR, "{detail}", "{detail}"),
     "rules_missing": (ERROR, "没有找到规则文件：{detail}", "no rules file found: {detail}"),
