@@ -314,6 +314,8 @@ def write_outputs(folder: Path, settlement, loaded, started, lang: str, step=lam
 
     with in_background(job, [None, *settlement.payslips]):
         pass
+    from settle.output.interdept_xlsx import write_interdept
+    write_interdept(folder, getattr(settlement, "interdept", None), lang)  # R42 科间转诊奖励.xlsx
     rec = reconciliation(settlement)
     data = settlement_json(settlement, rec=rec, **meta)
     (folder / "settlement.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -480,17 +482,24 @@ def _write_card_check(ws, month, target: Path, final: Path, v, names, lang) -> t
 
 @app.command()
 def explain(month: str = typer.Argument(..., help="月份 YYYY-MM"),
-            person: str = typer.Argument(..., help="工号或姓名 / staff id or name"),
+            person: Optional[str] = typer.Argument(None, help="工号或姓名 / staff id or name"),
             lines: bool = typer.Option(False, "--lines", help="同时列出业绩明细 / also list the billing lines"),
+            doctor: Optional[str] = typer.Option(None, "--doctor", help="首诊医生：列出其科间转诊单（R42） / a "
+                                                 "doctor's inter-department referral slips (R42)"),
             workspace: Optional[Path] = WorkspaceOpt, rules: Optional[Path] = RulesOpt, out: Optional[Path] = OutOpt,
             lang: Optional[str] = LangOpt, quiet: Optional[bool] = QuietOpt, json_: Optional[bool] = JsonOpt,
             debug: Optional[bool] = DebugOpt):
     """逐项解释一个人的工资条 / explain one person's payslip, figure by figure.
 
-    Example:  settle explain 2024-05 S003 --lines
+    Example:  settle explain 2024-05 S003 --lines      settle explain 2024-05 --doctor 刘医生
     """
     o = _opts(workspace, rules, out, lang, quiet, json_, debug)
     with _guard(o):
+        if doctor is not None:
+            from settle.output.interdept_console import explain_doctor_command
+            raise typer.Exit(explain_doctor_command(o, month, doctor, _console(o)))
+        if person is None:
+            _usage("请给出工号或姓名，或用 --doctor 医生姓名 / give a staff id or name, or --doctor NAME")
         raise typer.Exit(_explain(o, month, person, lines))
 
 

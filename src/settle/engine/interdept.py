@@ -186,10 +186,23 @@ class InterdeptResult:
         return sum(1 for s in self.slips if s.outcome == outcome)
 
     def to_json(self) -> dict:
-        return {"total": str(self.total), "successes": self.count(SUCCESS), "rejected": self.count(REJECTED),
+        return {"rules": self.rules.model_dump(mode="json"), "total": str(self.total), "successes": self.count(SUCCESS), "rejected": self.count(REJECTED),
                 "repeats": self.count(REPEAT), "carried": self.count(CARRIED),
                 "doctors": [{**asdict(d), "reward": str(d.reward)} for d in self.doctors],
                 "slips": [s.to_json() for s in sorted(self.slips, key=lambda s: s.order)]}
+
+    @classmethod
+    def from_json(cls, month: Month, d: dict) -> "InterdeptResult":
+        """A settled month's recorded R42 result, as it was decided (explain on a settled month)."""
+        rules = InterdeptReferral.model_validate(d["rules"])
+        slips = []
+        for item in d.get("slips", []):
+            s = SlipResult.from_json(item, rules)
+            s.carried_in = bool(item.get("carried_in"))
+            s.outcome, s.reason, s.repeat_of = item["outcome"], item.get("reason"), item.get("repeat_of")
+            s.reward = Decimal(item.get("reward") or 0)
+            slips.append(s)
+        return cls(month, rules, slips)
 
     def for_doctor(self, name: str) -> list[SlipResult]:
         """`settle explain MONTH --doctor NAME`: the doctor's slips, each with its deciding lines."""
@@ -335,3 +348,23 @@ def decide(s: SlipResult, month: Month, rules: InterdeptReferral) -> None:
 def _fen(yuan: Decimal) -> int:
     """Thresholds in fen, compared with the integer fen of the billing (exact)."""
     return int((yuan * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def explain_doctor(loaded, name: str) -> tuple[InterdeptResult | None, list[SlipResult], bool]:
+    """`settle explain MONTH --doctor NAME`: (the month's R42 result, the doctor's slips, whether
+    it is the recorded result of a settled month — otherwise a preview computed now). The
+    result is None when the rules have R42 off and the month recorded none."""
+    import json
+
+    from settle.output.publish import settled_folder
+
+    path = settled_folder(loaded.ws.out_root, str(loaded.month)) / "settlement.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8")).get("interdept")
+    except (OSError, ValueError, AttributeError):
+        record = None
+    if isinstance(record, dict) and isinstance(record.get("rules"), dict):
+        result, recorded = InterdeptResult.from_json(loaded.month, record), True
+    else:
+        result, recorded = interdept_month(loaded.inputs, loaded.policy), False
+    return result, (result.for_doctor(name) if result is not None else []), recorded
