@@ -311,3 +311,23 @@ def test_init_writes_the_slip_template(tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "new" / "模板" / "科间转诊单.xlsx")
     assert [c.value for c in wb.active[1]] == SLIP_HEADERS
     shutil.rmtree(tmp_path / "new")
+
+
+def test_sample_workspace_slips_come_out_as_planted(tmp_path):
+    # tools/gen_workspace.py plants one 科间转诊单 per outcome (samples/PLANTED.md, 科间转诊单):
+    # generated afresh here so the test does not depend on the committed sample binaries.
+    import subprocess
+    import sys
+    from pathlib import Path
+    tool = Path(__file__).resolve().parent.parent / "tools" / "gen_workspace.py"
+    root = tmp_path / "samples"
+    subprocess.run([sys.executable, str(tool), str(root), "--clean"], check=True, capture_output=True)
+    planted = json.loads((root / "planted.json").read_text(encoding="utf-8"))["interdept_R42"]
+    assert invoke("run", MAY, "--workspace", str(root), "--quiet").exit_code == 0
+    data = json.loads((root / "output" / MAY / "settlement.json").read_text(encoding="utf-8"))["interdept"]
+    got = {s["row"]: (s["outcome"], s["reward"]) for s in data["slips"]}
+    assert got == {e["row"]: (e["outcome"], e["reward"]) for e in planted}
+    # success 50 × 3 (one of them exactly 100.00 on both sides, one resting on April's export)
+    assert sorted(e["outcome"] for e in planted) == sorted(
+        [SUCCESS, SUCCESS, SUCCESS, REJECTED, REJECTED, REJECTED, REPEAT, CARRIED])
+    assert data["total"] == "150.00"

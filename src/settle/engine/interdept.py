@@ -98,7 +98,7 @@ class SlipResult:
     outcome: str = ""
     reason: str | None = None       # why not (yet) successful: a code of REASON_ORDER
     repeat_of: str | None = None
-    reward: Decimal = Decimal(0)
+    reward: Decimal = Decimal("0.00")
 
     def side(self, side: str) -> list[LineRef]:
         return [ln for ln in self.lines if ln.side == side]

@@ -66,7 +66,8 @@ def slip_table(r: InterdeptResult, lang: str) -> Table:
 def _reason(s, r: InterdeptResult, lang: str) -> str:
     text = reason_text(s.reason, r.rules, lang)
     if s.repeat_of:
-        text += (f"（同 {s.repeat_of}）" if lang == "zh" else f" (same as {s.repeat_of})")
+        first = next((o.source for o in r.slips if o.id == s.repeat_of), s.repeat_of)  # else last month's
+        text += (f"（同 {first}）" if lang == "zh" else f" (same as {first})")
     if s.outcome == CARRIED:
         text = (f"截至 {s.window_end:%Y-%m-%d} 仍可成功；目前：{text}" if lang == "zh" else
                 f"open until {s.window_end:%Y-%m-%d}; so far: {text}")
