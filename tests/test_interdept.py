@@ -194,6 +194,10 @@ def test_receiving_side_short_this_month_succeeds_next_month(hospital, settle):
     assert rec["total"] == "50.00" and rec["doctors"][0]["carried_in"] == 1
     assert r.data["reconciliation"]["interdept_reward"] == "50.00"
     assert "output/2024-05/settlement.json" in r.data["inputs"]  # the record June stood on is hashed
+    # explain on the settled June reads the recorded result: 60.00 + 50.00 = 110.00 ≥ 100
+    shown = invoke("explain", "2024-06", "--doctor", "刘医生", "--workspace", str(hospital.root))
+    assert shown.exit_code == 0 and "已结算" in shown.output and "110.00 ≥ 100" in shown.output
+    assert "上月结转" in shown.output
 
 
 def test_slips_not_carried_when_last_month_is_unsettled(hospital):
@@ -331,3 +335,16 @@ def test_sample_workspace_slips_come_out_as_planted(tmp_path):
     assert sorted(e["outcome"] for e in planted) == sorted(
         [SUCCESS, SUCCESS, SUCCESS, REJECTED, REJECTED, REJECTED, REPEAT, CARRIED])
     assert data["total"] == "150.00"
+
+
+def test_english_workbook_and_a_missing_one_is_a_difference(hospital, settle):
+    month(hospital, MAY, [line(D(2024, 5, 2), 120, "R1", "内科"), line(D(2024, 5, 6), 150, "R1", "普外科")],
+          [slip(D(2024, 5, 3), "R1")])
+    r = ok(settle(hospital, MAY, "--lang", "en"))
+    folder = hospital.root / "output" / MAY
+    wb = openpyxl.load_workbook(folder / "interdept-referrals.xlsx")
+    assert wb.sheetnames == ["Doctors", "Slips", "Billing lines", "Not successful"]
+    assert list(wb["Doctors"].iter_rows(values_only=True))[1] == ("刘医生", "内科", 1, 0, 1, 50)
+    assert check_interdept_workbook(folder, r.data) == []   # found by its header, not its sheet name
+    (folder / "interdept-referrals.xlsx").unlink()
+    assert check_interdept_workbook(folder, r.data) == [("科间转诊奖励.xlsx", "有 / present", "无 / missing")]

@@ -133,7 +133,7 @@ class SlipResult:
         return d
 
     @classmethod
-    def from_json(cls, d: dict, rules: InterdeptReferral) -> "SlipResult":
+    def from_json(cls, d: dict, rules: InterdeptReferral) -> SlipResult:
         """A slip the previous month recorded (its lines and amounts are kept: they add up)."""
         referred = dt.date.fromisoformat(d["referred_on"])
         return cls(id=d["id"], month=d["month"], referred_on=referred, record_no=d["record_no"],
@@ -192,7 +192,7 @@ class InterdeptResult:
                 "slips": [s.to_json() for s in sorted(self.slips, key=lambda s: s.order)]}
 
     @classmethod
-    def from_json(cls, month: Month, d: dict) -> "InterdeptResult":
+    def from_json(cls, month: Month, d: dict) -> InterdeptResult:
         """A settled month's recorded R42 result, as it was decided (explain on a settled month)."""
         rules = InterdeptReferral.model_validate(d["rules"])
         slips = []
@@ -235,7 +235,7 @@ def interdept_month(inputs, policy) -> InterdeptResult | None:
 def slips_of(frame: pd.DataFrame, month: Month, rules: InterdeptReferral) -> list[SlipResult]:
     """MONTH's slips as objects (a handful: the row loop is over slips, never over billing)."""
     out = []
-    text = lambda v: "" if v is None or pd.isna(v) else str(v)  # noqa: E731
+    text = lambda v: "" if v is None or pd.isna(v) else str(v)
     for r in frame.itertuples(index=False):
         if pd.isna(r.referred_on) or pd.isna(r.record_no):
             continue

@@ -11,7 +11,13 @@ from decimal import Decimal
 from rich.console import Console
 from rich.table import Table
 
-from settle.engine.interdept import OUTCOME_NAMES, SlipResult, _num, explain_doctor, reason_text
+from settle.engine.interdept import (
+    OUTCOME_NAMES,
+    SlipResult,
+    _num,
+    explain_doctor,
+    reason_text,
+)
 from settle.problems import Problems, problem
 
 OK, BAD_INPUT = 0, 2
@@ -32,7 +38,7 @@ def explain_doctor_command(o, month_text: str, doctor: str, con: Console) -> int
         problems.add(problem("unknown_doctor", value=doctor, month=str(m)))
         print_problems(con, Problems([p for p in problems if p.code == "unknown_doctor"]), o.lang)
         return BAD_INPUT
-    L = (lambda zh, en: zh) if o.lang == "zh" else (lambda zh, en: en)  # noqa: E731
+    L = (lambda zh, en: zh) if o.lang == "zh" else (lambda zh, en: en)
     if o.json:
         sys.stdout.write(json.dumps({"month": str(m), "doctor": doctor, "recorded": recorded,
                                      "slips": [s.to_json() for s in slips]}, ensure_ascii=False, indent=2) + "\n")

@@ -15,9 +15,25 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from settle.engine.interdept import (CARRIED, OUTCOME_NAMES, REJECTED, REPEAT, SUCCESS, InterdeptResult,
-                                     reason_text)
-from settle.output.xlsx import DATE, DATETIME, INT, MONEY, TEXT, Table, frame_of, write_book
+from settle.engine.interdept import (
+    CARRIED,
+    OUTCOME_NAMES,
+    REJECTED,
+    REPEAT,
+    SUCCESS,
+    InterdeptResult,
+    reason_text,
+)
+from settle.output.xlsx import (
+    DATE,
+    DATETIME,
+    INT,
+    MONEY,
+    TEXT,
+    Table,
+    frame_of,
+    write_book,
+)
 
 FILE_NAMES = {"zh": "科间转诊奖励.xlsx", "en": "interdept-referrals.xlsx"}
 DOCTOR_HEADERS = {"zh": ("首诊医生", "科室", "转诊单数", "其中上月结转", "成功", "奖励"),
