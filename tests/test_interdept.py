@@ -348,3 +348,18 @@ def test_english_workbook_and_a_missing_one_is_a_difference(hospital, settle):
     assert check_interdept_workbook(folder, r.data) == []   # found by its header, not its sheet name
     (folder / "interdept-referrals.xlsx").unlink()
     assert check_interdept_workbook(folder, r.data) == [("科间转诊奖励.xlsx", "有 / present", "无 / missing")]
+
+
+def test_an_edited_record_of_last_month_is_a_warning_not_a_crash(hospital, settle):
+    # May carries R1 (普外科 60 < 100 until 06-19); someone edits May's settlement.json by hand.
+    month(hospital, MAY, [line(D(2024, 5, 18), 200, "R1", "内科"), line(D(2024, 5, 25), 60, "R1", "普外科")],
+          [slip(D(2024, 5, 20), "R1")])
+    ok(settle(hospital, MAY))
+    path = hospital.root / "output" / MAY / "settlement.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    del data["interdept"]["slips"][0]["referred_on"]
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    month(hospital, "2024-06", [line(D(2024, 6, 10), 50, "R1", "普外科")])
+    r, problems = decide(hospital, "2024-06")
+    assert r.slips == [] and [(p.code, p.file) for p in problems] == [
+        ("interdept_bad_record", "output/2024-05/settlement.json")]

@@ -69,6 +69,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "interdept_not_carried": (WARNING, "{folder} 有科间转诊单但尚未结算：其未完成的转诊单没有结转到 {month}（R42）",
                               "{folder} has referral slips but no settlement: its open slips are not carried into "
                               "{month} (R42)"),
+    "interdept_bad_record": (WARNING, "记录的科间转诊单 {value} 无法读取，未结转（R42）",
+                             "the recorded referral slip {value} cannot be read and is not carried (R42)"),
     "unknown_doctor": (ERROR, "{month} 没有首诊医生为“{value}”的科间转诊单（R42）",
                        "no referral slip of {month} names \"{value}\" as the referring doctor (R42)"),
     "interdept_off": (WARNING, "规则中没有 interdept_referral：科间转诊单未计算奖励（R42）",

@@ -9,6 +9,7 @@ April was settled cannot silently change what April decided.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -78,7 +79,29 @@ def _read_previous(ws: Workspace, month: Month, slips: Slips, problems: Problems
         return
     slips.files[f"{ws.out_root.name}/{prev}/settlement.json"] = hashlib.sha256(raw).hexdigest()
     for item in record.get("slips", []):
-        if item.get("outcome") == "carried":
+        if not _readable(item):
+            problems.add(problem("interdept_bad_record", file=f"{ws.out_root.name}/{prev}/settlement.json",
+                                 value=str(item.get("id") if isinstance(item, dict) else item)[:80]))
+        elif item.get("outcome") == "carried":
             slips.carried.append(item)
         elif item.get("outcome") == "success":
             slips.prior.append(item)
+
+
+RECORD_KEYS = ("id", "month", "referred_on", "record_no", "patient_name", "from_department", "first_doctor",
+               "to_department", "file", "row", "lines")
+
+
+def _readable(item) -> bool:
+    """A recorded slip as `SlipResult.from_json` needs it (settlement.json may have been edited)."""
+    if not isinstance(item, dict) or any(k not in item for k in RECORD_KEYS):
+        return False
+    try:
+        dt.date.fromisoformat(str(item["referred_on"]))
+        int(item["row"])
+        return all(isinstance(ln, dict) and set(ln) == LINE_KEYS for ln in item["lines"])
+    except (TypeError, ValueError):
+        return False
+
+
+LINE_KEYS = {"side", "month", "file", "sheet", "row", "visited", "department", "category", "amount_fen", "inpatient"}
