@@ -971,6 +971,56 @@ def plant_labour_rows(h: SampleHospital) -> None:
                               (LABOUR_UNITS_NEW[1], "是")])
 
 
+# --- R42 科间转诊单: one slip per outcome of SPEC §11 --------------------------------------------
+
+INTERDEPT_HEADERS = ["转诊日期", "病历号", "患者姓名", "转出科室", "首诊医生", "转入科室", "接诊医生"]
+NO_BILLING_RECORD = "0100001"          # a 病历号 no export holds (generated ones are below 0100000)
+
+
+def plant_interdept_slips(h: SampleHospital) -> None:
+    """R42: walk-in outpatients referred between departments, one slip per outcome (default
+    rules: 50 per success; ≥ 100.00 before in 转出科室 within 30 days, ≥ 100.00 after in 转入科室
+    within 30 days and May). Made last, with their own random numbers, so nothing else moves.
+
+    Each case is (outcome, reason, 转诊日期, 转出科室, 首诊医生, 转入科室, 接诊医生, lines), a line
+    being (visited day, department, category, fen, settled day)."""
+    rng = random.Random(SEED + 42)
+    factory = PatientFactory(rng)
+    factory.keys, factory.record_nos = h.patients.keys, h.patients.record_nos
+    cases = [
+        ("success", None, date(2024, 5, 7), "内科", "刘德明", "普外科", "孙建华",
+         [(date(2024, 5, 6), "内科", "门诊", 180_00, None), (date(2024, 5, 9), "普外科", "门诊", 260_00, None)]),
+        ("success", None, date(2024, 5, 10), "妇科", "周雅琴", "肛肠科", None,   # exactly 100.00 twice
+         [(date(2024, 5, 10), "妇科", "门诊", 100_00, None), (date(2024, 5, 14), "肛肠科", "门诊", 100_00, None)]),
+        ("rejected", "转出科室不足100", date(2024, 5, 1), "口腔科", "钱志强", "普外科", None,
+         [(date(2024, 5, 1), "口腔科", "门诊", 80_00, None), (date(2024, 5, 4), "普外科", "门诊", 150_00, None)]),
+        ("carried", "转入科室不足100", date(2024, 5, 25), "内科", "刘德明", "中医科", None,
+         [(date(2024, 5, 24), "内科", "门诊", 200_00, None), (date(2024, 5, 27), "中医科", "门诊", 60_00, None)]),
+        ("rejected", "住院", date(2024, 5, 1), "内科", "吴国栋", "普外科", None,
+         [(date(2024, 5, 1), "内科", "住院", 1500_00, date(2024, 5, 5)),
+          (date(2024, 5, 3), "普外科", "门诊", 300_00, None)]),
+        ("rejected", "病历号无消费记录", date(2024, 5, 1), "耳鼻喉科", "郑海燕", "普外科", None, []),
+        ("success", None, date(2024, 5, 3), "疼痛科", "冯立新", "泌尿外科", None,   # 转出 in April's export
+         [(date(2024, 4, 22), "疼痛科", "门诊", 240_00, None), (date(2024, 5, 5), "泌尿外科", "门诊", 350_00, None)]),
+    ]
+    slips = []
+    for outcome, reason, day, frm, doctor, to, receiving, lines in cases:
+        patient = factory.new()
+        record = NO_BILLING_RECORD if not lines else patient.record_no
+        for visited, dept, category, fen, settled in lines:
+            line = Line(at(visited, f"{rng.randint(8, 16):02d}:{rng.choice((0, 15, 30, 45)):02d}"),
+                        settled or visited, UNSETTLED, patient, None, dept, category, fen)
+            line.interdept = True   # kept plain: no messy forms, not a violation
+            h.lines.append(line)
+        slips.append({"outcome": outcome, "reason": reason, "referred_on": day, "record_no": record,
+                      "patient": patient, "from": frm, "doctor": doctor, "to": to, "receiving": receiving,
+                      "lines": lines})
+    first = slips[0]   # a second slip for the first referral: counted once (重复转诊单)
+    slips.append({**first, "outcome": "repeat", "reason": "重复转诊单", "referred_on": date(2024, 5, 8),
+                  "doctor": "刘德明"})
+    h.notes["interdept"] = slips
+
+
 # --- daily reports (R27) and adjustments (R28, R29, R38) --------------------------------------
 
 MISSING_REPORTS = {("S012", date(2024, 5, 9)), ("S012", date(2024, 5, 23)),
@@ -1071,6 +1121,7 @@ def build_sample(seed: int = SEED) -> tuple[SampleHospital, list[Registration]]:
     make_daily_reports(h)
     make_adjustments(h, late_regs)
     h.registrations.sort(key=lambda r: r.registered_at)
+    plant_interdept_slips(h)
     return h, late_regs
 
 
@@ -1359,7 +1410,7 @@ class WorkspaceWriter:
             folder = self.root / month
             folder.mkdir(exist_ok=True)
             for stale in folder.iterdir():
-                if stale.is_file() and stale.name.startswith(("登记表", "收费明细", "日报", "调整")):
+                if stale.is_file() and stale.name.startswith(("登记表", "收费明细", "日报", "调整", "科间转诊")):
                     stale.unlink()
         (self.root / "settle.yaml").write_text(SETTLE_YAML, encoding="utf-8")
         self.write_staff()
@@ -1370,6 +1421,7 @@ class WorkspaceWriter:
         self.write_may_billing()
         self.write_reports()
         self.write_adjustments()
+        self.write_interdept()
 
     # -- staff ---------------------------------------------------------------------------------
     def write_staff(self) -> None:
@@ -1479,7 +1531,7 @@ class WorkspaceWriter:
     def _plant_billing_forms(self, items: list[tuple[Line, str]]) -> None:
         refund_text = self.h.notes["carry_overs"]["refunds"][1]
         self.forms.cells[(id(refund_text), "金额")] = "neg_yen"
-        plain = [ln for ln, _ in items if not ln.planted and not ln.refund]
+        plain = [ln for ln, _ in items if not ln.planted and not ln.refund and not getattr(ln, "interdept", False)]
         big = [ln for ln in plain if ln.amount_fen >= 1000_00]
         small = [ln for ln in plain if ln.amount_fen < 1000_00]
         self.forms.pick(self.rng, big, "金额", ["yen", "yen", "yen"])
@@ -1555,6 +1607,17 @@ class WorkspaceWriter:
             rows.append([a.staff_id_text, a.name_text, a.kind, a.amount, a.reason, a.approved_by,
                          a.card_no, a.patient_key])
         write_xlsx(self.root / file, [SheetSpec(sheet, rows, (8, 8, 9, 7, 44, 8, 9, 20))])
+
+
+    def write_interdept(self) -> None:
+        """科间转诊单_2024-05.xlsx (R42): the slips the 客服部 collected, in date order."""
+        file, sheet = f"{MONTH}/科间转诊单_{MONTH}.xlsx", "转诊单"
+        rows = [INTERDEPT_HEADERS]
+        for slip in sorted(self.h.notes["interdept"], key=lambda x: x["referred_on"]):
+            slip["place"] = Place(file, sheet, len(rows) + 1)
+            rows.append([slip["referred_on"], slip["record_no"], slip["patient"].name, slip["from"],
+                         slip["doctor"], slip["to"], slip["receiving"]])
+        write_xlsx(self.root / file, [SheetSpec(sheet, rows, (12, 10, 9, 10, 9, 10, 9))])
 
 
 BILLING_WIDTHS = (17, 12, 8, 9, 9, 20, 9, 12, 13, 11)
@@ -1687,8 +1750,20 @@ def planted_document(h: SampleHospital, writer: WorkspaceWriter, findings: list[
                          "patient_key": a.patient_key, "reason": a.reason}
                         for a in h.adjustments],
         "situations": describe_situations(h, registrations),
+        "interdept_R42": interdept_entries(h),
         "messy_forms": writer.form_places,
     }
+
+
+def interdept_entries(h: SampleHospital) -> list[dict]:
+    """The planted 科间转诊单 (R42) with the outcome the default rules must give each."""
+    out = []
+    for slip in sorted(h.notes["interdept"], key=lambda x: x["place"].row):
+        out.append({**vars(slip["place"]), "referred_on": slip["referred_on"], "record_no": slip["record_no"],
+                    "doctor": slip["doctor"], "from": slip["from"], "to": slip["to"], "outcome": slip["outcome"],
+                    "reason": slip["reason"], "reward": "50.00" if slip["outcome"] == "success" else "0.00",
+                    "lines": [f"{v} {d} {c} {yuan(f)}" for v, d, c, f, _ in slip["lines"]]})
+    return out
 
 
 def expected_negative_pay(h: SampleHospital, violations: list[dict]) -> list[dict]:
@@ -1800,6 +1875,14 @@ def planted_markdown(doc: dict) -> str:
             "2024-05-21 07:45 (before 08:00); S005's Saturday 2024-05-18 report handed in on Sunday; "
             "S004 has two reports for 2024-05-15 (the earliest, on time, counts); S002 files a "
             "report for Sunday 2024-05-12 (ignored).",
+            "", f"## 科间转诊单 (R42, {MONTH}/科间转诊单_{MONTH}.xlsx)", "",
+            "Walk-in outpatients; default rules (50 per success, ≥ 100.00 on both sides, 30-day windows). "
+            "Total reward " + f"{50 * sum(e['outcome'] == 'success' for e in doc['interdept_R42'])}.00 元.", "",
+            "| row | 转诊日期 | 病历号 | 首诊医生 | 转出 → 转入 | outcome | reason | lines |",
+            "|---|---|---|---|---|---|---|---|",
+            *(f"| {e['row']} | {e['referred_on']} | {e['record_no']} | {e['doctor']} | {e['from']} → {e['to']} "
+              f"| {e['outcome']} | {e['reason'] or ''} | {'; '.join(e['lines']) or '—'} |"
+              for e in doc["interdept_R42"]),
             "", "## Messy but valid forms (must read correctly)", "",
             "| file › sheet › row | column | form | written |", "|---|---|---|---|"]
     for m in doc["messy_forms"]:

@@ -145,6 +145,8 @@ def write_outputs(folder: Path, result: Result, lang: str = "zh", step: Step = _
 
     with in_background(job, [None, *settlement.payslips]):
         pass
+    from settle.output.interdept_xlsx import write_interdept
+    write_interdept(folder, getattr(settlement, "interdept", None), lang)  # R42 科间转诊奖励.xlsx
     rec = reconciliation(settlement)
     data = settlement_json(settlement, rec=rec, **meta)
     (folder / "settlement.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")

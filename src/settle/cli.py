@@ -221,18 +221,25 @@ def check_cards(ctx: typer.Context, month: Optional[str] = typer.Argument(None, 
 
 @app.command()
 def explain(ctx: typer.Context, month: str = typer.Argument(..., help="月份 YYYY-MM"),
-            person: str = typer.Argument(..., help="工号或姓名 / staff id or name"),
+            person: Optional[str] = typer.Argument(None, help="工号或姓名 / staff id or name"),
             lines: bool = typer.Option(False, "--lines", help="同时列出业绩明细 / also list the billing lines"),
+            doctor: Optional[str] = typer.Option(None, "--doctor", help="首诊医生：列出其科间转诊单（R42） / a "
+                                                 "doctor's inter-department referral slips (R42)"),
             workspace: Optional[Path] = WorkspaceOpt, rules: Optional[Path] = RulesOpt, out: Optional[Path] = OutOpt,
             lang: Optional[str] = LangOpt, quiet: Optional[bool] = QuietOpt, json_: Optional[bool] = JsonOpt,
             debug: Optional[bool] = DebugOpt):
     """逐项解释一个人的工资条 / explain one person's payslip, figure by figure.
 
-    Example:  settle explain 2024-05 S003 --lines
+    Example:  settle explain 2024-05 S003 --lines      settle explain 2024-05 --doctor 刘医生
     """
     o = _opts(ctx, workspace, rules, out, lang, quiet, json_, debug)
     with _guard(o):
         con = make_console(json_mode=o.json)
+        if doctor is not None:
+            from settle.output.interdept_console import explain_doctor_command
+            raise typer.Exit(explain_doctor_command(o, month, doctor, con))
+        if person is None:
+            _usage(say("explain_needs_person", o.lang), o.lang, o.json)
         e = api.explain(o.workspace, month, person, rules=o.rules, out=o.out)
         if not e.result.ok:
             raise typer.Exit(_bad_month_or_problems(o, con, e.problems, {"month": month}))

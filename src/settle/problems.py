@@ -63,6 +63,18 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "missing_team": (ERROR, "{role}必须填写小组", "a {role} needs a team"),
     "missing_approver": (ERROR, "调整没有批准人（R38）", "adjustment has no approver (R38)"),
     "bad_date_order": (ERROR, "{detail}", "{detail}"),
+    # R42 科间转诊单
+    "interdept_outside_month": (ERROR, "转诊日期 {value} 不在 {month} 内：请把该转诊单放到它所在月份的文件夹（R42）",
+                                "referral date {value} is not in {month}: put the slip in its own month's folder (R42)"),
+    "interdept_not_carried": (WARNING, "{folder} 有科间转诊单但尚未结算：其未完成的转诊单没有结转到 {month}（R42）",
+                              "{folder} has referral slips but no settlement: its open slips are not carried into "
+                              "{month} (R42)"),
+    "interdept_bad_record": (WARNING, "记录的科间转诊单 {value} 无法读取，未结转（R42）",
+                             "the recorded referral slip {value} cannot be read and is not carried (R42)"),
+    "unknown_doctor": (ERROR, "{month} 没有首诊医生为“{value}”的科间转诊单（R42）",
+                       "no referral slip of {month} names \"{value}\" as the referring doctor (R42)"),
+    "interdept_off": (WARNING, "规则中没有 interdept_referral：科间转诊单未计算奖励（R42）",
+                      "the rules have no interdept_referral: the referral slips earn nothing (R42)"),
     # rules
     "rules_invalid": (ERROR, "{detail}", "{detail}"),
     "rules_missing": (ERROR, "没有找到规则文件：{detail}", "no rules file found: {detail}"),
@@ -149,6 +161,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "internal_error": ("内部错误：{kind}: {detail}\n请用 --debug 重新运行并把输出交给维护人员",
                        "internal error: {kind}: {detail}\nrerun with --debug and send the output to the maintainer"),
     "bad_lang": ("--lang 只能是 zh 或 en，而不是 {value}", "--lang must be zh or en, not {value}"),
+    "explain_needs_person": ("请给出工号或姓名，或用 --doctor 医生姓名", "give a staff id or name, or --doctor NAME"),
     "usage_error": ("用法错误：{detail}（settle --help 查看用法）", "usage error: {detail} (see settle --help)"),
 }
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from settle.engine.crediting import credit_month
 from settle.engine.history import History
+from settle.engine.interdept import interdept_month
 from settle.load.inputs import Inputs, load_inputs, sha256
 from settle.engine.pay import Settlement, settle_month
 from settle.rules.policy import Policy, default_rules_dir, load_policy
@@ -56,6 +57,9 @@ def load(root: Path, month: Month, problems: Problems, *, rules: Path | None = N
     loaded = Loaded(ws, month, policy, source, files)
     if need_inputs:
         loaded.inputs = load_inputs(ws, month, problems)
+        slips = loaded.inputs.interdept
+        if policy is not None and policy.interdept_referral is None and slips is not None and len(slips.frame):
+            problems.add(problem("interdept_off"))  # R42: read and checked, but nothing to pay
     return loaded
 
 
@@ -69,7 +73,8 @@ def compute(loaded: Loaded) -> Settlement:
     credit = credit_month(inputs, loaded.policy)
     history = History(loaded.ws, inputs.staff)
     s = settle_month(inputs, credit, loaded.policy, holidays=loaded.ws.config.holidays, history=history)
-    s.history_files = sorted(history.files.items())
+    s.interdept = interdept_month(inputs, loaded.policy)  # R42, before the billing is freed
+    s.history_files = sorted({**history.files, **(s.interdept.files if s.interdept else {})}.items())
     return s
 
 

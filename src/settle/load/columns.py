@@ -124,8 +124,21 @@ ADJUSTMENTS = Kind("adjustments", "调整", "adjustments", (
        kind=KEY, long_number_trap=True),
 ), patterns=("调整", "adjust"), person_columns=("salesperson", "staff_id"))
 
-KINDS: dict[str, Kind] = {k.name: k for k in (STAFF, REGISTRATIONS, BILLING, DAILY, ADJUSTMENTS)}
-MONTH_KINDS = ("registrations", "billing", "daily", "adjustments")
+# R42 科间转诊单: the doctors' inter-department referral slips the 客服部 collects (optional kind).
+INTERDEPT = Kind("interdept", "科间转诊单", "inter-department referrals", (
+    _f("referred_on", "转诊日期", "referred_on", "referred on", "referral date", kind=DATE, required=True),
+    _f("record_no", "病历号", "record_no", "record no", kind=KEY, required=True, long_number_trap=True),
+    _f("patient_name", "患者姓名", "patient_name", "patient name", "姓名", required=True),
+    _f("from_department", "转出科室", "from_department", "from department", "首诊科室", required=True),
+    _f("first_doctor", "首诊医生", "first_doctor", "first doctor", "referring doctor", "转诊医生", required=True),
+    _f("to_department", "转入科室", "to_department", "to department", "接诊科室", required=True),
+    _f("receiving_doctor", "接诊医生", "receiving_doctor", "receiving doctor"),
+), patterns=("科间转诊", "interdept"))
+
+KINDS: dict[str, Kind] = {k.name: k for k in (STAFF, REGISTRATIONS, BILLING, DAILY, ADJUSTMENTS, INTERDEPT)}
+MONTH_KINDS = ("registrations", "billing", "daily", "adjustments", "interdept")
+# Kinds read from MONTH's folder only (earlier months contribute their recorded results).
+CURRENT_ONLY_KINDS = ("daily", "interdept")
 
 
 def header_key(text: str) -> str:

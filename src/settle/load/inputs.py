@@ -41,6 +41,7 @@ class Inputs:
     adjustments: pd.DataFrame
     files: list[tuple[str, str]] = field(default_factory=list)  # (display name, sha256)
     months: list[Month] = field(default_factory=list)
+    interdept: object = None  # R42: load.interdept.Slips (MONTH's 科间转诊单 and the slips carried in)
 
 
 def sha256(path: Path) -> str:
@@ -506,7 +507,7 @@ def load_inputs(ws: Workspace, month: Month, problems: Problems, *, need_billing
     tasks = []
     for m in history:
         for k in C.MONTH_KINDS:
-            if k == "daily" and m != month:
+            if k in C.CURRENT_ONLY_KINDS and m != month:
                 continue
             tasks += [(p, ws.display(p), C.KINDS[k], ws.config.aliases.get(k)) for p in ws.files(m, k)]
     _PREFETCHED.clear()
@@ -532,13 +533,15 @@ def _load_inputs(ws: Workspace, month: Month, problems: Problems, need_billing: 
     daily = load_month_kind(ws, [month] if month in months else [], "daily", problems)
     daily = check_daily(daily, staff, problems)
     adjustments = check_adjustments(load_month_kind(ws, history, "adjustments", problems), staff, problems)
+    from settle.load.interdept import load_interdept
+    interdept = load_interdept(ws, month, problems)
     files = []
     for p in ([ws.staff_file] if ws.staff_file else []):
         files.append((ws.display(p), sha256(p)))
     for m in history:
         for k in C.MONTH_KINDS:
-            if k == "daily" and m != month:
+            if k in C.CURRENT_ONLY_KINDS and m != month:
                 continue
             for p in ws.files(m, k):
                 files.append((ws.display(p), sha256(p)))
-    return Inputs(month, staff, registrations, billing, daily, adjustments, files, history)
+    return Inputs(month, staff, registrations, billing, daily, adjustments, files, history, interdept)

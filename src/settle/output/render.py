@@ -331,6 +331,10 @@ def reconciliation(s: Settlement) -> dict:
     out["payslip_total"] = str(r2(sum((p.total for p in s.payslips), Decimal(0))))
     totals = s.rebate_totals
     out["rebate_total"] = str(r2(sum(totals["total"], Decimal(0)))) if len(totals) else "0.00"
+    interdept = getattr(s, "interdept", None)  # R42: the doctors' referral reward, paid in cash
+    if interdept is not None:
+        out["interdept_reward"] = str(interdept.total)
+        out["interdept_successes"] = interdept.count("success")
     ex = s.credit.excluded
     out["excluded"] = {}
     if len(ex):
@@ -485,6 +489,9 @@ def reconciliation_table(s: Settlement, rec: dict, rows: list[dict], lang: str) 
                  Decimal(rec["rebate_total"]), ""))
     for _, name, base, rate, amount in s.funds:
         data.append((f"{name}（{L('基数', 'base')} {r2(base)} × {rate * 100:g}%）", None, amount, ""))
+    if "interdept_reward" in rec:
+        data.append((L("科间转诊奖励（R42，医生，不在工资条内）", "inter-department referral reward (R42, doctors, "
+                       "not on payslips)"), rec["interdept_successes"], Decimal(rec["interdept_reward"]), ""))
     data.append((L("说明：汇总表扣款以正数列示并从应发合计中减去；网络部只计业绩不发工资。",
                    "Note: 汇总 shows deductions positive and subtracts them; 网络部 has performance and no pay."),
                  None, None, ""))

@@ -63,6 +63,7 @@ def settlement_json(s: Settlement, *, files, rules_files, rules_source, workspac
         "funds": [{"id": f[0], "name": f[1], "base": str(f[2]), "rate": str(f[3]), "amount": str(f[4])}
                   for f in s.funds],
         "reconciliation": rec,
+        "interdept": s.interdept.to_json() if getattr(s, "interdept", None) is not None else None,  # R42
     }
 
 

@@ -67,7 +67,7 @@ def create_workspace(directory: Path) -> list[str]:
     created.append("staff.xlsx")
     tdir = directory / "模板"
     tdir.mkdir()
-    for kind in (C.REGISTRATIONS, C.BILLING, C.DAILY, C.ADJUSTMENTS):
+    for kind in (C.REGISTRATIONS, C.BILLING, C.DAILY, C.ADJUSTMENTS, C.INTERDEPT):  # 科间转诊单: R42
         name = f"{kind.display}.xlsx"
         write_template(tdir / name, kind)
         created.append(f"模板/{name}")

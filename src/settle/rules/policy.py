@@ -359,6 +359,25 @@ class Violations(Strict):
         return self
 
 
+class InterdeptReferral(Strict):
+    """R42 科间转诊奖励 (seed 003, 门诊患者科间转诊的奖励规定): every number of the matching.
+    Absent from the rules, the feature is off."""
+
+    reward: Amount                                           # 转诊成功1例奖励 50 元, to the 首诊医生
+    min_before: Amount                                       # 在本专业消费100元以上 (转出科室)
+    min_after: Amount                                        # 再次消费100元以上 (转入科室)
+    days_before: int = Field(ge=0)                           # 转出 lines: 转诊日期 − days_before ≤ d ≤ 转诊日期
+    days_after: int = Field(ge=0)                            # 转入 lines: 转诊日期 ≤ d ≤ 转诊日期 + days_after
+    inpatient_categories: tuple[str, ...]                    # 暂仅限于门诊患者: these 项目类别 never count
+
+    @model_validator(mode="after")
+    def _non_negative(self):
+        for key in ("reward", "min_before", "min_after"):
+            if getattr(self, key) < 0:
+                raise ValueError(f"{key}: cannot be negative ({getattr(self, key)})")
+        return self
+
+
 class Policy(Strict):
     name: str
     version: int = 1
@@ -372,6 +391,7 @@ class Policy(Strict):
     pay: tuple[PayComponent, ...] = ()
     funds: tuple[Fund, ...] = ()
     violations: Violations = Violations()
+    interdept_referral: InterdeptReferral | None = None      # R42; absent = off
 
     @model_validator(mode="after")
     def _references(self):
