@@ -202,10 +202,12 @@ def run(month: str = typer.Argument(..., help="月份 YYYY-MM, e.g. 2024-05"),
         raise typer.Exit(_run(o, month))
 
 
-def _run(o: Options, month_text: str) -> int:
+def _run(o: Options, month_text: str, before_publish=None) -> int:
+    """`before_publish(loaded)` is a test hook called between reading and publishing."""
     from settle.engine.pipeline import blocking, compute, load
     from settle.output.publish import LockHeld, MonthLock, PublishError, is_closed, new_stage, publish, recover
     from settle.load.workspace import Workspace
+    from settle.records import read_record, recheck, rules_change
 
     con = _console(o)
     problems = Problems()
@@ -244,9 +246,19 @@ def _run(o: Options, month_text: str) -> int:
                 gc.collect()
                 step("写出 / writing")
                 previous = _previous_totals(target)
+                rules_changed = rules_change(read_record(target), loaded)
                 stage = new_stage(ws.out_root, str(month))
                 try:
                     rec = write_outputs(stage, settlement, loaded, started, o.lang, step)
+                    if before_publish is not None:
+                        before_publish(loaded)
+                    changed = recheck(loaded)
+                    if changed.errors:
+                        shutil.rmtree(stage, ignore_errors=True)
+                        print_problems(con, changed, o.lang)
+                        _emit_json(o, {"month": str(month), "status": "error",
+                                       "problems": _problems_json(changed, o.lang)})
+                        return BAD_INPUT
                     step("发布 / publishing")
                     history = publish(stage, ws.out_root, str(month))
                 except BaseException:
@@ -270,8 +282,9 @@ def _run(o: Options, month_text: str) -> int:
     if problems.warnings and not o.quiet:
         print_problems(con, Problems(problems.warnings), o.lang)
     if not o.quiet:
-        _print_run_summary(con, settlement, rec, target, elapsed, o.lang, previous, history)
+        _print_run_summary(con, settlement, rec, target, elapsed, o.lang, previous, history, rules_changed)
     _emit_json(o, {"month": str(month), "status": "ok", "output": str(target),
+                   "rules_changed": None if rules_changed is None else dict(zip(("old", "new"), rules_changed)),
                    "settlement": json.loads((target / "settlement.json").read_text(encoding="utf-8"))})
     return OK
 
@@ -295,8 +308,10 @@ def write_outputs(folder: Path, settlement, loaded, started, lang: str, step=lam
 
     ws = loaded.ws
     from settle.engine.pipeline import run_files
+    from settle.records import record_meta, store_rules
     meta = dict(files=run_files(loaded, settlement), rules_files=loaded.rules_files, rules_source=loaded.rules_source,
-                workspace=str(ws.root.resolve()), started=started)
+                workspace=str(ws.root.resolve()), started=started, record=record_meta(loaded, settlement, lang))
+    store_rules(folder, loaded, lang)
     slips = folder / ("工资条" if lang == "zh" else "payslips")
     slips.mkdir()
     step("业绩明细 / detail rows")
@@ -328,8 +343,13 @@ def _previous_totals(target: Path) -> dict | None:
         return None
 
 
-def _print_run_summary(con: Console, s, rec: dict, target: Path, elapsed: float, lang: str, previous, history):
+def _print_run_summary(con: Console, s, rec: dict, target: Path, elapsed: float, lang: str, previous, history,
+                       rules_changed=None):
+    from settle.problems import text
     zh = lang == "zh"
+    if rules_changed is not None:
+        con.print(f"[yellow]{text('rules.changed', lang, old=rules_changed[0], new=rules_changed[1])}[/yellow]")
+    why = f"（{text('rules.changed_row', lang)}）" if rules_changed is not None else ""
     t = Table(title=f"{s.month} {'结算结果' if zh else 'settlement'}")
     for h in (("工号", "Staff id"), ("姓名", "Name"), ("角色", "Role"), ("业绩", "Performance"), ("应发合计", "Total pay")):
         t.add_column(h[0] if zh else h[1], justify="right" if h[0] in ("业绩", "应发合计") else "left")
@@ -340,7 +360,7 @@ def _print_run_summary(con: Console, s, rec: dict, target: Path, elapsed: float,
         row = [p.staff_id, p.name, p.role, f"{r2(p.performance):,}", f"{p.total:,}"]
         if previous is not None:
             old = previous.get(p.staff_id)
-            row.append("新" if old is None else ("" if old == p.total else f"{old:,} → {p.total:,}"))
+            row.append("新" if old is None else ("" if old == p.total else f"{old:,} → {p.total:,}{why}"))
         t.add_row(*row)
     total = sum((p.total for p in s.payslips), Decimal(0))
     t.add_row("合计" if zh else "Total", "", "", "", f"{total:,}", *([""] if previous is not None else []))
@@ -495,55 +515,87 @@ def explain(month: str = typer.Argument(..., help="月份 YYYY-MM"),
 
 
 def _explain(o: Options, month_text: str, person: str, with_lines: bool) -> int:
-    from settle.engine.pay import r2
+    """A settled month: its payslip reproduced from settlement.json (SPEC §10, never recomputed
+    with today's rules). An unsettled month: a preview, labelled 预览."""
     from settle.engine.pipeline import blocking, compute, load
-    from settle.output.render import detail_rows, shares_of
+    from settle.load.workspace import Workspace
+    from settle.output.publish import settled_folder
+    from settle.records import explain_preview, explain_recorded, read_record
 
     con = _console(o)
     problems = Problems()
     m = _month(o, month_text, problems)
-    loaded = load(o.workspace, m, problems, rules=o.rules, out=o.out)
-    if blocking(problems) or loaded.policy is None:
+    ws = Workspace.open(o.workspace, Problems(), o.out)
+    folder = settled_folder(ws.out_root, str(m))
+    record = read_record(folder)
+    s = None
+    if record is not None:
+        ex, problems = explain_recorded(record, person, o.lang)
+    else:
+        loaded = load(o.workspace, m, problems, rules=o.rules, out=o.out)
+        if blocking(problems) or loaded.policy is None:
+            print_problems(con, problems, o.lang)
+            return BAD_INPUT
+        s = compute(loaded)
+        ex, problems = explain_preview(s, person)
+    if ex is None:
         print_problems(con, problems, o.lang)
         return BAD_INPUT
-    s = compute(loaded)
-    matches = [p for p in s.payslips if p.staff_id == person] or [p for p in s.payslips if p.name == person]
-    if len(matches) != 1:
-        msg = (f"没有找到 {person} 的工资条" if not matches else f"{person} 有 {len(matches)} 人同名，请用工号") \
-            if o.lang == "zh" else (f"no payslip for {person}" if not matches else f"{person} is ambiguous: use the staff id")
-        con.print(f"[red]{msg}[/red]")
-        return BAD_INPUT
-    slip = matches[0]
-    zh = o.lang == "zh"
-    con.print(f"[bold]{slip.name}（{slip.staff_id}，{slip.role}{'，' + slip.team if slip.team else ''}）{m}[/bold]")
-    con.print(f"{'在职' if zh else 'employed'} {slip.employed_days}/{m.days} {'天' if zh else 'days'}，"
-              f"{('正式' if slip.regular else '试用期') if zh else ('regular' if slip.regular else 'probation')}，"
-              f"{'本月业绩' if zh else 'performance'} {r2(slip.performance):,}")
-    for sid, v in slip.stream_performance.items():
-        con.print(f"  {loaded.policy.stream(sid).name}: {r2(v):,}")
-    t = Table()
+    _print_explained(con, ex, o.lang)
+    if with_lines:
+        _print_credited_lines(con, ex, s, folder, record, o.lang)
+    _emit_json(o, {"month": ex.month, "staff_id": ex.person["staff_id"], "total": ex.total, "preview": ex.preview,
+                   "rules_version": ex.version or None, "lines": ex.lines})
+    return OK
+
+
+def _print_explained(con: Console, ex, lang: str) -> None:
+    from settle.problems import text
+    from settle.records import money
+    zh = lang == "zh"
+    p = ex.person
+    label = text("explain.preview", lang) if ex.preview else text("explain.settled", lang, at=ex.settled_at,
+                                                                    version=ex.version)
+    con.print(f"[bold]{p['name']}（{p['staff_id']}，{p['role']}{'，' + p['team'] if p['team'] else ''}）{ex.month}"
+              f" — {label}[/bold]")
+    con.print(f"{'在职' if zh else 'employed'} {p['employed_days']}/{p['month_days']} {'天' if zh else 'days'}，"
+              f"{('正式' if p['regular'] else '试用期') if zh else ('regular' if p['regular'] else 'probation')}，"
+              f"{'本月业绩' if zh else 'performance'} {money(p['performance'])}")
+    for name, v in ex.streams:
+        con.print(f"  {name}: {money(v)}")
+    t = Table(title=("预览 " if ex.preview else "") + ("工资条" if zh else "Payslip"))
     for h in (("名称", "Item"), ("规则", "Rule"), ("基数", "Base"), ("比例或单价", "Rate"), ("金额", "Amount"),
               ("计算过程", "Derivation")):
         t.add_column(h[0] if zh else h[1], justify="right" if h[0] == "金额" else "left", overflow="fold")
-    for l in slip.lines:
-        t.add_row(l.name, l.rule, l.base, l.rate, f"{l.amount:,}", l.detail)
-    t.add_row("应发合计" if zh else "Total", "R39", "", "", f"[bold]{slip.total:,}[/bold]", "")
+    for line in ex.lines:
+        t.add_row(line["name"], line["rule"], line["base"], line["rate"], money(line["amount"]), line["derivation"])
+    t.add_row("应发合计" if zh else "Total", "R39", "", "", f"[bold]{money(ex.total)}[/bold]", "")
     con.print(t)
-    for f in slip.flags:
+    for f in ex.flags:
         con.print(f"[yellow]{f}[/yellow]")
-    if with_lines:
-        d = detail_rows(s, shares_of(s, slip.staff_id))
-        lt = Table(title="业绩明细" if zh else "Credited lines")
+
+
+def _print_credited_lines(con: Console, ex, s, folder: Path, record, lang: str) -> None:
+    """业绩明细: computed for a preview; for a settled month, the rows of the published payslip."""
+    zh = lang == "zh"
+    lt = Table(title="业绩明细" if zh else "Credited lines")
+    if s is not None:
+        from settle.output.render import detail_rows, shares_of
+        d = detail_rows(s, shares_of(s, ex.person["staff_id"]))
         for h in ("病历号", "患者", "结算日期", "项目类别", "金额", "比例", "返款", "业绩", "类别", "来源"):
             lt.add_column(h, overflow="fold")
         for r in d.itertuples():
             lt.add_row(str(r.record_no), r.patient_name, f"{r.settled_on:%Y-%m-%d}", str(r.category),
                        f"{r.amount:,.2f}", r.share, f"{r.rebate:,.2f}", f"{r.performance:,.2f}", str(r.stream), r.source)
-        con.print(lt)
-    _emit_json(o, {"month": str(m), "staff_id": slip.staff_id, "total": str(slip.total),
-                   "lines": [{"name": l.name, "rule": l.rule, "base": l.base, "rate": l.rate, "amount": str(l.amount),
-                              "detail": l.detail} for l in slip.lines]})
-    return OK
+    else:
+        from settle.output.audit import read_sheet
+        rel = (record.get("files") or {}).get("payslips", {}).get(ex.person["staff_id"])
+        rows = read_sheet(folder / rel, 1) if rel else []
+        for h in (rows[0] if rows else []):
+            lt.add_column(str(h or ""), overflow="fold")
+        for r in rows[1:]:
+            lt.add_row(*["" if v is None else str(v) for v in r])
+    con.print(lt)
 
 
 @app.command()
