@@ -77,7 +77,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                       "the file changed during the run (read as {before}…, now {after}…): nothing was published; run again"),
     "no_settlement": (ERROR, "{month} 没有结算记录（{path}）", "{month} has no recorded settlement ({path})"),
     "bad_record": (ERROR, "结算记录无法读取：{detail}", "the recorded settlement cannot be read: {detail}"),
-    "unknown_payslip": (ERROR, "没有 {person} 的工资条", "no payslip for {person}"),
+    "unknown_payslip": (ERROR, "没有找到 {person} 的工资条", "no payslip for {person}"),
     "ambiguous_payslip": (ERROR, "{person} 有 {n} 人同名，请用工号", "{person} matches {n} people: use the staff id"),
     "bad_range": (ERROR, "--from {start} 晚于 --to {end}", "--from {start} comes after --to {end}"),
 }

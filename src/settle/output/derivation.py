@@ -14,7 +14,7 @@ from settle.rules.schema import Policy
 # code -> (zh kind, en template). Templates use the parameters of `derivation()`.
 CODES: dict[str, tuple[str, str]] = {
     "percent": ("按比例提成", "{name}: performance {base} × {rate} = {amount}"),
-    "tiers": ("累进提成", "{name}: tiers on performance {base} ({rate}) = {amount}"),
+    "tiers": ("累进提成", "{name}: performance {base}, tiered rate {rate} = {amount}"),
     "percent_by_category": ("按项目类别提成", "{name}: performance {base}, rate by category = {amount}"),
     "per_case": ("按例提成", "{name}: {base} at a fixed amount per case = {amount}"),
     "per_head": ("按人数提成", "{name}: {base} × {rate} per head = {amount}"),
