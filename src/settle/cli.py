@@ -703,5 +703,64 @@ def verify(month: str = typer.Argument(..., help="月份 YYYY-MM"),
         raise typer.Exit(verify_month(o, month, _console(o)))
 
 
+@app.command()
+def simulate(month: Optional[str] = typer.Argument(None, help="月份 YYYY-MM (or --from/--to)"),
+             start: Optional[str] = typer.Option(None, "--from", help="第一个月 / first month"),
+             end: Optional[str] = typer.Option(None, "--to", help="最后一个月 / last month"),
+             workspace: Optional[Path] = WorkspaceOpt, rules: Optional[Path] = RulesOpt, out: Optional[Path] = OutOpt,
+             lang: Optional[str] = LangOpt, quiet: Optional[bool] = QuietOpt, json_: Optional[bool] = JsonOpt,
+             debug: Optional[bool] = DebugOpt):
+    """按其他规则模拟一个月，不改动已结算的输出 / a month under other rules, without touching it.
+
+    Example:  settle simulate 2024-05 --rules rules/examples/plan_a.yaml
+    """
+    o = _opts(workspace, rules, out, lang, quiet, json_, debug)
+    with _guard(o):
+        raise typer.Exit(_simulate(o, month, start, end))
+
+
+def _simulate(o: Options, month_text: str | None, start_text: str | None, end_text: str | None) -> int:
+    from settle.load.workspace import Workspace
+    from settle.problems import text
+    from settle.simulate import comparison_path, month_range, simulate as run_simulation, usage_problem, \
+        write_comparison
+
+    con = _console(o)
+    problems = Problems()
+    if o.rules is None:
+        _usage("simulate 需要 --rules OTHER / simulate needs --rules OTHER")
+    first = _month(o, start_text or month_text or "", problems)
+    last = _month(o, end_text or month_text or start_text or "", problems)
+    if last < first:
+        print_problems(con, usage_problem(first, last), o.lang)
+        return BAD_INPUT
+    months = month_range(first, last)
+    cmp, problems = run_simulation(o.workspace, months, o.rules, out=o.out)
+    if cmp is None:
+        print_problems(con, problems, o.lang)
+        _emit_json(o, {"status": "error", "problems": _problems_json(problems, o.lang)})
+        return BAD_INPUT
+    path = write_comparison(comparison_path(Workspace.open(o.workspace, Problems(), o.out).out_root, months,
+                                            cmp.other), cmp)
+    if not o.quiet:
+        for m in cmp.months:
+            t = Table(title=text("simulate.title", o.lang, month=m.month, base="已结算" if m.base == "settled"
+                                 else "本月规则", other=cmp.other))
+            for h in ("工号", "姓名", "应发合计", "模拟", "差额"):
+                t.add_column(h, justify="right" if h in ("应发合计", "模拟", "差额") else "left")
+            for p in m.people:
+                t.add_row(p.staff_id, p.name, f"{p.settled.get('应发合计', 0):,}", f"{p.simulated.get('应发合计', 0):,}",
+                          f"{p.difference('应发合计'):+,}")
+            a, b = m.total("settled"), m.total("simulated")
+            t.add_row("合计" if o.lang == "zh" else "Total", "", f"{a:,}", f"{b:,}", f"{b - a:+,}")
+            con.print(t)
+            con.print(text("simulate.base_settled" if m.base == "settled" else "simulate.base_computed", o.lang))
+            for f in m.changed_inputs:
+                con.print(f"[yellow]{text('simulate.input_changed', o.lang, file=f)}[/yellow]")
+        con.print(text("simulate.written", o.lang, path=path))
+    _emit_json(o, {"status": "ok", "output": str(path), **cmp.to_json()})
+    return OK
+
+
 def main():
     app(prog_name="settle")
