@@ -287,3 +287,54 @@ def test_verify_names_a_changed_input(settled):
     report, _ = verify(settled.root, Month.parse(MONTH))
     assert [d.file for d in report.files] == [f"{MONTH}/收费明细.xlsx"]
     assert report.files[0].what == "verify.file_changed"
+
+
+def test_unquoted_effective_months_and_init_writes_undated_rules(book, tmp_path):
+    """`effective: {from: 2024-06, to: 2024-12}` as a clerk types it; `settle init` writes the
+    base version only, so any month (past ones too) settles under it."""
+    (book.root / "rules" / "june.yaml").write_text(
+        "effective: {from: 2024-06, to: 2024-12}\n" + DEFAULT.replace(BRACKET, BRACKET.replace("3%", "4%")),
+        encoding="utf-8")
+    assert load_version(book.root / "rules", Problems(), month="2024-12").label == "2024-06…2024-12"
+    assert load_version(book.root / "rules", Problems(), month="2025-01").label == "base"
+    target = tmp_path / "new"
+    assert invoke("init", str(target)).exit_code == 0
+    for month in ("2019-01", "2024-05"):
+        v = load_version(target / "rules", Problems(), month=month)
+        assert v.label == "base" and all(f.effective is None for f in v.files)
+
+
+def test_validate_refuses_two_versions_in_force(book):
+    (book.root / "rules" / "a.yaml").write_text(dated("2024-01"), encoding="utf-8")
+    (book.root / "rules" / "b.yaml").write_text(dated("2024-05", "2024-05"), encoding="utf-8")
+    r = invoke("validate", MONTH, "--workspace", str(book.root))
+    assert r.exit_code == 2 and "a.yaml" in r.output and "b.yaml" in r.output
+    assert load_version(book.root / "rules", Problems(), month="2024-04").label == "2024-01…"  # only a.yaml
+
+
+def test_check_cards_on_a_settled_month_uses_its_recorded_rules(book):
+    """The workspace's rules broken after the settlement: check-cards of the settled month still
+    runs (on the rules kept in 规则/); without a record it reports the broken file."""
+    assert run(book, "--quiet").exit_code == 0
+    (book.root / "rules" / "default.yaml").write_text("streams: [\n", encoding="utf-8")
+    r = invoke("check-cards", MONTH, "--workspace", str(book.root))
+    assert r.exit_code in (0, 1), r.output
+    shutil.rmtree(book.root / "output")
+    r = invoke("check-cards", MONTH, "--workspace", str(book.root))
+    assert r.exit_code == 2 and "default.yaml" in r.output
+
+
+def test_explain_lines_of_a_settled_month_come_from_its_payslip(book):
+    assert run(book, "--quiet").exit_code == 0
+    r = invoke("explain", MONTH, "S2", "--lines", "--workspace", str(book.root))
+    assert r.exit_code == 0, r.output
+    assert "业绩明细" in r.output and "收费明" in r.output and "****4-05" in r.output and "2024-05-10" in r.output
+
+
+def test_verify_finds_sheets_by_content_in_an_english_month(book):
+    assert run(book, "--quiet", "--lang", "en").exit_code == 0
+    report, _ = verify(book.root, Month.parse(MONTH))
+    assert report.ok, report
+    edit(book.root / "output" / MONTH / "summary.xlsx", 0, "N3", 5)
+    (got,) = places(book)
+    assert got[0] == "summary.xlsx › Summary › N3" and got[1] == "李娜" and got[3] == "5.00"

@@ -434,7 +434,9 @@ def _check_cards(o: Options, month_text: str | None) -> int:
             return BAD_INPUT
         month_text = str(months[-1])
     m = _month(o, month_text, problems)
-    loaded = load(o.workspace, m, problems, rules=o.rules, out=o.out)
+    from settle.records import recorded_rules
+    rules = o.rules if o.rules is not None else recorded_rules(o.workspace, m, o.out)  # a settled month's own
+    loaded = load(o.workspace, m, problems, rules=rules, out=o.out)
     if blocking(problems) or loaded.policy is None:
         print_problems(con, problems, o.lang)
         return BAD_INPUT
@@ -575,6 +577,16 @@ def _print_explained(con: Console, ex, lang: str) -> None:
         con.print(f"[yellow]{f}[/yellow]")
 
 
+def _cell_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, dt.datetime):
+        return f"{v:%Y-%m-%d}" if v.time() == dt.time(0) else f"{v:%Y-%m-%d %H:%M}"
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return f"{v:,.2f}"
+    return str(v)
+
+
 def _print_credited_lines(con: Console, ex, s, folder: Path, record, lang: str) -> None:
     """业绩明细: computed for a preview; for a settled month, the rows of the published payslip."""
     zh = lang == "zh"
@@ -594,7 +606,7 @@ def _print_credited_lines(con: Console, ex, s, folder: Path, record, lang: str) 
         for h in (rows[0] if rows else []):
             lt.add_column(str(h or ""), overflow="fold")
         for r in rows[1:]:
-            lt.add_row(*["" if v is None else str(v) for v in r])
+            lt.add_row(*[_cell_text(v) for v in r])
     con.print(lt)
 
 

@@ -68,6 +68,19 @@ def read_record(folder: Path) -> dict | None:
         return None
 
 
+def recorded_rules(workspace: Path, month, out: Path | None = None) -> Path | None:
+    """The folder of rules a settled month stored (SPEC §10: check-cards, explain and verify of
+    a settled month use them), or None when the month is not settled or kept none."""
+    from settle.load.workspace import Workspace
+    from settle.output.publish import settled_folder
+
+    folder = settled_folder(Workspace.open(workspace, Problems(), out).out_root, str(month))
+    record = read_record(folder)
+    rules = (record or {}).get("rules", {})
+    stored = folder / rules.get("folder", "") if rules.get("stored") else None
+    return stored if stored is not None and stored.is_dir() else None
+
+
 def recorded_version(record: dict | None) -> tuple[str, str] | None:
     """(version label, merged policy hash) a record was settled under."""
     if not record:
