@@ -182,14 +182,16 @@ def test_a_rerun_under_a_new_version_names_both_and_marks_the_change(book):
 
 # --- fingerprints -----------------------------------------------------------------------------
 
-def test_an_input_replaced_during_the_run_fails_it_and_publishes_nothing(book):
+def test_an_input_replaced_during_the_run_fails_it_and_publishes_nothing(book, capsys):
     billing = book.root / MONTH / "收费明细.xlsx"
 
     def replace(loaded):
         billing.write_bytes(billing.read_bytes() + b"\0")
 
-    code = _run(_opts(workspace=book.root, quiet=True), MONTH, before_publish=replace)
+    code = _run(_opts(workspace=book.root, quiet=True, json_=True), MONTH, before_publish=replace)
     assert code == 2
+    (p,) = json.loads(capsys.readouterr().out)["problems"]
+    assert p["code"] == "input_changed" and p["file"] == f"{MONTH}/收费明细.xlsx"
     assert not (book.root / "output" / MONTH).exists()
     assert not list((book.root / "output").glob(".staging-*"))
 
@@ -338,3 +340,45 @@ def test_verify_finds_sheets_by_content_in_an_english_month(book):
     edit(book.root / "output" / MONTH / "summary.xlsx", 0, "N3", 5)
     (got,) = places(book)
     assert got[0] == "summary.xlsx › Summary › N3" and got[1] == "李娜" and got[3] == "5.00"
+
+
+def test_an_earlier_settlement_changed_during_the_run_fails_it(book, capsys):
+    """R41 reads April's settlement.json; rewritten between read and publish, May's run stops."""
+    book.month("2024-04", **monthly("2024-04", 10, {"S1": 30000, "S2": 10000}))
+    assert invoke("run", "2024-04", "--workspace", str(book.root), "--quiet").exit_code == 0
+    april = book.root / "output" / "2024-04" / "settlement.json"
+
+    def touch(loaded):
+        april.write_bytes(april.read_bytes() + b"\n")
+
+    code = _run(_opts(workspace=book.root, quiet=True, json_=True), MONTH, before_publish=touch)
+    assert code == 2 and not (book.root / "output" / MONTH).exists()
+    (p,) = json.loads(capsys.readouterr().out)["problems"]
+    assert p["code"] == "input_changed" and p["file"] == "output/2024-04/settlement.json"
+
+
+def test_verify_checks_rebates_violations_and_reconciliation_of_the_sample_month(tmp_path):
+    """The sample month (samples/, every violation planted) settles and verifies clean; then the
+    返款 total, one 违规 row and the 核对 credited amount are altered: each is named."""
+    from conftest import SAMPLES
+    root = tmp_path / "samples"
+    shutil.copytree(SAMPLES, root, ignore=shutil.ignore_patterns("output"))
+    assert invoke("run", MONTH, "--workspace", str(root), "--quiet").exit_code == 0
+    report, _ = verify(root, Month.parse(MONTH))
+    assert report.ok, report
+    summary = root / "output" / MONTH / "部门汇总.xlsx"
+    wb = openpyxl.load_workbook(summary)
+    rebates, violations, rec = wb["返款"], wb["违规"], wb["核对"]
+    rebates.cell(rebates.max_row, 11).value = 1.0
+    code = violations.cell(2, 1).value
+    violations.delete_rows(2)
+    rec["C3"] = 1.0
+    wb.save(summary)
+    report, _ = verify(root, Month.parse(MONTH))
+    got = {d.place(): (d.recorded, d.found) for d in report.workbooks}
+    assert got[f"部门汇总.xlsx › 返款 › K{rebates.max_row}"][1] == "1.00"
+    n = sum(1 for v in json.loads((root / "output" / MONTH / "settlement.json").read_text("utf-8"))["violations"]
+            if v["code"] == code)
+    assert got[f"部门汇总.xlsx › 违规 › A:A {code}"] == (str(n), str(n - 1))
+    assert got["部门汇总.xlsx › 核对 › C3"][1] == "1.00"
+    assert len(report.workbooks) == 3

@@ -252,7 +252,7 @@ def _run(o: Options, month_text: str, before_publish=None) -> int:
                     rec = write_outputs(stage, settlement, loaded, started, o.lang, step)
                     if before_publish is not None:
                         before_publish(loaded)
-                    changed = recheck(loaded)
+                    changed = recheck(loaded, settlement.history_files)
                     if changed.errors:
                         shutil.rmtree(stage, ignore_errors=True)
                         print_problems(con, changed, o.lang)

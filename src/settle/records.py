@@ -44,11 +44,14 @@ def store_rules(stage: Path, loaded, lang: str) -> None:
         (folder / f.name).write_bytes(f.data)
 
 
-def recheck(loaded) -> Problems:
-    """Just before publishing: every input and rules file re-hashed; a file whose bytes differ
-    from those parsed is an error naming it (SPEC §10 fingerprints)."""
+def recheck(loaded, history: list[tuple[str, str]] = ()) -> Problems:
+    """Just before publishing: every input, rules file and earlier settlement.json that R41 read
+    (`history`: (name under the workspace, SHA-256)) re-hashed; a file whose bytes differ from
+    those parsed is an error naming it (SPEC §10 fingerprints)."""
     problems = Problems()
-    for display, before, after in changed_sources(loaded.inputs.sources if loaded.inputs else []):
+    sources = list(loaded.inputs.sources if loaded.inputs else [])
+    sources += [(loaded.ws.out_root.parent / name, name, digest) for name, digest in history]
+    for display, before, after in changed_sources(sources):
         problems.add(problem("input_changed", file=display, before=before[:12], after=(after or "—")[:12]))
     for name, f in zip((n for n, _ in loaded.rules_files), loaded.version.files if loaded.version else ()):
         try:
