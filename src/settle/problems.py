@@ -102,6 +102,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "simulate.input_changed": ("注意：{file} 在结算后已修改，差额同时反映输入变化",
                                "note: {file} changed since the settlement; the differences also reflect that"),
     "simulate.written": ("已写入 {path}", "written to {path}"),
+    "simulate.columns": ("工号|姓名|已结算|模拟|差额", "Staff id|Name|Settled|Simulated|Difference"),
+    "simulate.settled": ("已结算", "settled"),
+    "simulate.computed": ("本月规则（未结算）", "the month's own rules (not settled)"),
+    "simulate.total": ("合计", "Total"),
 }
 
 
