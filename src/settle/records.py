@@ -144,7 +144,7 @@ def find_person(people: dict, person: str) -> tuple[str | None, Problems]:
 
 def explain_recorded(record: dict, person: str, lang: str) -> tuple[Explained | None, Problems]:
     """A settled month's payslip reproduced from settlement.json (never recomputed)."""
-    from settle.output.derivation import render
+    from settle.output.derivation import render, units
 
     people = record.get("people", {})
     sid, problems = find_person(people, person)
@@ -158,8 +158,8 @@ def explain_recorded(record: dict, person: str, lang: str) -> tuple[Explained | 
     info = dict(staff_id=sid, name=p["name"], role=p["role"], team=p.get("team") or "",
                 employed_days=p["employed_days"], month_days=Month.parse(month).days, regular=p["regular"],
                 performance=p["performance"])
-    lines = [dict(name=l["name"], rule=l["rule"], base=l["base"], rate=l["rate"], amount=l["amount"],
-                  derivation=render(l, lang)) for l in p["lines"]]
+    lines = [dict(name=l["name"], rule=l["rule"], base=units(l["base"], lang), rate=units(l["rate"], lang),
+                  amount=l["amount"], derivation=render(l, lang)) for l in p["lines"]]
     version = (record.get("rules", {}).get("version") or "base")
     return Explained(month, False, info, [(names.get(k, k), v) for k, v in p.get("stream_performance", {}).items()],
                      lines, p["total"], list(p.get("flags", [])), record.get("generated_at", ""), version), problems

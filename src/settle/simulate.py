@@ -87,9 +87,10 @@ def compare_month(workspace: Path, month, other, problems: Problems, *, out: Pat
     """One month: its base (settled, or computed under its own version) and OTHER's figures."""
     from settle.engine.pipeline import blocking, compute, load
     from settle.output.publish import settled_folder
-    from settle.records import read_record
+    from settle.records import read_record, recorded_rules
 
-    loaded = load(workspace, month, problems, out=out)
+    # A settled month loads under the rules it kept (its base is the record, not today's rules).
+    loaded = load(workspace, month, problems, out=out, rules=recorded_rules(workspace, month, out))
     record = read_record(settled_folder(loaded.ws.out_root, str(month)))
     if blocking(problems) or loaded.inputs is None or (record is None and loaded.policy is None):
         return None
