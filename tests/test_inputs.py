@@ -350,7 +350,7 @@ def test_a_full_shared_memory_folder_falls_back_to_the_pipe(tmp_path, monkeypatc
     from settle.load.columns import BILLING
     (path, display), = _billing_files(tmp_path, 1)
     monkeypatch.setattr(I, "_SHIP_DIR", str(tmp_path / "no-such-folder"))  # every write fails
-    shipped, items, _ = I._read_task((path, display, BILLING, None))
+    shipped, items, _, _ = I._read_task((path, display, BILLING, None))
     assert isinstance(shipped[0], pd.DataFrame) and len(shipped[0]) == 20 and not items
-    frames, _, _ = I._unship((shipped, items, 0))
+    frames, _, _, _ = I._unship((shipped, items, 0, None))
     assert frames[0] is shipped[0]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from settle.rules.policy import Tier, Tiers, default_rules_dir, load_policy
+from settle.rules import Tier, Tiers, default_rules_dir, load_policy
 from settle.problems import Problems
 
 DEFAULT = (default_rules_dir() / "default.yaml").read_text(encoding="utf-8")

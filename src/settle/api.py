@@ -58,16 +58,18 @@ class Result:
         from settle.output.render import reconciliation
         return reconciliation(self.settlement)
 
-    def meta(self) -> dict:
+    def meta(self, lang: str = "zh") -> dict:
         from settle.engine.pipeline import run_files
+        from settle.records import record_meta
         loaded = self.loaded
         return dict(files=run_files(loaded, self.settlement), rules_files=loaded.rules_files,
-                    rules_source=loaded.rules_source, workspace=str(loaded.ws.root.resolve()), started=self.started)
+                    rules_source=loaded.rules_source, workspace=str(loaded.ws.root.resolve()), started=self.started,
+                    record=record_meta(loaded, self.settlement, lang))
 
-    def to_json(self, rec: dict | None = None) -> dict:
+    def to_json(self, rec: dict | None = None, lang: str = "zh") -> dict:
         """Exactly what settlement.json holds for this month (apart from its time stamp)."""
         from settle.output.result import settlement_json
-        return settlement_json(self.settlement, rec=rec or self.reconciliation(), **self.meta())
+        return settlement_json(self.settlement, rec=rec or self.reconciliation(), **self.meta(lang))
 
 
 def _parse_month(month, problems: Problems):
@@ -126,8 +128,10 @@ def write_outputs(folder: Path, result: Result, lang: str = "zh", step: Step = _
     from settle.output.result import run_info, settlement_json
     from settle.parallel import in_background
 
+    from settle.records import store_rules
     settlement = result.settlement
-    meta = result.meta()
+    meta = result.meta(lang)
+    store_rules(folder, result.loaded, lang)          # SPEC §10: the month keeps its rules
     slips = folder / PAYSLIP_FOLDER
     slips.mkdir()
     step("业绩明细 / detail rows")
@@ -153,11 +157,22 @@ def write_outputs(folder: Path, result: Result, lang: str = "zh", step: Step = _
     return rec
 
 
-def publish(result: Result, *, lang: str = "zh", step: Step = _no_step) -> Published:
+class InputsChanged(Exception):
+    """An input, rules file or earlier settlement changed between reading and publishing."""
+
+    def __init__(self, problems: Problems):
+        super().__init__("inputs changed during the run")
+        self.problems = problems
+
+
+def publish(result: Result, *, lang: str = "zh", step: Step = _no_step, before_publish=None) -> Published:
     """Write the month's outputs into a staging folder and move them into output/MONTH/ in one
-    step, keeping the previous outputs under history/ (SPEC §8). The caller holds the lock."""
+    step, keeping the previous outputs under history/ (SPEC §8). The caller holds the lock.
+    Just before the move every file the figures rest on is re-hashed (SPEC §10); a change
+    raises InputsChanged and nothing is published. `before_publish(loaded)` is a test hook."""
     from settle.output.publish import new_stage
     from settle.output.publish import publish as move_into_place
+    from settle.records import recheck
     ws, month = result.loaded.ws, str(result.month)
     # Every month's billing was needed for visit history only: free it before writing.
     result.loaded.inputs.billing = result.loaded.inputs.billing.iloc[0:0]
@@ -166,6 +181,11 @@ def publish(result: Result, *, lang: str = "zh", step: Step = _no_step) -> Publi
     stage = new_stage(ws.out_root, month)
     try:
         rec = write_outputs(stage, result, lang, step)
+        if before_publish is not None:
+            before_publish(result.loaded)
+        changed = recheck(result.loaded, result.settlement.history_files)
+        if changed.errors:
+            raise InputsChanged(changed)
         step("发布 / publishing")
         history = move_into_place(stage, ws.out_root, month)
     except BaseException:
@@ -187,6 +207,7 @@ class RunOutcome:
     holder: dict | None = None           # who holds the lock / who closed the month
     path: Path | None = None             # the output file that could not be replaced
     elapsed: float = 0.0
+    rules_changed: tuple[str, str] | None = None   # (old, new) rules versions when a rerun's differ
 
 
 def previous_totals(target: Path) -> dict | None:
@@ -197,10 +218,12 @@ def previous_totals(target: Path) -> dict | None:
         return None
 
 
-def settle_month(workspace, month, *, rules=None, out=None, lang: str = "zh", step: Step = _no_step) -> RunOutcome:
+def settle_month(workspace, month, *, rules=None, out=None, lang: str = "zh", step: Step = _no_step,
+                 before_publish=None) -> RunOutcome:
     """`settle run`: under the month's lock, compute the month and publish it — or nothing."""
     from settle.load.workspace import Workspace
     from settle.output.publish import LockHeld, MonthLock, PublishError, is_closed, recover
+    from settle.records import read_record, rules_change
 
     t0 = time.perf_counter()
     problems = Problems()
@@ -226,12 +249,17 @@ def settle_month(workspace, month, *, rules=None, out=None, lang: str = "zh", st
             if not result.ok:
                 return RunOutcome("error", result, target)
             previous = previous_totals(target)
-            published = publish(result, lang=lang, step=step)
+            rules_changed = rules_change(read_record(target), result.loaded)
+            published = publish(result, lang=lang, step=step, before_publish=before_publish)
+    except InputsChanged as changed:
+        result.problems.extend(changed.problems)
+        return RunOutcome("error", result, target)
     except LockHeld as held:
         return RunOutcome("locked", result, target, holder=held.holder)
     except PublishError as exc:
         return RunOutcome("unreplaceable", result, target, path=exc.path)
-    return RunOutcome("ok", result, target, published, previous, elapsed=time.perf_counter() - t0)
+    return RunOutcome("ok", result, target, published, previous, elapsed=time.perf_counter() - t0,
+                      rules_changed=rules_changed)
 
 
 # --- check-cards --------------------------------------------------------------------------------
@@ -275,6 +303,9 @@ def check_cards(workspace, month=None, *, rules=None, out=None, lang: str = "zh"
     m = _parse_month(month, problems)
     if m is None:
         return CardCheck(None, problems)
+    from settle.records import recorded_rules
+    if rules is None:
+        rules = recorded_rules(Path(workspace), m, _path(out))   # a settled month's own rules (SPEC §10)
     loaded = load(Path(workspace), m, problems, rules=_path(rules), out=_path(out))
     if blocking(problems) or loaded.policy is None:
         return CardCheck(m, problems)
@@ -320,28 +351,68 @@ def _write_card_check(ws, month, target: Path, final: Path, check: CardCheck, la
 
 @dataclass
 class Explanation:
-    """One person's payslip with every figure's derivation (`settle explain`)."""
+    """One person's payslip with every figure's derivation (`settle explain`): a settled month's
+    reproduced from its settlement.json (never recomputed with today's rules), an unsettled
+    month's computed as a preview (SPEC §10)."""
 
-    result: Result
-    person: str
-    matches: list = field(default_factory=list)
-
-    @property
-    def problems(self) -> Problems:
-        return self.result.problems
-
-    @property
-    def slip(self):
-        return self.matches[0] if len(self.matches) == 1 else None
+    explained: object = None             # settle.records.Explained, or None
+    problems: Problems = field(default_factory=Problems)
+    settlement: object = None            # the preview's settlement (None for a settled month)
+    folder: Path | None = None
+    record: dict | None = None
 
 
-def explain(workspace, month, person: str, *, rules=None, out=None) -> Explanation:
-    result = run_month(workspace, month, rules=rules, out=out)
-    e = Explanation(result, person)
-    if result.ok:
-        slips = result.settlement.payslips
-        e.matches = [p for p in slips if p.staff_id == person] or [p for p in slips if p.name == person]
-    return e
+def explain(workspace, month, person: str, *, rules=None, out=None, lang: str = "zh") -> Explanation:
+    from settle.load.workspace import Workspace
+    from settle.output.publish import settled_folder
+    from settle.records import explain_preview, explain_recorded, read_record
+    problems = Problems()
+    m = _parse_month(month, problems)
+    if m is None:
+        return Explanation(problems=problems)
+    folder = settled_folder(Workspace.open(Path(workspace), Problems(), _path(out)).out_root, str(m))
+    record = read_record(folder)
+    if record is not None:
+        ex, problems = explain_recorded(record, person, lang)
+        return Explanation(ex, problems, None, folder, record)
+    result = run_month(workspace, m, rules=rules, out=out)
+    if not result.ok:
+        return Explanation(problems=result.problems)
+    ex, problems = explain_preview(result.settlement, person)
+    return Explanation(ex, problems, result.settlement, folder, None)
+
+
+# --- simulate -----------------------------------------------------------------------------------
+
+@dataclass
+class Simulation:
+    comparison: object = None            # settle.simulate.Comparison, or None on bad input
+    problems: Problems = field(default_factory=Problems)
+    path: Path | None = None             # output/simulations/…/对比_<name>.xlsx
+
+
+def simulate(workspace, month=None, *, rules, start=None, end=None, out=None, write: bool = True) -> Simulation:
+    """MONTH (or --from/--to) under other rules (`settle simulate`, SPEC §10): compared with the
+    settled result, or with the month computed under its own version; output/MONTH untouched."""
+    from settle.load.workspace import Workspace
+    from settle.simulate import comparison_path, month_range, simulate as run_simulation, usage_problem, \
+        write_comparison
+    problems = Problems()
+    first = _parse_month(start or month or "", problems)
+    last = _parse_month(end or month or start or "", problems)
+    if first is None or last is None:
+        return Simulation(problems=problems)
+    if last < first:
+        return Simulation(problems=usage_problem(first, last))
+    months = month_range(first, last)
+    cmp, problems = run_simulation(Path(workspace), months, Path(rules), out=_path(out))
+    if cmp is None:
+        return Simulation(problems=problems)
+    path = None
+    if write:
+        out_root = Workspace.open(Path(workspace), Problems(), _path(out)).out_root
+        path = write_comparison(comparison_path(out_root, months, cmp.other), cmp)
+    return Simulation(cmp, problems, path)
 
 
 # --- close / reopen -----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover - typer on click
     from click.exceptions import Abort as ClickAbort, Exit as ClickExit, UsageError
 
 from settle import __version__, api
-from settle.console import (error_console, make_console, print_card_check, print_explanation, print_message,
+from settle.console import (error_console, make_console, print_card_check, print_message,
                             print_problems, progress, report_close, report_run)
 from settle.problems import Problems, say
 
@@ -240,24 +240,16 @@ def explain(ctx: typer.Context, month: str = typer.Argument(..., help="月份 YY
             raise typer.Exit(explain_doctor_command(o, month, doctor, con))
         if person is None:
             _usage(say("explain_needs_person", o.lang), o.lang, o.json)
-        e = api.explain(o.workspace, month, person, rules=o.rules, out=o.out)
-        if not e.result.ok:
-            raise typer.Exit(_bad_month_or_problems(o, con, e.problems, {"month": month}))
-        if e.slip is None:
-            if e.matches:
-                candidates = "，".join(f"{p.staff_id} {p.name}（{p.role}）" for p in e.matches)
-                print_message(con, "ambiguous_payslip", o.lang, style="red", person=person, n=len(e.matches),
-                              candidates=candidates)
-            else:
-                print_message(con, "no_payslip", o.lang, style="red", person=person)
-            raise typer.Exit(_emit(o, {"month": month, "status": "unknown_person", "person": person,
-                                       "candidates": [p.staff_id for p in e.matches]}, BAD_INPUT))
-        print_explanation(con, e, o.lang, with_lines=lines)
-        slip = e.slip
-        raise typer.Exit(_emit(o, {"month": month, "staff_id": slip.staff_id, "total": str(slip.total),
-                                   "lines": [{"name": ln.name, "rule": ln.rule, "base": ln.base, "rate": ln.rate,
-                                              "amount": str(ln.amount), "detail": ln.detail} for ln in slip.lines]},
-                               OK))
+        e = api.explain(o.workspace, month, person, rules=o.rules, out=o.out, lang=o.lang)
+        ex = e.explained
+        if ex is None:
+            raise typer.Exit(_bad_month_or_problems(o, con, e.problems, {"month": month, "person": person}))
+        from settle.records_view import print_credited_lines, print_explained
+        print_explained(con, ex, o.lang)
+        if lines:
+            print_credited_lines(con, ex, e.settlement, e.folder, e.record, o.lang)
+        raise typer.Exit(_emit(o, {"month": ex.month, "staff_id": ex.person["staff_id"], "total": ex.total,
+                                   "preview": ex.preview, "rules_version": ex.version or None, "lines": ex.lines}, OK))
 
 
 @app.command()
@@ -319,6 +311,31 @@ def verify(ctx: typer.Context, month: str = typer.Argument(..., help="月份 YYY
         from settle.verify import verify_month
         code = verify_month(o, month, make_console(json_mode=o.json))
         raise typer.Exit(_emit(o, {"month": month, "status": ("match", "different", "cannot_verify")[code]}, code))
+
+
+@app.command()
+def simulate(ctx: typer.Context, month: Optional[str] = typer.Argument(None, help="月份 YYYY-MM (or --from/--to)"),
+             start: Optional[str] = typer.Option(None, "--from", help="第一个月 / first month"),
+             end: Optional[str] = typer.Option(None, "--to", help="最后一个月 / last month"),
+             workspace: Optional[Path] = WorkspaceOpt, rules: Optional[Path] = RulesOpt, out: Optional[Path] = OutOpt,
+             lang: Optional[str] = LangOpt, quiet: Optional[bool] = QuietOpt, json_: Optional[bool] = JsonOpt,
+             debug: Optional[bool] = DebugOpt):
+    """按其他规则模拟一个月，不改动已结算的输出 / a month under other rules, without touching it.
+
+    Example:  settle simulate 2024-05 --rules rules/examples/plan_a.yaml
+    """
+    o = _opts(ctx, workspace, rules, out, lang, quiet, json_, debug)
+    with _guard(o):
+        con = make_console(json_mode=o.json)
+        if o.rules is None:
+            _usage(say("simulate_needs_rules", o.lang), o.lang, o.json)
+        sim = api.simulate(o.workspace, month, rules=o.rules, start=start, end=end, out=o.out)
+        if sim.comparison is None:
+            raise typer.Exit(_bad_month_or_problems(o, con, sim.problems, {"month": month}))
+        if not o.quiet:
+            from settle.records_view import print_comparison
+            print_comparison(con, sim.comparison, sim.path, o.lang)
+        raise typer.Exit(_emit(o, {"status": "ok", "output": str(sim.path), **sim.comparison.to_json()}, OK))
 
 
 def _argv_lang(argv: list[str]) -> tuple[str, bool]:

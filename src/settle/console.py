@@ -100,6 +100,11 @@ def print_run_summary(con: Console, outcome, lang: str, *, all_rows: bool = Fals
     """The per-person table, violations, 核对 and where the outputs went."""
     from settle.engine.pay import r2
     s, rec, previous = outcome.result.settlement, outcome.published.rec, outcome.previous
+    why = ""
+    if outcome.rules_changed is not None:
+        old, new = outcome.rules_changed
+        con.print(f"[yellow]{say('rules.changed', lang, old=old, new=new)}[/yellow]")
+        why = f"（{say('rules.changed_row', lang)}）"
     t = Table(title=say("run_title", lang, month=s.month))
     heads = (("工号", "Staff id"), ("姓名", "Name"), ("角色", "Role"), ("业绩", "Performance"), ("应发合计", "Total pay"))
     for zh, en in heads:
@@ -111,7 +116,8 @@ def print_run_summary(con: Console, outcome, lang: str, *, all_rows: bool = Fals
         row = [p.staff_id, p.name, p.role, f"{r2(p.performance):,}", f"{p.total:,}"]
         if previous is not None:
             old = previous.get(p.staff_id)
-            row.append(say("new_person", lang) if old is None else ("" if old == p.total else f"{old:,} → {p.total:,}"))
+            row.append(say("new_person", lang) if old is None else
+                       ("" if old == p.total else f"{old:,} → {p.total:,}{why}"))
         t.add_row(*row)
     total = sum((p.total for p in s.payslips), Decimal(0))
     t.add_row(say("total_row", lang), "", "", "", f"{total:,}", *([""] if previous is not None else []))
@@ -152,40 +158,6 @@ def print_card_check(con: Console, check, lang: str) -> None:
         con.print(say("card_check_written", lang, n=n, path=check.output))
 
 
-def print_explanation(con: Console, e, lang: str, *, with_lines: bool = False) -> None:
-    from settle.engine.pay import r2
-    from settle.output.render import detail_rows, shares_of
-    s, slip, policy = e.result.settlement, e.slip, e.result.loaded.policy
-    m = s.month
-    team = ("，" + slip.team) if slip.team else ""
-    con.print(f"[bold]{slip.name}（{slip.staff_id}，{slip.role}{team}）{m}[/bold]")
-    con.print(say("employed_line", lang, days=slip.employed_days, month_days=m.days,
-                  status=say("regular" if slip.regular else "probation", lang),
-                  performance=f"{r2(slip.performance):,}"))
-    for sid, v in slip.stream_performance.items():
-        con.print(f"  {policy.stream(sid).name}: {r2(v):,}")
-    t = Table()
-    for code in ("col_item", "col_rule", "col_base", "col_rate", "col_amount", "col_derivation"):
-        t.add_column(say(code, lang), justify="right" if code == "col_amount" else "left", overflow="fold")
-    for line in slip.lines:
-        t.add_row(line.name, line.rule, line.base, line.rate, f"{line.amount:,}", line.detail)
-    t.add_row(say("total_pay", lang), "R39", "", "", f"[bold]{slip.total:,}[/bold]", "")
-    con.print(t)
-    for f in slip.flags:
-        con.print(f"[yellow]{f}[/yellow]")
-    if with_lines:
-        d = detail_rows(s, shares_of(s, slip.staff_id))
-        lt = Table(title=say("credited_lines", lang))
-        heads = ("病历号", "患者", "结算日期", "项目类别", "金额", "比例", "返款", "业绩", "类别", "来源") if lang == "zh" else \
-            ("Record", "Patient", "Settled", "Category", "Amount", "Share", "Rebate", "Performance", "Stream", "Source")
-        for h in heads:
-            lt.add_column(h, overflow="fold")
-        for r in d.itertuples():
-            lt.add_row(str(r.record_no), r.patient_name, f"{r.settled_on:%Y-%m-%d}", str(r.category),
-                       f"{r.amount:,.2f}", r.share, f"{r.rebate:,.2f}", f"{r.performance:,.2f}", str(r.stream), r.source)
-        con.print(lt)
-
-
 def report_run(con: Console, outcome, lang: str, *, quiet: bool = False, all_rows: bool = False) -> dict:
     """Say what `settle run` did; returns the --json payload (without the settlement)."""
     m = str(outcome.result.month)
@@ -211,7 +183,10 @@ def report_run(con: Console, outcome, lang: str, *, quiet: bool = False, all_row
         if problems.warnings:
             print_problems(con, Problems(problems.warnings), lang)
         print_run_summary(con, outcome, lang, all_rows=all_rows)
-    return {"month": m, "status": "ok", "output": str(outcome.target)}
+    payload = {"month": m, "status": "ok", "output": str(outcome.target)}
+    if outcome.rules_changed is not None:
+        payload["rules_changed"] = dict(zip(("old", "new"), outcome.rules_changed))
+    return payload
 
 
 _CLOSE_TEXT = {"closed": "closed_now", "already_closed": "already_closed", "reopened": "reopened",

@@ -80,6 +80,19 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "rules_missing": (ERROR, "没有找到规则文件：{detail}", "no rules file found: {detail}"),
     "bad_config": (ERROR, "{detail}", "{detail}"),
     "bad_month": (ERROR, "\"{value}\" 不是月份，应为 YYYY-MM，如 2024-05", "\"{value}\" is not a month, expected YYYY-MM like 2024-05"),
+    # month records and policy versions (SPEC §10)
+    "rules_versions_overlap": (ERROR, "{month} 有两个规则版本同时生效，请调整 effective 的月份范围：{where}",
+                               "two rules versions are in force for {month}; fix their effective ranges: {where}"),
+    "rules_no_version": (ERROR, "{month} 没有生效的规则版本（已有：{versions}；没有未标日期的基础版本）",
+                         "no rules version is in force for {month} (dated versions: {versions}; no undated base version)"),
+    "input_changed": (ERROR, "运行期间文件被修改（读取时 {before}…，发布前 {after}…），未发布任何输出，请重新运行",
+                      "the file changed during the run (read as {before}…, now {after}…): nothing was published; run again"),
+    "no_settlement": (ERROR, "{month} 没有结算记录（{path}）", "{month} has no recorded settlement ({path})"),
+    "bad_record": (ERROR, "结算记录无法读取：{detail}", "the recorded settlement cannot be read: {detail}"),
+    "unknown_payslip": (ERROR, "没有找到 {person} 的工资条", "no payslip for {person}"),
+    "ambiguous_payslip": (ERROR, "{person} 有 {n} 人同名，请用工号：{candidates}",
+                          "{person} matches {n} people: use the staff id: {candidates}"),
+    "bad_range": (ERROR, "--from {start} 晚于 --to {end}", "--from {start} comes after --to {end}"),
 }
 
 # Status messages of the commands (not problems): code -> (zh, en). The terminal, --json and the
@@ -162,6 +175,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                        "internal error: {kind}: {detail}\nrerun with --debug and send the output to the maintainer"),
     "bad_lang": ("--lang 只能是 zh 或 en，而不是 {value}", "--lang must be zh or en, not {value}"),
     "explain_needs_person": ("请给出工号或姓名，或用 --doctor 医生姓名", "give a staff id or name, or --doctor NAME"),
+    "simulate_needs_rules": ("simulate 需要 --rules 其他规则", "simulate needs --rules OTHER"),
     "usage_error": ("用法错误：{detail}（settle --help 查看用法）", "usage error: {detail} (see settle --help)"),
 }
 
@@ -170,6 +184,39 @@ def say(code: str, lang: str = "zh", **params) -> str:
     """A status message in the run's language."""
     zh, en = MESSAGES[code]
     return (zh if lang == "zh" else en).format(**params)
+
+
+# Texts of records, explain, verify and simulate (SPEC §10): part of the one MESSAGES table.
+MESSAGES.update({
+    "explain.preview": ("预览（未结算，按当前规则和输入计算）", "preview (not settled: computed from today's rules and inputs)"),
+    "explain.settled": ("已结算（{at}，规则版本 {version}）", "settled ({at}, rules version {version})"),
+    "rules.changed": ("规则版本已变：{old} → {new}", "rules version changed: {old} → {new}"),
+    "rules.changed_row": ("规则变更", "rules changed"),
+    "verify.ok": ("{month}：输入、规则、settlement.json 和所有工作簿与记录一致 ✓",
+                  "{month}: inputs, rules, settlement.json and every workbook agree with the record ✓"),
+    "verify.differs": ("{month}：{n} 处不一致", "{month}: {n} differences"),
+    "verify.file_changed": ("文件已修改", "file changed"),
+    "verify.file_missing": ("文件缺失", "file missing"),
+    "verify.file_extra": ("多出的文件", "extra file"),
+    "verify.value": ("数值不同", "value differs"),
+    "simulate.title": ("{month} 方案对比：{base} → {other}", "{month} plan comparison: {base} → {other}"),
+    "simulate.base_settled": ("对比基准：已结算结果", "base: the settled result"),
+    "simulate.base_computed": ("对比基准：按本月规则版本在内存中计算（未结算）",
+                               "base: computed in memory under the month's own rules version (not settled)"),
+    "simulate.input_changed": ("注意：{file} 在结算后已修改，差额同时反映输入变化",
+                               "note: {file} changed since the settlement; the differences also reflect that"),
+    "simulate.written": ("已写入 {path}", "written to {path}"),
+    "simulate.columns": ("工号|姓名|已结算|模拟|差额", "Staff id|Name|Settled|Simulated|Difference"),
+    "simulate.settled": ("已结算", "settled"),
+    "simulate.computed": ("本月规则（未结算）", "the month's own rules (not settled)"),
+    "simulate.total": ("合计", "Total"),
+})
+TEXTS = MESSAGES
+
+
+def text(code: str, lang: str = "zh", **params) -> str:
+    """A record/explain/verify/simulate text in `lang` (zh or en)."""
+    return say(code, lang, **params)
 
 
 _ZH_ROW = "第 {row} 行"

@@ -1,14 +1,22 @@
-"""`settle verify MONTH`: recompute a settled month from its inputs and compare every recorded
-figure with what was paid (issue: the month's lifecycle)."""
+"""`settle verify MONTH` (SPEC §10): everything a settled month published, checked.
+
+The inputs and the recorded rules are re-hashed (a changed file is named); the month is
+recomputed from its inputs under its *recorded* rules and compared with settlement.json; every
+workbook in output/MONTH/ is compared with settlement.json (output/audit.py). `verify()` is the
+library function; `verify_month()` renders it for the command line.
+"""
 
 from __future__ import annotations
 
-import json
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from settle.problems import Problems
+from settle.output.audit import Difference, audit_workbooks
+from settle.problems import Problems, problem, text
 
 MATCH, DIFFERENT, CANNOT = 0, 1, 2
 
@@ -24,10 +32,10 @@ def compare(recorded: dict, fresh: dict) -> list[tuple[str, str, str]]:
             continue
         for key in ("performance", "total"):
             if a[key] != b[key]:
-                diffs.append((f"{sid} {key}", a[key], b[key]))
+                diffs.append((f"{sid} {a.get('name', '')} {key}", a[key], b[key]))
         for col, val in a.get("columns", {}).items():
             if b.get("columns", {}).get(col) != val:
-                diffs.append((f"{sid} {col}", val, b.get("columns", {}).get(col)))
+                diffs.append((f"{sid} {a.get('name', '')} {col}", val, b.get("columns", {}).get(col)))
     for sid in sorted(set(recorded.get("network", {})) | set(fresh.get("network", {}))):
         a = recorded.get("network", {}).get(sid, {}).get("performance")
         b = fresh.get("network", {}).get(sid, {}).get("performance")
@@ -43,67 +51,111 @@ def compare(recorded: dict, fresh: dict) -> list[tuple[str, str, str]]:
     return diffs
 
 
-def verify_month(o, month_text: str, con: Console) -> int:
-    import datetime as dt
+@dataclass
+class VerifyReport:
+    month: str
+    files: list[Difference] = field(default_factory=list)        # inputs and recorded rules changed
+    figures: list[tuple[str, str, str]] = field(default_factory=list)   # settlement.json vs recomputed
+    workbooks: list[Difference] = field(default_factory=list)    # published workbooks vs settlement.json
 
-    from settle.console import print_problems
-    from settle.engine.pipeline import blocking, compute, load, parse_month
+    @property
+    def ok(self) -> bool:
+        return not (self.files or self.figures or self.workbooks)
+
+
+def recorded_rules_changes(folder: Path, record: dict) -> list[Difference]:
+    """Each stored rules file whose bytes no longer have the recorded hash (or is gone)."""
+    from settle.load.inputs import sha256
+
+    rules = record.get("rules", {})
+    out = []
+    for name, rel in (rules.get("stored") or {}).items():
+        want = rules.get("files", {}).get(name)
+        try:
+            now = sha256(folder / rel)
+        except OSError:
+            out.append(Difference(rel, recorded=(want or "")[:12], found="", what="verify.file_missing"))
+            continue
+        if now != want:
+            out.append(Difference(rel, recorded=(want or "")[:12], found=now[:12], what="verify.file_changed"))
+    return out
+
+
+def verify(workspace: Path, month, *, out: Path | None = None, rules: Path | None = None
+           ) -> tuple[VerifyReport | None, Problems]:
+    """Verify a settled month. Problems (and no report) when it cannot be verified."""
+    from settle.engine.pipeline import blocking, compute, load, run_files
+    from settle.load.workspace import Workspace
+    from settle.output.publish import settled_folder
     from settle.output.result import settlement_json
+    from settle.records import read_record
+
+    problems = Problems()
+    ws = Workspace.open(workspace, Problems(), out)
+    folder = settled_folder(ws.out_root, str(month))
+    record = read_record(folder)
+    if record is None:
+        problems.add(problem("no_settlement", month=str(month), path=str(folder / "settlement.json")))
+        return None, problems
+    report = VerifyReport(str(month))
+    report.files += recorded_rules_changes(folder, record)
+    report.workbooks = audit_workbooks(folder, record)
+    if report.files:   # the recorded rules were altered: nothing to recompute with
+        return report, problems
+    stored = folder / record.get("rules", {}).get("folder", "")
+    use = stored if record.get("rules", {}).get("stored") and stored.is_dir() else rules
+    loaded = load(workspace, month, problems, rules=use, out=out)
+    if blocking(problems) or loaded.policy is None:
+        return None, problems
+    settlement = compute(loaded)
+    now = dict(run_files(loaded, settlement))
+    for name, digest in record.get("inputs", {}).items():
+        if now.get(name) != digest:
+            report.files.append(Difference(name, recorded=digest[:12], found=(now.get(name) or "")[:12],
+                                           what="verify.file_changed" if name in now else "verify.file_missing"))
+    for name in now:
+        if name not in record.get("inputs", {}):
+            report.files.append(Difference(name, found=now[name][:12], what="verify.file_extra"))
+    fresh = settlement_json(settlement, files=run_files(loaded, settlement), rules_files=loaded.rules_files,
+                            rules_source=loaded.rules_source, workspace=str(loaded.ws.root), started=dt.datetime.now())
+    report.figures = compare(record, fresh)
+    return report, problems
+
+
+def verify_month(o, month_text: str, con: Console) -> int:
+    """The command line's `verify`: render the report; exit 0 all agree, 1 differences, 2 cannot."""
+    from settle.console import print_problems
+    from settle.engine.pipeline import parse_month
 
     problems = Problems()
     m = parse_month(month_text, problems)
-    if m is None:
+    report = None
+    if m is not None:
+        report, problems = verify(o.workspace, m, out=o.out, rules=o.rules)
+    if report is None:
         print_problems(con, problems, o.lang)
         return CANNOT
-    loaded = load(o.workspace, m, problems, rules=o.rules, out=o.out, need_inputs=False)
-    from settle.output.publish import settled_folder
-    target = settled_folder(loaded.ws.out_root, str(m))
-    zh = o.lang == "zh"
-    try:
-        recorded = json.loads((target / "settlement.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        con.print(f"[red]{m} 没有结算记录（{target / 'settlement.json'}）[/red]" if zh else
-                  f"[red]{m} has no recorded settlement[/red]")
-        return CANNOT
-    loaded = load(o.workspace, m, problems, rules=o.rules, out=o.out)
-    if blocking(problems) or loaded.policy is None:
-        print_problems(con, problems, o.lang)
-        return CANNOT
-    from settle.engine.pipeline import run_files
-    settlement = compute(loaded)
-    changed = []
-    now = dict(run_files(loaded, settlement))
-    for name, digest in recorded.get("inputs", {}).items():
-        if now.get(name) != digest:
-            changed.append((name, "已修改" if name in now else "已删除"))
-    for name in now:
-        if name not in recorded.get("inputs", {}):
-            changed.append((name, "新增"))
-    rules_now = dict(loaded.rules_files)
-    for name, digest in recorded.get("rules", {}).get("files", {}).items():
-        if rules_now.get(name) != digest:
-            changed.append((name, "规则已修改"))
-    fresh = settlement_json(settlement, files=run_files(loaded, settlement), rules_files=loaded.rules_files,
-                            rules_source=loaded.rules_source, workspace=str(loaded.ws.root), started=dt.datetime.now())
-    diffs = compare(recorded, fresh)
-    if changed:
-        t = Table(title="与结算时不同的文件" if zh else "Files changed since the settlement")
-        t.add_column("文件" if zh else "File")
-        t.add_column("变化" if zh else "Change")
-        for row in changed:
-            t.add_row(*row)
-        con.print(t)
+    render_report(con, report, o.lang)
+    return MATCH if report.ok else DIFFERENT
+
+
+def render_report(con: Console, report: VerifyReport, lang: str) -> None:
+    zh = lang == "zh"
+    diffs = report.files + report.workbooks
     if diffs:
-        t = Table(title="不一致的数字" if zh else "Figures that differ")
+        t = Table(title="与记录不一致" if zh else "Differences from the record")
+        for h in (("位置", "Where"), ("人员", "Person"), ("记录", "Recorded"), ("现在", "Found"), ("说明", "What")):
+            t.add_column(h[0] if zh else h[1], overflow="fold")
+        for d in diffs:
+            t.add_row(d.place(), d.person, d.recorded, d.found, text(d.what, lang))
+        con.print(t)
+    if report.figures:
+        t = Table(title="重新计算后不同的数字" if zh else "Figures that differ when recomputed")
         for h in (("项目", "Item"), ("记录", "Recorded"), ("重新计算", "Recomputed")):
             t.add_column(h[0] if zh else h[1])
-        for row in diffs:
+        for row in report.figures:
             t.add_row(*map(str, row))
         con.print(t)
-    if not diffs and not changed:
-        con.print(f"{m}：输入未变，所有数字与记录一致 ✓" if zh else f"{m}: inputs unchanged, every figure matches ✓")
-        return MATCH
-    if not diffs:
-        con.print(f"{m}：文件有变化，但所有数字仍与记录一致" if zh else f"{m}: files changed but every figure matches")
-        return DIFFERENT
-    return DIFFERENT
+    n = len(diffs) + len(report.figures)
+    con.print(text("verify.ok", lang, month=report.month) if report.ok else
+              text("verify.differs", lang, month=report.month, n=n))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from settle.rules.policy import Policy
+from settle.rules import Policy
 from settle.load.workspace import Month
 
 # Reasons a counting line credits nobody, in the order 未归属 reports the first that applies (R5).

@@ -21,7 +21,7 @@ import pandas as pd
 
 from settle.load.workspace import Month
 from settle.output.privacy import mask_name
-from settle.rules.policy import InterdeptReferral
+from settle.rules.schema import InterdeptReferral
 
 SUCCESS, REJECTED, REPEAT, CARRIED = "success", "rejected", "repeat", "carried"
 # Rejection reasons in the order SPEC §11 checks them; the first that applies is shown.

@@ -9,9 +9,9 @@ from pathlib import Path
 from settle.engine.crediting import credit_month
 from settle.engine.history import History
 from settle.engine.interdept import interdept_month
-from settle.load.inputs import Inputs, load_inputs, sha256
+from settle.load.inputs import Inputs, load_inputs
 from settle.engine.pay import Settlement, settle_month
-from settle.rules.policy import Policy, default_rules_dir, load_policy
+from settle.rules import Policy, RulesVersion, default_rules_dir, load_version
 from settle.problems import Problems, problem
 from settle.load.workspace import Month, Workspace
 
@@ -24,6 +24,7 @@ class Loaded:
     rules_source: str                     # "workspace" | "default" | a path
     rules_files: list[tuple[str, str]] = field(default_factory=list)
     inputs: Inputs | None = None
+    version: RulesVersion | None = None   # the rules version in force (SPEC §10) and its source files
 
 
 def parse_month(text: str, problems: Problems) -> Month | None:
@@ -45,20 +46,18 @@ def rules_location(ws: Workspace, rules: Path | None) -> tuple[Path, str]:
 
 def load(root: Path, month: Month, problems: Problems, *, rules: Path | None = None, out: Path | None = None,
          need_inputs: bool = True) -> Loaded:
+    """Rules and inputs of MONTH. The workspace's rules give MONTH's version (SPEC §10: the
+    dated version in force, else the base); `--rules` bypasses `effective`."""
     ws = Workspace.open(root, problems, out)
     path, source = rules_location(ws, rules)
-    policy = load_policy(path, problems)
-    files = []
-    if path.is_dir():
-        for p in sorted(path.glob("*.y*ml")):
-            files.append((f"rules/{p.name}", sha256(p)))
-    elif path.exists():
-        files.append((path.name if source != "default" else f"(内置) {path.name}", sha256(path)))
-    loaded = Loaded(ws, month, policy, source, files)
+    version = load_version(path, problems, month=None if rules is not None else str(month), source=source)
+    prefix = {"workspace": "rules/", "default": "(内置) "}.get(source, "")
+    files = [(prefix + f.name, f.sha256) for f in version.files] if version else []
+    loaded = Loaded(ws, month, version.policy if version else None, source, files, version=version)
     if need_inputs:
         loaded.inputs = load_inputs(ws, month, problems)
         slips = loaded.inputs.interdept
-        if policy is not None and policy.interdept_referral is None and slips is not None and len(slips.frame):
+        if loaded.policy is not None and loaded.policy.interdept_referral is None and slips is not None and len(slips.frame):
             problems.add(problem("interdept_off"))  # R42: read and checked, but nothing to pay
     return loaded
 

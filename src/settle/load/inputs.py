@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,21 @@ class Inputs:
     files: list[tuple[str, str]] = field(default_factory=list)  # (display name, sha256)
     months: list[Month] = field(default_factory=list)
     interdept: object = None  # R42: load.interdept.Slips (MONTH's 科间转诊单 and the slips carried in)
+    sources: list[tuple[Path, str, str]] = field(default_factory=list)  # (path, display name, sha256 of the bytes parsed)
+
+
+def changed_sources(sources: list[tuple[Path, str, str]]) -> list[tuple[str, str, str | None]]:
+    """(display, digest when parsed, digest now or None when gone) of every input whose bytes
+    differ now from the bytes parsed — the re-check just before publishing (SPEC §10)."""
+    changed = []
+    for path, display, digest in sources:
+        try:
+            now = sha256(path)
+        except OSError:
+            now = None
+        if now != digest:
+            changed.append((display, digest, now))
+    return changed
 
 
 def sha256(path: Path) -> str:
@@ -133,18 +149,42 @@ def parse_table(raw: RawTable, kind: Kind, problems: Problems) -> pd.DataFrame:
 PARALLEL_BYTES = 8 * 1024 * 1024   # inputs of one kind larger than this are read on both cores
 
 
-def _read_one(path: Path, display: str, kind: Kind, extra_aliases) -> tuple[list, list, int]:
+def _read_one(path: Path, display: str, kind: Kind, extra_aliases) -> tuple[list, list, int, str | None]:
+    """Read and parse one file from a private copy of its bytes, and return their SHA-256 too:
+    the fingerprint is of the very bytes parsed (SPEC §10), whatever happens to the file later."""
     problems = Problems()
-    frames = [parse_table(raw, kind, problems) for raw in read_file(path, display, kind, problems, extra_aliases)
-              if raw.values]
-    return frames, problems.items, problems.suppressed
+    with parsed_copy(path) as (source, digest):
+        frames = [parse_table(raw, kind, problems) for raw in read_file(source, display, kind, problems, extra_aliases)
+                  if raw.values]
+    return frames, problems.items, problems.suppressed, digest
+
+
+@contextmanager
+def parsed_copy(path: Path):
+    """(the path to parse, the SHA-256 of its bytes): the file is read once into a private
+    temporary copy with the same suffix; the readers parse the copy. A file that cannot be read
+    is handed on as it is (the reader reports why) with no digest."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        yield path, None
+        return
+    fd, tmp = tempfile.mkstemp(prefix="settle-in-", suffix=Path(path).suffix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        digest = hashlib.sha256(data).hexdigest()
+        del data
+        yield Path(tmp), digest
+    finally:
+        os.unlink(tmp)
 
 
 def _read_task(args):
     """In a worker: read one file and hand its frames back through an Arrow file in the run's
     shared-memory folder — pickling a million strings through the pool's pipe costs more than
     a copy into /dev/shm and back."""
-    frames, items, suppressed = _read_one(*args)
+    frames, items, suppressed, digest = _read_one(*args)
     shipped = []
     for i, frame in enumerate(frames):
         if _SHIP_DIR is None or any(frame[c].dtype == object for c in frame.columns):
@@ -160,12 +200,12 @@ def _read_task(args):
             shipped.append(frame)
             continue
         shipped.append((str(target), dict(frame.attrs)))
-    return shipped, items, suppressed
+    return shipped, items, suppressed, digest
 
 
 def _unship(result):
     """In the parent: the frames of one `_read_task` result, read back from shared memory."""
-    shipped, items, suppressed = result
+    shipped, items, suppressed, digest = result
     frames = []
     for item in shipped:
         if isinstance(item, pd.DataFrame):
@@ -178,7 +218,7 @@ def _unship(result):
         frame = table.to_pandas()
         frame.attrs.update(attrs)
         frames.append(frame)
-    return frames, items, suppressed
+    return frames, items, suppressed, digest
 
 
 _SHIP_DIR: str | None = None
@@ -260,10 +300,13 @@ def empty_frame(kind: Kind) -> pd.DataFrame:
 
 
 def load_kind(paths: list[tuple[Path, str]], kind: Kind, problems: Problems,
-              extra_aliases=None, month: Month | None = None) -> pd.DataFrame:
-    """Read and concatenate every file of one kind; missing optional columns become empty."""
+              extra_aliases=None, month: Month | None = None, digests: dict | None = None) -> pd.DataFrame:
+    """Read and concatenate every file of one kind; missing optional columns become empty.
+    `digests` receives each path's SHA-256 of the bytes parsed."""
     frames = []
-    for got, items, suppressed in _read_all(paths, kind, extra_aliases):
+    for (path, _), (got, items, suppressed, digest) in zip(paths, _read_all(paths, kind, extra_aliases)):
+        if digests is not None and digest is not None:
+            digests[Path(path)] = digest
         frames.extend(got)
         problems.extend(items)
         problems.suppressed += suppressed
@@ -303,12 +346,13 @@ def require(frame: pd.DataFrame, kind: Kind, fname: str, mask, problems: Problem
 
 # --- roster ----------------------------------------------------------------------------------
 
-def load_staff(ws: Workspace, problems: Problems) -> pd.DataFrame:
+def load_staff(ws: Workspace, problems: Problems, digests: dict | None = None) -> pd.DataFrame:
     path = ws.staff_file
     if path is None:
         problems.add(problem("no_staff_file", folder=str(ws.root)))
         return _finish_staff(empty_frame(C.STAFF))
-    frame = load_kind([(path, ws.display(path))], C.STAFF, problems, ws.config.aliases.get("staff"))
+    frame = load_kind([(path, ws.display(path))], C.STAFF, problems, ws.config.aliases.get("staff"),
+                      digests=digests)
     for fname in ("staff_id", "name", "role", "hired_on"):
         require(frame, C.STAFF, fname, np.ones(len(frame), bool), problems)
     needs_team = frame["role"].isin(["业务员", "主管"]).to_numpy(dtype=bool) & frame["team"].isna().to_numpy()
@@ -391,13 +435,14 @@ def _month_paths(ws: Workspace, month: Month, kind: str) -> list[tuple[Path, str
     return [(p, ws.display(p)) for p in ws.files(month, kind)]
 
 
-def load_month_kind(ws: Workspace, months: list[Month], kind_name: str, problems: Problems) -> pd.DataFrame:
+def load_month_kind(ws: Workspace, months: list[Month], kind_name: str, problems: Problems,
+                    digests: dict | None = None) -> pd.DataFrame:
     kind = C.KINDS[kind_name]
     frames = []
     for m in months:
         paths = _month_paths(ws, m, kind_name)
         if paths:
-            frames.append(load_kind(paths, kind, problems, ws.config.aliases.get(kind_name), m))
+            frames.append(load_kind(paths, kind, problems, ws.config.aliases.get(kind_name), m, digests))
     if not frames:
         frame = empty_frame(kind)
         frame["src_month"] = pd.Series([], dtype=object)
@@ -519,29 +564,31 @@ def load_inputs(ws: Workspace, month: Month, problems: Problems, *, need_billing
 
 
 def _load_inputs(ws: Workspace, month: Month, problems: Problems, need_billing: bool) -> Inputs:
-    staff = load_staff(ws, problems)
+    digests: dict[Path, str] = {}   # path -> SHA-256 of the bytes parsed
+    staff = load_staff(ws, problems, digests)
     if not ws.month_dir(month).is_dir():
         problems.add(problem("no_month_folder", folder=str(ws.month_dir(month))))
     months = ws.months_upto(month)
     history = [m for m in months if m <= month]
-    registrations = check_registrations(load_month_kind(ws, history, "registrations", problems), staff, problems)
-    billing = load_month_kind(ws, history, "billing", problems)
+    registrations = check_registrations(load_month_kind(ws, history, "registrations", problems, digests), staff, problems)
+    billing = load_month_kind(ws, history, "billing", problems, digests)
     check_billing(billing, problems)
     if need_billing and ws.month_dir(month).is_dir() and not ws.files(month, "billing"):
         problems.add(problem("no_input_files", folder=str(month), kind="收费明细",
                              patterns="、".join(ws.config.patterns["billing"])))
-    daily = load_month_kind(ws, [month] if month in months else [], "daily", problems)
+    daily = load_month_kind(ws, [month] if month in months else [], "daily", problems, digests)
     daily = check_daily(daily, staff, problems)
-    adjustments = check_adjustments(load_month_kind(ws, history, "adjustments", problems), staff, problems)
+    adjustments = check_adjustments(load_month_kind(ws, history, "adjustments", problems, digests), staff, problems)
     from settle.load.interdept import load_interdept
     interdept = load_interdept(ws, month, problems)
-    files = []
+    sources = []
     for p in ([ws.staff_file] if ws.staff_file else []):
-        files.append((ws.display(p), sha256(p)))
+        sources.append((p, ws.display(p), digests.get(p) or sha256(p)))
     for m in history:
         for k in C.MONTH_KINDS:
             if k in C.CURRENT_ONLY_KINDS and m != month:
                 continue
             for p in ws.files(m, k):
-                files.append((ws.display(p), sha256(p)))
-    return Inputs(month, staff, registrations, billing, daily, adjustments, files, history, interdept)
+                sources.append((p, ws.display(p), digests.get(p) or sha256(p)))
+    files = [(display, digest) for _, display, digest in sources]
+    return Inputs(month, staff, registrations, billing, daily, adjustments, files, history, interdept, sources)

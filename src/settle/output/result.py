@@ -10,6 +10,7 @@ import yaml
 
 from settle import __version__
 from settle.engine.pay import Settlement, r2
+from settle.output.derivation import derivation
 from settle.output.publish import who
 from settle.output.render import SUMMARY_COLUMNS, reconciliation
 
@@ -23,7 +24,9 @@ def policy_dump(s: Settlement) -> dict:
 
 
 def settlement_json(s: Settlement, *, files, rules_files, rules_source, workspace: str, started: dt.datetime,
-                    rec: dict | None = None) -> dict:
+                    rec: dict | None = None, record: dict | None = None) -> dict:
+    """The month's record. `record` (records.record_meta) adds the rules version, the merged
+    policy's hash, the stored rules folder and the names of the published files (SPEC §10)."""
     rec = rec or reconciliation(s)
     people = {}
     for p in s.payslips:
@@ -35,7 +38,9 @@ def settlement_json(s: Settlement, *, files, rules_files, rules_source, workspac
             "total": str(p.total), "flags": p.flags,
             "lines": [{"component": l.component, "name": l.name, "rule": l.rule, "column": l.column,
                        "base": l.base, "rate": l.rate, "amount": str(l.amount), "exact": str(l.exact),
-                       "detail": l.detail} for l in p.lines],
+                       "detail": l.detail,
+                       "derivation": derivation(l, s.policy, days=p.employed_days, month_days=s.month.days)}
+                      for l in p.lines],
         }
     network = {sid: {"performance": str(r2(v)), "performance_exact": str(v)} for sid, v in s.network.items()}
     violations = []
@@ -50,11 +55,13 @@ def settlement_json(s: Settlement, *, files, rules_files, rules_source, workspac
     rebates = [{"partner": t.partner, "lines": int(t.lines), "total": str(t.total)}
                for t in s.rebate_totals.itertuples()]
     info = who()
+    record = record or {}
     return {
         "tool": "settle", "version": __version__, "month": str(s.month),
         "generated_at": started.isoformat(timespec="seconds"), "user": info["user"], "host": info["host"],
         "workspace": workspace, "rules": {"source": rules_source, "files": dict(rules_files),
-                                          "policy": policy_dump(s)},
+                                          **record.get("rules", {}), "policy": policy_dump(s)},
+        **({"files": record["files"], "lang": record["lang"]} if "files" in record else {}),
         "inputs": dict(files),
         "people": people, "network": network,
         "totals": {"payslips": str(sum((p.total for p in s.payslips), Decimal(0))),
@@ -75,7 +82,8 @@ def _isna(v) -> bool:
         return False
 
 
-def run_info(s: Settlement, *, files, rules_files, rules_source, workspace: str, started: dt.datetime) -> list:
+def run_info(s: Settlement, *, files, rules_files, rules_source, workspace: str, started: dt.datetime,
+             record: dict | None = None) -> list:
     info = who()
     rows = [("工具 / tool", f"settle {__version__}"), ("月份 / month", str(s.month)),
             ("运行时间 / time", started.isoformat(timespec="seconds")),
@@ -84,6 +92,11 @@ def run_info(s: Settlement, *, files, rules_files, rules_source, workspace: str,
                                                                   "no rules/ in the workspace: shipped default policy"}
              .get(rules_source, rules_source)),
             ("方案 / policy", s.policy.name)]
+    rules = (record or {}).get("rules", {})
+    if rules:
+        rows += [("规则版本 / rules version", rules["version"]),
+                 ("规则存档 / rules kept in", rules["folder"] + "/"),
+                 ("SHA-256 合并后的规则 / merged policy", rules["policy_sha256"])]
     for name, digest in rules_files:
         rows.append((f"SHA-256 {name}", digest))
     for name, digest in files:

@@ -9,7 +9,7 @@ from pathlib import Path
 import xlsxwriter
 
 from settle.load import columns as C
-from settle.rules.policy import default_rules_dir
+from settle.rules.loader import default_rules_dir
 
 SETTLE_YAML = """\
 # settle 工作目录设置（可选）/ workspace settings (optional)
