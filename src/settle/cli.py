@@ -1,7 +1,8 @@
 """The command line: parse arguments, call the pipeline, render, set the exit code.
 
-Exit codes (SPEC §1): 0 ok · 1 findings or warnings only · 2 bad input or usage (nothing
-written) · 3 month closed or another run holds the lock.
+Exit codes (SPEC §1, §10): 0 ok · 1 findings or warnings only · 2 bad input or usage (nothing
+written) · 3 month closed or another run holds the lock · 130 interrupted (Ctrl-C) · 143
+terminated (SIGTERM, SIGHUP).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 import sys
 import time
 from contextlib import contextmanager
@@ -132,15 +132,23 @@ def _problems_json(problems: Problems, lang: str) -> list:
 
 @contextmanager
 def _guard(o: Options):
-    """No traceback ever reaches the user (SPEC §8); --debug shows it."""
+    """No traceback ever reaches the user (SPEC §8); --debug shows it. Signals, a full disk and
+    the other faults of issue 14 are plain catalogue messages (settle.faults)."""
+    from settle.faults import Fault, Interrupted, from_os_error, install_signal_handlers, interrupt_exit_code
+
+    install_signal_handlers()
     try:
         yield
     except typer.Exit:
         raise
-    except KeyboardInterrupt:
-        Console(stderr=True).print("已中断 / interrupted")
-        raise typer.Exit(BAD_INPUT)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        Console(stderr=True).print(f"[red]{Fault('interrupted').text(o.lang)}[/red]")
+        raise typer.Exit(interrupt_exit_code(exc))
     except Exception as exc:  # the last line of defence: report, never crash with a traceback
+        fault = exc if isinstance(exc, Fault) else from_os_error(exc)
+        if fault is not None and not o.debug:
+            Console(stderr=True).print(f"[red]{fault.text(o.lang)}[/red]")
+            raise typer.Exit(fault.exit_code)
         if o.debug:
             raise
         con = Console(stderr=True)
@@ -204,7 +212,7 @@ def run(month: str = typer.Argument(..., help="月份 YYYY-MM, e.g. 2024-05"),
 
 def _run(o: Options, month_text: str) -> int:
     from settle.engine.pipeline import blocking, compute, load
-    from settle.output.publish import LockHeld, MonthLock, PublishError, is_closed, new_stage, publish, recover
+    from settle.output.publish import LockHeld, MonthLock, PublishError, is_closed, publish, recover, staged, tend_history
     from settle.load.workspace import Workspace
 
     con = _console(o)
@@ -222,7 +230,7 @@ def _run(o: Options, month_text: str) -> int:
         print_problems(con, problems, o.lang)
         return BAD_INPUT
     try:
-        with MonthLock(ws.root, str(month)):
+        with MonthLock(ws.root, str(month), stale_after=ws.config.lock_stale_after):
             recover(ws.out_root, str(month))
             closed = is_closed(target)  # again, under the lock: a close may have landed meanwhile
             if closed:
@@ -244,16 +252,17 @@ def _run(o: Options, month_text: str) -> int:
                 gc.collect()
                 step("写出 / writing")
                 previous = _previous_totals(target)
-                stage = new_stage(ws.out_root, str(month))
-                try:
+                with staged(ws.out_root, str(month)) as stage:  # removed on any failure; disk full → Fault
                     rec = write_outputs(stage, settlement, loaded, started, o.lang, step)
                     step("发布 / publishing")
-                    history = publish(stage, ws.out_root, str(month))
-                except BaseException:
-                    shutil.rmtree(stage, ignore_errors=True)
-                    raise
+                    history = publish(stage, ws.out_root, str(month), lock_root=ws.root)
+                notes = tend_history(target, ws.config.history_keep)
     except LockHeld as held:
         h = held.holder
+        if held.stale:
+            con.print(f"[red]{problem('lock_stale', **held.params(str(month))).text(o.lang)}[/red]")
+            _emit_json(o, {"month": str(month), "status": "locked", "holder": h, "stale": True})
+            return LOCKED
         con.print(f"[red]{month} 正在由 {h.get('user')}@{h.get('host')} 结算（自 {h.get('since')} 起），请稍后再试。[/red]"
                   if o.lang == "zh" else
                   f"[red]{month} is being settled by {h.get('user')}@{h.get('host')} since {h.get('since')}.[/red]")
@@ -271,6 +280,8 @@ def _run(o: Options, month_text: str) -> int:
         print_problems(con, Problems(problems.warnings), o.lang)
     if not o.quiet:
         _print_run_summary(con, settlement, rec, target, elapsed, o.lang, previous, history)
+        for note in notes:
+            con.print(f"[yellow]{note.text(o.lang)}[/yellow]")
     _emit_json(o, {"month": str(month), "status": "ok", "output": str(target),
                    "settlement": json.loads((target / "settlement.json").read_text(encoding="utf-8"))})
     return OK
@@ -577,7 +588,7 @@ def _close(o: Options, month_text: str, reopen: bool, reason: str | None) -> int
                   f"[red]{m} has not been settled yet: run settle run {m} first[/red]")
         return BAD_INPUT
     try:
-        with MonthLock(ws.root, str(m)):
+        with MonthLock(ws.root, str(m), stale_after=ws.config.lock_stale_after):
             recover(ws.out_root, str(m))
             closed = is_closed(target)
             log = target / HISTORY / "close-log.jsonl"
@@ -609,6 +620,9 @@ def _close(o: Options, month_text: str, reopen: bool, reason: str | None) -> int
             return OK
     except LockHeld as held:
         h = held.holder
+        if held.stale:
+            con.print(f"[red]{problem('lock_stale', **held.params(str(m))).text(o.lang)}[/red]")
+            return LOCKED
         con.print(f"[red]{m} 正在由 {h.get('user')}@{h.get('host')} 使用（自 {h.get('since')}）[/red]")
         return LOCKED
 
@@ -649,6 +663,21 @@ def verify(month: str = typer.Argument(..., help="月份 YYYY-MM"),
     with _guard(o):
         from settle.verify import verify_month
         raise typer.Exit(verify_month(o, month, _console(o)))
+
+
+@app.command()
+def unlock(month: str = typer.Argument(..., help="月份 YYYY-MM"),
+           yes: bool = typer.Option(False, "--yes", "-y", help="不再询问 / do not ask for confirmation"),
+           workspace: Optional[Path] = WorkspaceOpt, out: Optional[Path] = OutOpt, lang: Optional[str] = LangOpt,
+           debug: Optional[bool] = DebugOpt):
+    """解除中断的运行留下的锁（共享盘）/ clear the lock a dead run left on a shared drive.
+
+    Exit 0 unlocked or not locked, 3 a live run holds it.  Example:  settle unlock 2024-05
+    """
+    o = _opts(workspace, None, out, lang, None, None, debug)
+    with _guard(o):
+        from settle.output.lock import unlock_month
+        raise typer.Exit(unlock_month(o.workspace, month, o.out, o.lang, yes, typer.confirm, _console(o).print))
 
 
 def main():
