@@ -136,7 +136,7 @@ def _guard(o: Options):
     the other faults of issue 14 are plain catalogue messages (settle.faults)."""
     from settle.faults import Fault, Interrupted, from_os_error, install_signal_handlers, interrupt_exit_code
 
-    install_signal_handlers()
+    restore = install_signal_handlers()
     try:
         yield
     except typer.Exit:
@@ -155,6 +155,8 @@ def _guard(o: Options):
         con.print(f"[red]内部错误 / internal error: {type(exc).__name__}: {exc}[/red]")
         con.print("请用 --debug 重新运行并把输出交给维护人员 / rerun with --debug and send the output to the maintainer")
         raise typer.Exit(BAD_INPUT)
+    finally:
+        restore()
 
 
 @contextmanager

@@ -77,16 +77,26 @@ def _raise_interrupted(signum, frame):
     raise Interrupted(signum)
 
 
-def install_signal_handlers() -> None:
+def install_signal_handlers():
     """SIGTERM and SIGHUP raise `Interrupted`, SIGINT raises KeyboardInterrupt, in the main
-    thread; elsewhere (a thread, an embedding program) nothing is changed."""
+    thread; elsewhere (a thread, an embedding program) nothing is changed. Returns a function
+    that puts the previous handlers back."""
+    sigs = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
     try:
+        previous = {s: signal.getsignal(s) for s in sigs}
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, _raise_interrupted)
-        if hasattr(signal, "SIGHUP"):
-            signal.signal(signal.SIGHUP, _raise_interrupted)
+        for s in sigs[1:]:
+            signal.signal(s, _raise_interrupted)
     except ValueError:  # not the main thread
-        pass
+        return lambda: None
+
+    def restore() -> None:
+        for s, handler in previous.items():
+            try:
+                signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+            except (ValueError, TypeError):
+                pass
+    return restore
 
 
 def from_os_error(exc: BaseException, folder: Path | None = None, needed: int | None = None) -> Fault | None:

@@ -89,8 +89,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                     "the previous outputs are untouched."),
     "io_error": (ERROR, "读写 {path} 失败：{detail}。请检查磁盘或网络连接后重新运行。",
                  "reading or writing {path} failed: {detail}. Check the disk or the network and run again."),
-    "interrupted": (ERROR, "已中断，未发布任何新输出，原有输出未改动。", "interrupted: nothing new was published; "
-                    "the previous outputs are untouched."),
+    "interrupted": (ERROR, "已中断。临时文件已清理，输出文件夹完整（仍是上次或本次的全部结果）。",
+                    "interrupted. Temporary files were removed; the output folder is whole (all of the previous "
+                    "or all of this run's results)."),
     "lock_busy": (ERROR, "{month} 正在由 {holder} 结算（自 {since} 起），请稍后再试。",
                   "{month} is being settled by {holder} since {since}; try again later."),
     "lock_stale": (ERROR, "{month} 被 {holder} 于 {since} 锁定，已有 {age}，该运行可能已中断。确认无人在结算后，运行：settle unlock {month}",

@@ -173,7 +173,7 @@ def _rename(src: Path, dst: Path) -> None:
     """A rename whose failure is a clear message: on Windows a file held open in Excel makes
     the folder's rename fail with a sharing violation (winerror 32)."""
     try:
-        os.rename(src, dst)
+        src.rename(dst)
     except PermissionError as exc:
         if getattr(exc, "winerror", None) in (5, 32, 33):
             raise PublishError("locked", Path(exc.filename or src)) from None
@@ -188,11 +188,11 @@ def _roll_back(prev: Path, target: Path, stage: Path) -> None:
         moved = target / HISTORY
         if moved.exists() and not (prev / HISTORY).exists():
             if any(moved.iterdir()):
-                os.rename(moved, prev / HISTORY)
+                moved.rename(prev / HISTORY)
             else:
                 moved.rmdir()
-        os.rename(target, stage)
-        os.rename(prev, target)
+        target.rename(stage)
+        prev.rename(target)
     except OSError:
         pass
 
@@ -235,7 +235,7 @@ def _archive(prev: Path, target: Path, stamp: str | None = None) -> Path:
     history = target / HISTORY
     old_history = prev / HISTORY
     if old_history.exists() and not history.exists():
-        os.rename(old_history, history)
+        old_history.rename(history)
     history.mkdir(exist_ok=True)
     dest = history / stamp
     n = 1
@@ -247,5 +247,5 @@ def _archive(prev: Path, target: Path, stamp: str | None = None) -> Path:
             if not (history / entry.name).exists():
                 entry.rename(history / entry.name)
         shutil.rmtree(old_history, ignore_errors=True)
-    os.rename(prev, dest)
+    prev.rename(dest)
     return dest
