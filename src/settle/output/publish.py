@@ -138,8 +138,9 @@ def _probe(folder: Path) -> None:
     try:
         probe.open("x").close()
         probe.unlink()
-    except OSError as exc:
-        raise (from_os_error(exc, folder) or Fault("permission_denied", path=str(folder))) from None
+    except OSError as exc:  # name the folder, not the probe
+        named = OSError(exc.errno, exc.strerror, str(folder))
+        raise (from_os_error(named, folder) or Fault("permission_denied", path=str(folder))) from None
 
 
 def publish(stage: Path, out_root: Path, month: str, stamp: str | None = None, *,
