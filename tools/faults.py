@@ -140,7 +140,7 @@ def kills(base: Path, big: Path, points: int) -> None:
     code, text = finish(settle(ws))
     duration = time.perf_counter() - t
     print(f"full run of the large month: {duration:.1f} s (exit {code})", flush=True)
-    dead_pids = []
+    shm_left = []
     for i in range(1, points + 1):
         at = duration * i / (points + 1)
         p = settle(ws)
@@ -150,14 +150,16 @@ def kills(base: Path, big: Path, points: int) -> None:
         p.communicate()
         left = survivors(p.pid)
         state = whole(ws)
-        dead_pids.append(p.pid)
-        row(f"kill -9 at {at:5.1f} s ({len(workers) - 1} workers)", "no process left, outputs whole",
-            f"{len(left)} left, outputs {state}", not left and state == "whole")
-    shm = [q for pid in dead_pids for q in shm_of(pid)]
+        shm = shm_of(p.pid)  # a kill -9 cannot clean up: the next start sweeps it (checked below)
+        shm_left += shm
+        busy = f"{len(workers) - 1} workers" if p.pid in workers else "run had ended"
+        row(f"kill -9 at {at:5.1f} s ({busy})", "no process left, outputs whole",
+            f"{len(left)} left, outputs {state}{', shm folder left' if shm else ''}", not left and state == "whole")
+    shm = shm_left
     code, text = finish(settle(ws))
     swept = [q for q in shm if q.exists()]
     row("next start after the kills", "exit 0, dead runs' /dev/shm folders swept, no staging left",
-        f"exit {code}, {len(shm)} shm folder(s) before, {len(swept)} after, "
+        f"exit {code}, {len(shm)} shm folder(s) left by the kills, {len(swept)} after, "
         f"staging {sorted(q.name for q in (ws / 'output').iterdir() if q.name.startswith('.')) or 'none'}",
         code == 0 and not swept and not any(q.name.startswith(".") for q in (ws / "output").iterdir()))
     for label, frac, sig, want in (("SIGTERM while reading", 0.15, signal.SIGTERM, 143),
