@@ -330,12 +330,13 @@ def test_parallel_read_gives_the_frames_of_a_serial_read(tmp_path, monkeypatch):
     import pandas as pd
 
     import settle.load.inputs as I
+    import settle.load.prefetch as prefetch
     from settle.load.columns import BILLING
     paths = _billing_files(tmp_path)
     monkeypatch.setenv("SETTLE_WORKERS", "1")
     serial = I.load_kind(paths, BILLING, Problems())
     monkeypatch.setenv("SETTLE_WORKERS", "2")
-    monkeypatch.setattr(I, "PARALLEL_BYTES", 0)  # small files: force the two forked workers
+    monkeypatch.setattr(prefetch, "PARALLEL_BYTES", 0)  # small files: force the two forked workers
     parallel = I.load_kind(paths, BILLING, Problems())
     assert len(serial) == 20 + 27 + 34
     pd.testing.assert_frame_equal(parallel, serial)
@@ -348,9 +349,10 @@ def test_a_full_shared_memory_folder_falls_back_to_the_pipe(tmp_path, monkeypatc
 
     import settle.load.inputs as I
     from settle.load.columns import BILLING
+    from settle.load.prefetch import read_task, unship
     (path, display), = _billing_files(tmp_path, 1)
-    monkeypatch.setattr(I, "_SHIP_DIR", str(tmp_path / "no-such-folder"))  # every write fails
-    shipped, items, _, _ = I._read_task((path, display, BILLING, None))
+    ship_dir = str(tmp_path / "no-such-folder")  # every write fails
+    shipped, items, _, _ = read_task((ship_dir, I._read_one, path, display, BILLING, None))
     assert isinstance(shipped[0], pd.DataFrame) and len(shipped[0]) == 20 and not items
-    frames, _, _, _ = I._unship((shipped, items, 0, None))
+    frames, _, _, _ = unship((shipped, items, 0, None))
     assert frames[0] is shipped[0]

@@ -15,7 +15,6 @@ import datetime as dt
 import gc
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -170,16 +169,14 @@ def publish(result: Result, *, lang: str = "zh", step: Step = _no_step, before_p
     step, keeping the previous outputs under history/ (SPEC §8). The caller holds the lock.
     Just before the move every file the figures rest on is re-hashed (SPEC §10); a change
     raises InputsChanged and nothing is published. `before_publish(loaded)` is a test hook."""
-    from settle.output.publish import new_stage
-    from settle.output.publish import publish as move_into_place
+    from settle.output.publish import publish as move_into_place, staged
     from settle.records import recheck
     ws, month = result.loaded.ws, str(result.month)
     # Every month's billing was needed for visit history only: free it before writing.
     result.loaded.inputs.billing = result.loaded.inputs.billing.iloc[0:0]
     gc.collect()
     step("写出 / writing")
-    stage = new_stage(ws.out_root, month)
-    try:
+    with staged(ws.out_root, month) as stage:   # removed on any failure; a full disk is a Fault
         rec = write_outputs(stage, result, lang, step)
         if before_publish is not None:
             before_publish(result.loaded)
@@ -187,10 +184,7 @@ def publish(result: Result, *, lang: str = "zh", step: Step = _no_step, before_p
         if changed.errors:
             raise InputsChanged(changed)
         step("发布 / publishing")
-        history = move_into_place(stage, ws.out_root, month)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
+        history = move_into_place(stage, ws.out_root, month, lock_root=ws.root)
     return Published(ws.output_dir(result.month), history, rec)
 
 
@@ -205,6 +199,8 @@ class RunOutcome:
     published: Published | None = None
     previous: dict | None = None         # 工号 → 应发合计 of the outputs this run replaced
     holder: dict | None = None           # who holds the lock / who closed the month
+    stale: dict | None = None            # a stale lock's parameters (holder, age, the unlock command)
+    notes: list = field(default_factory=list)   # history/ notes (its size, what history_keep pruned)
     path: Path | None = None             # the output file that could not be replaced
     elapsed: float = 0.0
     rules_changed: tuple[str, str] | None = None   # (old, new) rules versions when a rerun's differ
@@ -222,7 +218,7 @@ def settle_month(workspace, month, *, rules=None, out=None, lang: str = "zh", st
                  before_publish=None) -> RunOutcome:
     """`settle run`: under the month's lock, compute the month and publish it — or nothing."""
     from settle.load.workspace import Workspace
-    from settle.output.publish import LockHeld, MonthLock, PublishError, is_closed, recover
+    from settle.output.publish import LockHeld, MonthLock, PublishError, is_closed, recover, tend_history
     from settle.records import read_record, rules_change
 
     t0 = time.perf_counter()
@@ -240,7 +236,7 @@ def settle_month(workspace, month, *, rules=None, out=None, lang: str = "zh", st
         problems.add(problem("no_month_folder", folder=str(ws.root)))
         return RunOutcome("error", result, target)
     try:
-        with MonthLock(ws.root, str(m)):
+        with MonthLock(ws.root, str(m), stale_after=ws.config.lock_stale_after):
             recover(ws.out_root, str(m))
             closed = is_closed(target)  # again, under the lock: a close may have landed meanwhile
             if closed:
@@ -251,15 +247,17 @@ def settle_month(workspace, month, *, rules=None, out=None, lang: str = "zh", st
             previous = previous_totals(target)
             rules_changed = rules_change(read_record(target), result.loaded)
             published = publish(result, lang=lang, step=step, before_publish=before_publish)
+            notes = tend_history(target, ws.config.history_keep)
     except InputsChanged as changed:
         result.problems.extend(changed.problems)
         return RunOutcome("error", result, target)
     except LockHeld as held:
-        return RunOutcome("locked", result, target, holder=held.holder)
+        return RunOutcome("locked", result, target, holder=held.holder,
+                          stale=held.params(str(m)) if held.stale else None)
     except PublishError as exc:
         return RunOutcome("unreplaceable", result, target, path=exc.path)
     return RunOutcome("ok", result, target, published, previous, elapsed=time.perf_counter() - t0,
-                      rules_changed=rules_changed)
+                      rules_changed=rules_changed, notes=notes)
 
 
 # --- check-cards --------------------------------------------------------------------------------
@@ -441,7 +439,7 @@ def close_month(workspace, month, *, reopen: bool = False, reason: str | None = 
     if not (settled_folder(ws.out_root, str(m)) / "settlement.json").exists():
         return CloseOutcome("not_settled", m)
     try:
-        with MonthLock(ws.root, str(m)):
+        with MonthLock(ws.root, str(m), stale_after=ws.config.lock_stale_after):
             recover(ws.out_root, str(m))
             closed = is_closed(target)
             log = target / HISTORY / "close-log.jsonl"
@@ -462,6 +460,8 @@ def close_month(workspace, month, *, reopen: bool = False, reason: str | None = 
             _log(log, {"action": "close", **mark})
             return CloseOutcome("closed", m, mark)
     except LockHeld as held:
+        if held.stale:
+            return CloseOutcome("stale_lock", m, held.params(str(m)))
         return CloseOutcome("locked", m, held.holder)
 
 

@@ -1,7 +1,8 @@
 """The command line: arguments → settle.api → console → exit code. Nothing else lives here.
 
 Exit codes (SPEC §1, §10): 0 ok · 1 findings or warnings only · 2 bad input or usage (nothing
-written) · 3 month closed or another run holds the lock · 130 interrupted · 143 terminated.
+written) · 3 month closed or another run holds the lock · 130 interrupted (Ctrl-C) · 143
+terminated (SIGTERM, SIGHUP).
 """
 
 from __future__ import annotations
@@ -116,22 +117,29 @@ def main_callback(
 
 @contextmanager
 def _guard(o: Options):
-    """No traceback ever reaches the user (SPEC §8); --debug shows it."""
+    """No traceback ever reaches the user (SPEC §8); --debug shows it. Signals, a full disk and
+    the other faults of a clerk's PC or a share are plain catalogue messages (settle.faults)."""
+    from settle.faults import Fault, Interrupted, from_os_error, install_signal_handlers, interrupt_exit_code
+
+    restore = install_signal_handlers()
     try:
         yield
-    except (typer.Exit, ClickExit):
+    except (typer.Exit, ClickExit, SystemExit):
         raise
-    except KeyboardInterrupt:
-        error_console().print(say("interrupted", o.lang))
-        raise typer.Exit(_emit(o, {"status": "interrupted"}, INTERRUPTED))
-    except SystemExit:
-        raise
+    except (KeyboardInterrupt, Interrupted) as exc:
+        error_console().print(f"[red]{Fault('interrupted').text(o.lang)}[/red]")
+        raise typer.Exit(_emit(o, {"status": "interrupted"}, interrupt_exit_code(exc)))
     except BaseException as exc:  # the last line of defence (a reader's PanicException is a BaseException)
+        fault = exc if isinstance(exc, Fault) else from_os_error(exc) if isinstance(exc, Exception) else None
+        if fault is not None and not o.debug:
+            error_console().print(f"[red]{fault.text(o.lang)}[/red]")
+            raise typer.Exit(_emit(o, {"status": "error", "error": fault.code}, fault.exit_code))
         if o.debug:
             raise
-        error_console().print(f"[red]{say('internal_error', o.lang, kind=type(exc).__name__, detail=exc)}[/red]",
-                              markup=True)
+        error_console().print(f"[red]{say('internal_error', o.lang, kind=type(exc).__name__, detail=exc)}[/red]")
         raise typer.Exit(_emit(o, {"status": "internal_error", "error": type(exc).__name__}, BAD_INPUT))
+    finally:
+        restore()
 
 
 def _bad_month_or_problems(o: Options, con, problems: Problems, payload: dict) -> int:
@@ -272,7 +280,7 @@ def close(ctx: typer.Context, month: str = typer.Argument(..., help="月份 YYYY
         raise typer.Exit(_emit(o, {"month": str(c.month), "status": c.status, **c.info}, CLOSE_EXIT[c.status]))
 
 
-CLOSE_EXIT = {"closed": OK, "already_closed": OK, "reopened": OK, "not_closed": OK, "not_settled": BAD_INPUT,
+CLOSE_EXIT = {"stale_lock": LOCKED, "closed": OK, "already_closed": OK, "reopened": OK, "not_closed": OK, "not_settled": BAD_INPUT,
               "needs_reason": BAD_INPUT, "locked": LOCKED}
 
 
@@ -336,6 +344,22 @@ def simulate(ctx: typer.Context, month: Optional[str] = typer.Argument(None, hel
             from settle.records_view import print_comparison
             print_comparison(con, sim.comparison, sim.path, o.lang)
         raise typer.Exit(_emit(o, {"status": "ok", "output": str(sim.path), **sim.comparison.to_json()}, OK))
+
+
+@app.command()
+def unlock(ctx: typer.Context, month: str = typer.Argument(..., help="月份 YYYY-MM"),
+           yes: bool = typer.Option(False, "--yes", "-y", help="不再询问 / do not ask for confirmation"),
+           workspace: Optional[Path] = WorkspaceOpt, out: Optional[Path] = OutOpt, lang: Optional[str] = LangOpt,
+           debug: Optional[bool] = DebugOpt):
+    """解除中断的运行留下的锁（共享盘）/ clear the lock a dead run left on a shared drive.
+
+    Exit 0 unlocked or not locked, 3 a live run holds it.  Example:  settle unlock 2024-05
+    """
+    o = _opts(ctx, workspace, None, out, lang, None, None, debug)
+    with _guard(o):
+        from settle.output.lock import unlock_month
+        con = make_console()
+        raise typer.Exit(unlock_month(o.workspace, month, o.out, o.lang, yes, typer.confirm, con.print))
 
 
 def _argv_lang(argv: list[str]) -> tuple[str, bool]:

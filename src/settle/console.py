@@ -171,6 +171,10 @@ def report_run(con: Console, outcome, lang: str, *, quiet: bool = False, all_row
         who = f"{h.get('closed_by', '')} {h.get('closed_at', '')}".strip()
         print_message(con, "month_closed", lang, style="red", month=m, who=who)
         return {"month": m, "status": "closed"}
+    if status == "locked" and outcome.stale:
+        from settle.problems import problem
+        con.print(f"[red]{problem('lock_stale', **outcome.stale).text(lang)}[/red]")
+        return {"month": m, "status": "locked", "holder": h, "stale": True}
     if status == "locked":
         print_message(con, "month_locked", lang, style="red", month=m, user=h.get("user"), host=h.get("host"),
                       since=h.get("since"))
@@ -183,6 +187,8 @@ def report_run(con: Console, outcome, lang: str, *, quiet: bool = False, all_row
         if problems.warnings:
             print_problems(con, Problems(problems.warnings), lang)
         print_run_summary(con, outcome, lang, all_rows=all_rows)
+        for note in outcome.notes:
+            con.print(f"[yellow]{note.text(lang)}[/yellow]")
     payload = {"month": m, "status": "ok", "output": str(outcome.target)}
     if outcome.rules_changed is not None:
         payload["rules_changed"] = dict(zip(("old", "new"), outcome.rules_changed))
@@ -196,6 +202,10 @@ _CLOSE_TEXT = {"closed": "closed_now", "already_closed": "already_closed", "reop
 
 def report_close(con: Console, c, lang: str) -> None:
     info = c.info
+    if c.status == "stale_lock":
+        from settle.problems import problem
+        con.print(f"[red]{problem('lock_stale', **info).text(lang)}[/red]")
+        return
     params = {"when": info.get("closed_at"), "reason": info.get("reason"), "user": info.get("user"),
               "host": info.get("host"), "since": info.get("since")}
     failed = c.status in ("not_settled", "needs_reason", "locked")

@@ -1,19 +1,26 @@
-"""Writing many workbooks on both cores (SPEC §9): payslips are independent files."""
+"""Writing many workbooks on both cores (SPEC §9): payslips are independent files.
+
+Workers are forked, so they share the settlement without pickling it, and they never outlive
+the run (issue 14): each one asks the kernel to kill it when its parent dies (Linux
+PR_SET_PDEATHSIG), or watches its parent from a thread elsewhere; it ignores the terminal's
+Ctrl-C and hang-up (the parent decides and ends them), and its stderr goes nowhere, so no
+worker traceback ever reaches the terminal — a worker's exception travels to the parent and is
+raised there.
+"""
 
 from __future__ import annotations
 
 import gc
 import multiprocessing as mp
 import os
+import pickle
+import signal
+import sys
+import threading
 from contextlib import contextmanager
 from typing import Callable, Sequence
 
-_JOB: Callable | None = None
-_ITEMS: Sequence | None = None
-
-
-def _work(i: int) -> None:
-    _JOB(_ITEMS[i])
+PR_SET_PDEATHSIG = 1
 
 
 def workers() -> int:
@@ -24,28 +31,141 @@ def workers() -> int:
         return max(1, min(2, os.cpu_count() or 1))
 
 
+def can_fork() -> bool:
+    """False on Windows (and wherever `fork` is missing): everything then runs in-process.
+    Tests force this path on Linux by patching this function."""
+    return "fork" in mp.get_all_start_methods()
+
+
+def die_with_parent(parent: int) -> None:
+    """In a forked worker: end when `parent` ends, however it ends (kill -9 included)."""
+    for sig in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)  # Ctrl-C and a closed terminal reach the parent, who ends us
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler: end quietly
+    if not _parent_death_signal():
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    if not os.environ.get("SETTLE_WORKER_STDERR"):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+
+
+def _parent_death_signal() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int, interval: float = 0.5) -> None:
+    """The portable fallback: a forked child is re-parented when its parent dies."""
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(1)
+
+
+class WorkerFailed(Exception):
+    """A worker died without saying why (killed from outside)."""
+
+
 @contextmanager
 def in_background(fn: Callable, items: Sequence, *, min_parallel: int = 8):
-    """Call fn(item) for every item in forked workers (they share the settlement without
-    pickling it) while the body of the `with` runs in this process; wait for them at the end.
-    Small batches, one core or no fork: the items are done in-process after the body."""
-    global _JOB, _ITEMS
+    """Call fn(item) for every item in forked workers while the body of the `with` runs in this
+    process; wait for them at the end and raise the first worker exception here. Small batches,
+    one core or no fork: the items are done in-process after the body. However the body or the
+    wait ends (an exception, a signal), the workers are ended before this returns."""
     n = workers()
-    if len(items) < min_parallel or n < 2 or "fork" not in mp.get_all_start_methods():
+    if len(items) < min_parallel or n < 2 or not can_fork():
         yield
         for item in items:
             fn(item)
         return
-    _JOB, _ITEMS = fn, items
+    ctx = mp.get_context("fork")
+    next_item = ctx.Value("l", 0)
+    errors = ctx.SimpleQueue()
     # Move every existing object out of the collector's reach: otherwise each child's first
     # collection writes to the header of every object of the parent's heap and copies it.
     gc.freeze()
+    procs = [ctx.Process(target=_serve, args=(fn, items, next_item, errors, os.getpid()), daemon=True)
+             for _ in range(n)]
     try:
-        ctx = mp.get_context("fork")
-        with ctx.Pool(n) as pool:
-            result = pool.map_async(_work, range(len(items)), chunksize=2)
-            yield
-            result.get()  # re-raises a worker's exception here
+        for p in procs:
+            p.start()
+        yield
+        for p in procs:
+            p.join()
+        if any(p.exitcode for p in procs):
+            raise _worker_error(errors, procs)
     finally:
-        _JOB, _ITEMS = None, None
+        _end(procs)
+        errors.close()
         gc.unfreeze()
+
+
+def _serve(fn: Callable, items: Sequence, next_item, errors, parent: int) -> None:
+    die_with_parent(parent)
+    try:
+        while True:
+            with next_item.get_lock():
+                i = next_item.value
+                next_item.value = i + 1
+            if i >= len(items):
+                break
+            fn(items[i])
+    except BaseException as exc:  # report to the parent, stop the other worker, never print
+        with next_item.get_lock():
+            next_item.value = len(items)
+        errors.put(_portable(exc))
+        os._exit(1)
+    os._exit(0)
+
+
+def _portable(exc: BaseException) -> bytes:
+    """The exception as the parent can rebuild it: the first OSError in its chain (a writer's
+    FileCreateError wraps the disk-full error), else the exception, else its text."""
+    exc = next((e for e in _chain(exc) if isinstance(e, OSError)), exc)
+    try:
+        return pickle.dumps(exc)
+    except Exception:  # noqa: BLE001 - unpicklable exception classes travel as text
+        return pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+
+
+def _chain(exc: BaseException, depth: int = 0):
+    yield exc
+    if depth > 8:
+        return
+    for inner in (*[a for a in getattr(exc, "args", ()) if isinstance(a, BaseException)],
+                  exc.__cause__, exc.__context__):
+        if isinstance(inner, BaseException):
+            yield from _chain(inner, depth + 1)
+
+
+def _worker_error(errors, procs) -> BaseException:
+    if not errors.empty():
+        try:
+            return pickle.loads(errors.get())
+        except Exception as exc:  # noqa: BLE001 - an unreadable report is still a failure
+            return WorkerFailed(str(exc))
+    codes = ", ".join(str(p.exitcode) for p in procs)
+    return WorkerFailed(f"a worker ended with exit code {codes}")
+
+
+def _end(procs) -> None:
+    for p in procs:
+        if p.pid is not None and p.exitcode is None:
+            p.terminate()
+    for p in procs:
+        if p.pid is not None:
+            p.join(timeout=5)
+            if p.exitcode is None:
+                p.kill()
+                p.join()

@@ -93,6 +93,46 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "ambiguous_payslip": (ERROR, "{person} 有 {n} 人同名，请用工号：{candidates}",
                           "{person} matches {n} people: use the staff id: {candidates}"),
     "bad_range": (ERROR, "--from {start} 晚于 --to {end}", "--from {start} comes after --to {end}"),
+    # faults of the machine, the disk or the share (issue 14): each names the path and what to do
+    "disk_full": (ERROR, "磁盘空间不足：{folder}{need}。请清理磁盘或换一个输出文件夹（--out）后重新运行；原有输出未改动。",
+                  "not enough disk space: {folder}{need}. Free some space or choose another output folder "
+                  "(--out) and run again; the previous outputs are untouched."),
+    "disk_need": (ERROR, "（剩余 {free}，约需 {needed}）", " ({free} free, about {needed} needed)"),
+    "disk_free": (ERROR, "（剩余 {free}）", " ({free} free)"),
+    "read_only": (ERROR, "无法写入 {path}：所在磁盘或共享文件夹是只读的。请换到可写的位置（或用 --out 指定输出文件夹）后重新运行。",
+                  "cannot write {path}: the disk or shared folder is read-only. Use a writable location "
+                  "(or --out for the outputs) and run again."),
+    "permission_denied": (ERROR, "没有权限写入 {path}。请让管理员授予写权限，或换到有权限的文件夹后重新运行。",
+                          "permission denied: {path}. Ask for write access or use a folder you may write to, "
+                          "then run again."),
+    "not_a_folder": (ERROR, "{path} 应该是文件夹，但它是一个文件。请把它改名或移走后重新运行。",
+                     "{path} should be a folder but is a file. Rename or move it away, then run again."),
+    "path_too_long": (ERROR, "路径太长：{path}。请把工作目录移到更短的路径下（如 D:\\工资）后重新运行。",
+                      "path too long: {path}. Move the workspace to a shorter path (e.g. D:\\pay) and run again."),
+    "file_in_use": (ERROR, "无法替换 {path}：文件正在被其他程序（如 Excel/WPS）使用。请关闭后重新运行；原有输出未改动。",
+                    "cannot replace {path}: another program (Excel/WPS) is using it. Close it and run again; "
+                    "the previous outputs are untouched."),
+    "io_error": (ERROR, "读写 {path} 失败：{detail}。请检查磁盘或网络连接后重新运行。",
+                 "reading or writing {path} failed: {detail}. Check the disk or the network and run again."),
+    "interrupted": (ERROR, "已中断。临时文件已清理，输出文件夹完整（仍是上次或本次的全部结果）。",
+                    "interrupted. Temporary files were removed; the output folder is whole (all of the previous "
+                    "or all of this run's results)."),
+    "lock_busy": (ERROR, "{month} 正在由 {holder} 结算（自 {since} 起），请稍后再试。",
+                  "{month} is being settled by {holder} since {since}; try again later."),
+    "lock_stale": (ERROR, "{month} 被 {holder} 于 {since} 锁定，已有 {age}，该运行可能已中断。确认无人在结算后，运行：settle unlock {month}",
+                   "{month} was locked by {holder} at {since}, {age} ago; that run has probably died. If nobody is "
+                   "settling it, run: settle unlock {month}"),
+    "lock_live": (ERROR, "{month} 正在由本机进程 {pid} 结算，不能解锁。", "{month} is being settled by process {pid} on this "
+                  "computer: not unlocked."),
+    "lock_cleared": (ERROR, "已解除 {month} 的锁（原持有者 {holder}，自 {since}），已记录在 {log}。",
+                     "{month} unlocked (held by {holder} since {since}); logged in {log}."),
+    "lock_none": (ERROR, "{month} 没有被锁定。", "{month} is not locked."),
+    "lock_confirm": (ERROR, "{month} 被 {holder} 于 {since} 锁定（已有 {age}）。确认对方没有在结算并解除锁定？",
+                     "{month} is locked by {holder} since {since} ({age}). Is nobody settling it — remove the lock?"),
+    "history_size": (WARNING, "{folder} 中已保存 {runs} 次早先的结果，共 {size}（settle.yaml 的 history_keep: N 可只保留最近 N 次）",
+                     "{folder} holds {runs} earlier runs, {size} (settle.yaml history_keep: N keeps only the last N)"),
+    "history_pruned": (WARNING, "按 history_keep: {keep} 删除了较早的结果：{removed}",
+                       "removed earlier runs beyond history_keep: {keep}: {removed}"),
 }
 
 # Status messages of the commands (not problems): code -> (zh, en). The terminal, --json and the

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -146,9 +145,6 @@ def parse_table(raw: RawTable, kind: Kind, problems: Problems) -> pd.DataFrame:
     return frame
 
 
-PARALLEL_BYTES = 8 * 1024 * 1024   # inputs of one kind larger than this are read on both cores
-
-
 def _read_one(path: Path, display: str, kind: Kind, extra_aliases) -> tuple[list, list, int, str | None]:
     """Read and parse one file from a private copy of its bytes, and return their SHA-256 too:
     the fingerprint is of the very bytes parsed (SPEC §10), whatever happens to the file later."""
@@ -180,97 +176,27 @@ def parsed_copy(path: Path):
         os.unlink(tmp)
 
 
-def _read_task(args):
-    """In a worker: read one file and hand its frames back through an Arrow file in the run's
-    shared-memory folder — pickling a million strings through the pool's pipe costs more than
-    a copy into /dev/shm and back."""
-    frames, items, suppressed, digest = _read_one(*args)
-    shipped = []
-    for i, frame in enumerate(frames):
-        if _SHIP_DIR is None or any(frame[c].dtype == object for c in frame.columns):
-            shipped.append(frame)  # small tables (roster, adjustments) with Decimal columns
-            continue
-        target = Path(_SHIP_DIR) / f"{os.getpid()}-{id(frame)}-{i}.arrow"
-        try:
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            with pa.OSFile(str(target), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-                writer.write_table(table)
-        except OSError:  # a full /dev/shm (a container's 64 MB) or temp folder: through the pipe
-            target.unlink(missing_ok=True)
-            shipped.append(frame)
-            continue
-        shipped.append((str(target), dict(frame.attrs)))
-    return shipped, items, suppressed, digest
-
-
-def _unship(result):
-    """In the parent: the frames of one `_read_task` result, read back from shared memory."""
-    shipped, items, suppressed, digest = result
-    frames = []
-    for item in shipped:
-        if isinstance(item, pd.DataFrame):
-            frames.append(item)
-            continue
-        path, attrs = item
-        with pa.OSFile(path, "rb") as source:
-            table = pa.ipc.open_file(source).read_all()
-        os.unlink(path)
-        frame = table.to_pandas()
-        frame.attrs.update(attrs)
-        frames.append(frame)
-    return frames, items, suppressed, digest
-
-
-_SHIP_DIR: str | None = None
-
-
-_PREFETCHED: dict = {}
-
-
-def prefetch(tasks: list[tuple]) -> None:
+def prefetch(tasks: list[tuple]) -> dict:
     """Read and parse every (path, display, kind, aliases) of a run at once on two forked workers,
-    largest file first, so the kinds overlap; `_read_all` then takes the results from here."""
-    results = _read_parallel(tasks)
-    for task, result in zip(tasks, results or ()):
-        _PREFETCHED[(task[0], task[2].name)] = result
+    largest file first, so the kinds overlap. Returns the results by (path, kind name), for
+    `load_kind(..., prefetched=)` to take; empty when forking does not pay."""
+    from settle.load.prefetch import read_parallel, sweep_dead_runs
+
+    sweep_dead_runs()
+    results = read_parallel(tasks, _read_one)
+    return {(task[0], task[2].name): result for task, result in zip(tasks, results or ())}
 
 
-def _read_all(paths, kind: Kind, extra_aliases) -> list[tuple[list, list, int]]:
+def _read_all(paths, kind: Kind, extra_aliases, prefetched: dict | None = None) -> list[tuple]:
     """Each file read and parsed; several large files on two forked workers (the Rust reader
     holds the GIL, so threads would not help). Results keep the files' order."""
-    if paths and all((p, kind.name) in _PREFETCHED for p, _ in paths):
-        return [_PREFETCHED.pop((p, kind.name)) for p, _ in paths]
+    from settle.load.prefetch import read_parallel
+
+    if prefetched is not None and paths and all((p, kind.name) in prefetched for p, _ in paths):
+        return [prefetched.pop((p, kind.name)) for p, _ in paths]
     tasks = [(p, d, kind, extra_aliases) for p, d in paths]
-    results = _read_parallel(tasks)
+    results = read_parallel(tasks, _read_one)
     return results if results is not None else [_read_one(*t) for t in tasks]
-
-
-def _read_parallel(tasks: list[tuple]) -> list | None:
-    """Results of `_read_task` over `tasks` (in their order), computed on two forked workers that
-    take the largest files first: the longest file starts at once, so the cores finish together.
-    None when forking does not pay (one file, little data, one core, no fork)."""
-    import multiprocessing as mp
-
-    from settle.parallel import workers
-
-    global _SHIP_DIR
-    sizes = [(t[0].stat().st_size if t[0].exists() else 0) for t in tasks]
-    if len(tasks) < 2 or sum(sizes) < PARALLEL_BYTES or workers() < 2 or "fork" not in mp.get_all_start_methods():
-        return None
-    order = sorted(range(len(tasks)), key=lambda i: -sizes[i])
-    results: list = [None] * len(tasks)
-    shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-    if shm and shutil.disk_usage(shm).free < 4 * sum(sizes) + (256 << 20):
-        shm = None  # too small for the parsed frames (text inflates several times): the temp folder
-    with tempfile.TemporaryDirectory(prefix="settle-read-", dir=shm) as ship_dir:
-        _SHIP_DIR = ship_dir
-        try:
-            with mp.get_context("fork").Pool(2) as pool:
-                for i, result in zip(order, pool.imap(_read_task, [tasks[i] for i in order], chunksize=1)):
-                    results[i] = _unship(result)
-        finally:
-            _SHIP_DIR = None
-    return results
 
 
 def _values(arr: pa.Array, mask: np.ndarray) -> list:
@@ -300,11 +226,12 @@ def empty_frame(kind: Kind) -> pd.DataFrame:
 
 
 def load_kind(paths: list[tuple[Path, str]], kind: Kind, problems: Problems,
-              extra_aliases=None, month: Month | None = None, digests: dict | None = None) -> pd.DataFrame:
+              extra_aliases=None, month: Month | None = None, digests: dict | None = None,
+              prefetched: dict | None = None) -> pd.DataFrame:
     """Read and concatenate every file of one kind; missing optional columns become empty.
     `digests` receives each path's SHA-256 of the bytes parsed."""
     frames = []
-    for (path, _), (got, items, suppressed, digest) in zip(paths, _read_all(paths, kind, extra_aliases)):
+    for (path, _), (got, items, suppressed, digest) in zip(paths, _read_all(paths, kind, extra_aliases, prefetched)):
         if digests is not None and digest is not None:
             digests[Path(path)] = digest
         frames.extend(got)
@@ -346,13 +273,14 @@ def require(frame: pd.DataFrame, kind: Kind, fname: str, mask, problems: Problem
 
 # --- roster ----------------------------------------------------------------------------------
 
-def load_staff(ws: Workspace, problems: Problems, digests: dict | None = None) -> pd.DataFrame:
+def load_staff(ws: Workspace, problems: Problems, digests: dict | None = None,
+               prefetched: dict | None = None) -> pd.DataFrame:
     path = ws.staff_file
     if path is None:
         problems.add(problem("no_staff_file", folder=str(ws.root)))
         return _finish_staff(empty_frame(C.STAFF))
     frame = load_kind([(path, ws.display(path))], C.STAFF, problems, ws.config.aliases.get("staff"),
-                      digests=digests)
+                      digests=digests, prefetched=prefetched)
     for fname in ("staff_id", "name", "role", "hired_on"):
         require(frame, C.STAFF, fname, np.ones(len(frame), bool), problems)
     needs_team = frame["role"].isin(["业务员", "主管"]).to_numpy(dtype=bool) & frame["team"].isna().to_numpy()
@@ -436,13 +364,13 @@ def _month_paths(ws: Workspace, month: Month, kind: str) -> list[tuple[Path, str
 
 
 def load_month_kind(ws: Workspace, months: list[Month], kind_name: str, problems: Problems,
-                    digests: dict | None = None) -> pd.DataFrame:
+                    digests: dict | None = None, prefetched: dict | None = None) -> pd.DataFrame:
     kind = C.KINDS[kind_name]
     frames = []
     for m in months:
         paths = _month_paths(ws, m, kind_name)
         if paths:
-            frames.append(load_kind(paths, kind, problems, ws.config.aliases.get(kind_name), m, digests))
+            frames.append(load_kind(paths, kind, problems, ws.config.aliases.get(kind_name), m, digests, prefetched))
     if not frames:
         frame = empty_frame(kind)
         frame["src_month"] = pd.Series([], dtype=object)
@@ -555,30 +483,26 @@ def load_inputs(ws: Workspace, month: Month, problems: Problems, *, need_billing
             if k in C.CURRENT_ONLY_KINDS and m != month:
                 continue
             tasks += [(p, ws.display(p), C.KINDS[k], ws.config.aliases.get(k)) for p in ws.files(m, k)]
-    _PREFETCHED.clear()
-    try:
-        prefetch(tasks)
-        return _load_inputs(ws, month, problems, need_billing)
-    finally:
-        _PREFETCHED.clear()
+    return _load_inputs(ws, month, problems, need_billing, prefetch(tasks))
 
 
-def _load_inputs(ws: Workspace, month: Month, problems: Problems, need_billing: bool) -> Inputs:
+def _load_inputs(ws: Workspace, month: Month, problems: Problems, need_billing: bool,
+                 prefetched: dict | None = None) -> Inputs:
     digests: dict[Path, str] = {}   # path -> SHA-256 of the bytes parsed
-    staff = load_staff(ws, problems, digests)
+    staff = load_staff(ws, problems, digests, prefetched)
     if not ws.month_dir(month).is_dir():
         problems.add(problem("no_month_folder", folder=str(ws.month_dir(month))))
     months = ws.months_upto(month)
     history = [m for m in months if m <= month]
-    registrations = check_registrations(load_month_kind(ws, history, "registrations", problems, digests), staff, problems)
-    billing = load_month_kind(ws, history, "billing", problems, digests)
+    registrations = check_registrations(load_month_kind(ws, history, "registrations", problems, digests, prefetched), staff, problems)
+    billing = load_month_kind(ws, history, "billing", problems, digests, prefetched)
     check_billing(billing, problems)
     if need_billing and ws.month_dir(month).is_dir() and not ws.files(month, "billing"):
         problems.add(problem("no_input_files", folder=str(month), kind="收费明细",
                              patterns="、".join(ws.config.patterns["billing"])))
-    daily = load_month_kind(ws, [month] if month in months else [], "daily", problems, digests)
+    daily = load_month_kind(ws, [month] if month in months else [], "daily", problems, digests, prefetched)
     daily = check_daily(daily, staff, problems)
-    adjustments = check_adjustments(load_month_kind(ws, history, "adjustments", problems, digests), staff, problems)
+    adjustments = check_adjustments(load_month_kind(ws, history, "adjustments", problems, digests, prefetched), staff, problems)
     from settle.load.interdept import load_interdept
     interdept = load_interdept(ws, month, problems)
     sources = []

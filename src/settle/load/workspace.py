@@ -67,9 +67,36 @@ class Config:
     output: str = "output"
     holidays: tuple[dt.date, ...] = ()
     lang: str | None = None
+    history_keep: int | None = None      # issue 14: keep the last N reruns of an open month
+    lock_stale_after: float = 7200.0     # seconds after which another host's lock file is stale
 
 
-_CONFIG_KEYS = {"patterns", "aliases", "output", "holidays", "locale", "lang"}
+_CONFIG_KEYS = {"patterns", "aliases", "output", "holidays", "locale", "lang", "history_keep", "lock_stale_after"}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|hours?|m|min|minutes?|s|sec|seconds?|小时|分钟|秒)?\s*$", re.I)
+
+
+def _keep_and_stale(raw: dict, name: str, problems: Problems) -> dict:
+    """`history_keep: N` (a whole number ≥ 0) and `lock_stale_after: 2h` (h, min or s; a bare
+    number is hours)."""
+    out = {}
+    keep = raw.get("history_keep")
+    if keep is not None:
+        if isinstance(keep, bool) or not isinstance(keep, int) or keep < 0:
+            problems.add(problem("bad_config", file=name, column="history_keep",
+                                 detail=f"\"{keep}\" 应为不小于 0 的整数 / must be a whole number ≥ 0"))
+        else:
+            out["history_keep"] = keep
+    stale = raw.get("lock_stale_after")
+    if stale is not None:
+        m = _DURATION.match(str(stale))
+        if not m or float(m.group(1)) <= 0:
+            problems.add(problem("bad_config", file=name, column="lock_stale_after",
+                                 detail=f"\"{stale}\" 应为时长，如 2h 或 90min / must be a duration like 2h or 90min"))
+        else:
+            unit = (m.group(2) or "h").lower()
+            scale = 3600 if unit[0] in "h小" else 60 if unit[0] in "m分" else 1
+            out["lock_stale_after"] = float(m.group(1)) * scale
+    return out
 
 
 def load_config(path: Path, problems: Problems) -> Config:
@@ -119,7 +146,8 @@ def load_config(path: Path, problems: Problems) -> Config:
                                  detail=f"\"{h}\" 不是日期 / is not a date (YYYY-MM-DD)"))
     lang = raw.get("lang") or raw.get("locale")
     return Config(patterns=patterns, aliases=aliases, output=str(raw.get("output") or "output"),
-                  holidays=tuple(holidays), lang=lang if lang in ("zh", "en") else None)
+                  holidays=tuple(holidays), lang=lang if lang in ("zh", "en") else None,
+                  **_keep_and_stale(raw, name, problems))
 
 
 @dataclass

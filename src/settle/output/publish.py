@@ -5,19 +5,22 @@ month is never overwritten; a per-month lock keeps two clerks apart."""
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 import os
 import shutil
-import socket
 import uuid
-from dataclasses import dataclass
+from contextlib import contextmanager
 from pathlib import Path
 
-from filelock import FileLock, Timeout
+from settle.faults import Fault, disk_full, from_os_error, human, tree_size
+from settle.output.lock import LockHeld, MonthLock, who  # noqa: F401 - the lock's home since issue 14
 
 CLOSED_MARK = "closed.json"
 HISTORY = "history"
+CLOSE_LOG = "close-log.jsonl"
+WINDOWS_MAX_PATH = 259  # characters of a full path Windows Explorer and Excel can open
+HISTORY_RUNS_NOTE = 20
+HISTORY_BYTES_NOTE = 500 << 20
 
 
 class PublishError(Exception):
@@ -30,58 +33,6 @@ class PublishError(Exception):
         self.detail = detail
 
 
-class LockHeld(Exception):
-    def __init__(self, holder: dict):
-        super().__init__(str(holder))
-        self.holder = holder
-
-
-def who() -> dict:
-    try:
-        user = getpass.getuser()
-    except Exception:  # getuser raises when no user name can be found (containers, services)
-        user = os.environ.get("USERNAME") or os.environ.get("USER") or "unknown"
-    return {"user": user, "host": socket.gethostname(), "pid": os.getpid(),
-            "since": dt.datetime.now().isoformat(timespec="seconds")}
-
-
-@dataclass
-class MonthLock:
-    """An OS-level lock (released by the OS if the process dies, so a killed run leaves no stale
-    lock in force) plus a small info file naming the holder."""
-
-    root: Path
-    month: str
-    timeout: float = 0.0
-
-    def __post_init__(self):
-        self.path = self.root / f".settle-{self.month}.lock"
-        self.info = self.root / f".settle-{self.month}.lock.json"
-        self._lock = FileLock(str(self.path), timeout=self.timeout)
-
-    def __enter__(self):
-        try:
-            self._lock.acquire()
-        except Timeout:
-            try:
-                holder = json.loads(self.info.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                holder = {"user": "?", "host": "?", "since": "?"}
-            raise LockHeld(holder) from None
-        # Whatever the info file said before belonged to a run that is gone (stale): replace it.
-        self.info.write_text(json.dumps(who(), ensure_ascii=False), encoding="utf-8")
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            self.info.unlink()
-        except OSError:
-            pass
-        # The lock file itself stays: deleting it after release would let a waiting run lock a
-        # file that no longer exists while a third creates and locks a new one.
-        self._lock.release()
-
-
 def is_closed(target: Path) -> dict | None:
     mark = target / CLOSED_MARK
     if mark.exists():
@@ -90,6 +41,24 @@ def is_closed(target: Path) -> dict | None:
         except (OSError, ValueError):
             return {"closed": True}
     return None
+
+
+@contextmanager
+def staged(out_root: Path, month: str):
+    """A staging folder for MONTH's outputs, removed on every failure (an exception, Ctrl-C,
+    SIGTERM). A full disk becomes "磁盘空间不足：<output folder>" with the free space and, for a
+    rerun, the size of the outputs it replaces as the space needed (issue 14)."""
+    stage = new_stage(out_root, month)
+    try:
+        yield stage
+    except BaseException as exc:
+        shutil.rmtree(stage, ignore_errors=True)
+        fault = from_os_error(exc, out_root) if isinstance(exc, Exception) else None
+        if fault is not None and fault.code == "disk_full":
+            previous = out_root / month
+            needed = tree_size(previous) - tree_size(previous / HISTORY) if previous.is_dir() else None
+            raise disk_full(out_root, needed) from None
+        raise
 
 
 def new_stage(out_root: Path, month: str) -> Path:
@@ -143,19 +112,123 @@ def check_replaceable(target: Path) -> None:
                 continue
 
 
-def publish(stage: Path, out_root: Path, month: str, stamp: str | None = None) -> Path | None:
+def check_writable(stage: Path, out_root: Path, month: str, lock_root: Path | None = None,
+                   *, windows: bool | None = None) -> None:
+    """Before the first rename (issue 14): every folder the publication touches — output/,
+    output/MONTH, its history/ and the lock's folder — is a folder and takes a new file, and
+    (on Windows) no published path is longer than Windows can open. Raises a Fault naming the
+    path; nothing has been moved."""
+    target = out_root / month
+    for folder in (out_root, target, target / HISTORY, lock_root):
+        if folder is None or not os.path.lexists(folder):
+            continue
+        if not folder.is_dir():
+            raise Fault("not_a_folder", path=str(folder))
+        _probe(folder)
+    if windows if windows is not None else os.name == "nt":
+        base = target.absolute()
+        for f in stage.rglob("*"):
+            full = base / f.relative_to(stage)
+            if len(str(full)) > WINDOWS_MAX_PATH:
+                raise Fault("path_too_long", path=str(full))
+
+
+def _probe(folder: Path) -> None:
+    probe = folder / f".settle-probe-{uuid.uuid4().hex[:8]}"
+    try:
+        probe.open("x").close()
+        probe.unlink()
+    except OSError as exc:  # name the folder, not the probe
+        named = OSError(exc.errno, exc.strerror, str(folder))
+        raise (from_os_error(named, folder) or Fault("permission_denied", path=str(folder))) from None
+
+
+def publish(stage: Path, out_root: Path, month: str, stamp: str | None = None, *,
+            lock_root: Path | None = None) -> Path | None:
     """Move a complete staged folder into place. The previous outputs (if any) end up under
-    target/history/<stamp>/. Each step is a rename, so a kill at any point leaves either the old
-    or the new outputs, and `recover` completes the step. Returns the history folder used."""
+    target/history/<stamp>/. Everything is checked first (`check_writable`,
+    `check_replaceable`); each step is a rename, a failure in the middle restores the previous
+    outputs at once, and a kill at any point leaves either the old or the new outputs, which
+    `recover` completes at the next start. Returns the history folder used."""
     target = out_root / month
     prev = out_root / f".previous-{month}"
+    check_writable(stage, out_root, month, lock_root)
     if not target.exists():
-        stage.rename(target)
+        _rename(stage, target)
         return None
     check_replaceable(target)
-    target.rename(prev)
-    stage.rename(target)
-    return _archive(prev, target, stamp)
+    _rename(target, prev)
+    try:
+        _rename(stage, target)
+    except BaseException:
+        _rename(prev, target)
+        raise
+    try:
+        return _archive(prev, target, stamp)
+    except BaseException:
+        _roll_back(prev, target, stage)
+        raise
+
+
+def _rename(src: Path, dst: Path) -> None:
+    """A rename whose failure is a clear message: on Windows a file held open in Excel makes
+    the folder's rename fail with a sharing violation (winerror 32)."""
+    try:
+        src.rename(dst)
+    except PermissionError as exc:
+        if getattr(exc, "winerror", None) in (5, 32, 33):
+            raise PublishError("locked", Path(exc.filename or src)) from None
+        raise
+
+
+def _roll_back(prev: Path, target: Path, stage: Path) -> None:
+    """Undo a publication whose archiving failed: the new outputs back to the stage, the old
+    ones (with the history they brought) back in place. Whatever cannot be undone now is left
+    as `recover` finishes it (prev beside target)."""
+    try:
+        moved = target / HISTORY
+        if moved.exists() and not (prev / HISTORY).exists():
+            if any(moved.iterdir()):
+                moved.rename(prev / HISTORY)
+            else:
+                moved.rmdir()
+        target.rename(stage)
+        prev.rename(target)
+    except OSError:
+        pass
+
+
+def history_runs(target: Path) -> list[Path]:
+    """The earlier runs kept under target/history/, oldest first."""
+    history = target / HISTORY
+    if not history.is_dir():
+        return []
+
+    def order(p: Path):  # 20240601-093000, then 20240601-093000-2 …
+        parts = p.name.split("-") + ["", ""]
+        return parts[0], parts[1], int(parts[2]) if parts[2].isdigit() else 1
+    return sorted((p for p in history.iterdir() if p.is_dir()), key=order)
+
+
+def tend_history(target: Path, keep: int | None, closed: bool = False) -> list:
+    """history/ does not grow unseen (issue 14, SPEC §8): nothing is pruned by default; with
+    settle.yaml `history_keep: N` an open month keeps its last N earlier runs, the older ones
+    removed oldest first and named; a closed month's history is never pruned. Past 20 runs or
+    500 MB the run says how many runs and how much space history/ holds. Returns the notes."""
+    from settle.problems import problem
+
+    notes = []
+    runs = history_runs(target)
+    if keep is not None and not closed and len(runs) > keep:
+        removed = runs[:len(runs) - keep]
+        for p in removed:
+            shutil.rmtree(p, ignore_errors=True)
+        notes.append(problem("history_pruned", keep=keep, removed="、".join(p.name for p in removed)))
+        runs = runs[len(removed):]
+    size = tree_size(target / HISTORY) if runs else 0
+    if len(runs) > HISTORY_RUNS_NOTE or size > HISTORY_BYTES_NOTE:
+        notes.append(problem("history_size", folder=str(target / HISTORY), runs=len(runs), size=human(size)))
+    return notes
 
 
 def _archive(prev: Path, target: Path, stamp: str | None = None) -> Path:

@@ -12,6 +12,9 @@ link), money as `#,##0.00`, a frozen header, A4 fit to width.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -127,10 +130,26 @@ def write_book(path: Path, tables: Sequence[Table], *, fast: bool | None = None)
 # --- the styled writer (xlsxwriter) ------------------------------------------------------------
 
 def _write_styled(path: Path, tables: Sequence[Table]) -> None:
+    """Built in memory, then written with one explicit open and close: a full disk is one clean
+    OSError, never a ZipFile or Workbook left for the garbage collector to close (and print
+    "Exception ignored" from) — issue 14."""
+    import io
+
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                         "strings_to_numbers": False})
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"strings_to_formulas": False, "strings_to_urls": False,
+                                      "strings_to_numbers": False, "in_memory": True})
+    try:
+        _fill_styled(wb, tables)
+        wb.close()
+    finally:
+        wb.fileclosed = True  # never closed again by Workbook.__del__
+    with open(path, "wb") as fh:
+        fh.write(buffer.getbuffer())
+
+
+def _fill_styled(wb, tables: Sequence[Table]) -> None:
     wb.set_properties({"title": "settle", "author": "settle", "created": dt.datetime(2000, 1, 1)})
     f = wb.add_format
     head = f({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
@@ -173,7 +192,6 @@ def _write_styled(path: Path, tables: Sequence[Table]) -> None:
         if last_data > r0:
             ws.autofilter(r0, 0, last_data, len(kinds) - 1)
         ws.repeat_rows(r0)
-    wb.close()
 
 
 def _put(ws, r, c, v, kind, fmt, blank=False):
@@ -301,6 +319,41 @@ def _write_rust(path: Path, tables: Sequence[Table]) -> None:
         pages[name] = {"paper_size": 9, "fit_to_pages": (1, 0), "landscape": bool(t.landscape),
                        "repeat_rows": t.header_row}
         headers[name] = head
-    rx.write_worksheets(entries, str(path), freeze_panes=freeze, column_formats=formats, column_widths=widths,
-                        merge_ranges=merges, header_row=header_rows, page_setup=pages, header_format=headers,
-                        datetime_format="yyyy-mm-dd hh:mm")
+    with _rust_errors(path):
+        rx.write_worksheets(entries, str(path), freeze_panes=freeze, column_formats=formats, column_widths=widths,
+                            merge_ranges=merges, header_row=header_rows, page_setup=pages, header_format=headers,
+                            datetime_format="yyyy-mm-dd hh:mm")
+
+
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+@contextmanager
+def _rust_errors(path: Path):
+    """The Rust writer reports a full disk as an OSError without errno and prints its own
+    "ZipWriter::drop: failed to finalize archive" on stderr: keep that line off the terminal
+    and give the error its errno, so the clerk reads "磁盘空间不足" (issue 14)."""
+    import os
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        failed = False
+        try:
+            yield
+        except OSError as exc:
+            failed = True
+            m = _OS_ERROR.search(str(exc))
+            if exc.errno is None and m:
+                raise OSError(int(m.group(1)), os.strerror(int(m.group(1))), str(path)) from None
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            if not failed:
+                captured.seek(0)
+                text = captured.read()
+                if text:
+                    os.write(2, text)
