@@ -23,6 +23,8 @@ class Loaded:
     rules_source: str                     # "workspace" | "default" | a path
     rules_files: list[tuple[str, str]] = field(default_factory=list)
     inputs: Inputs | None = None
+    # The earlier months' settlement.json that R41 read while computing, (display name, SHA-256).
+    history_files: list[tuple[str, str]] = field(default_factory=list)
 
 
 def parse_month(text: str, problems: Problems) -> Month | None:
@@ -69,11 +71,11 @@ def compute(loaded: Loaded) -> Settlement:
     credit = credit_month(inputs, loaded.policy)
     history = History(loaded.ws, inputs.staff)
     s = settle_month(inputs, credit, loaded.policy, holidays=loaded.ws.config.holidays, history=history)
-    s.history_files = sorted(history.files.items())
+    loaded.history_files = sorted(history.files.items())
     return s
 
 
 def run_files(loaded: Loaded, s: Settlement) -> list[tuple[str, str]]:
     """Every file a run's figures rest on, with its SHA-256: the inputs and the earlier months'
     settlement.json that R41 read."""
-    return list(loaded.inputs.files) + list(getattr(s, "history_files", []))
+    return list(loaded.inputs.files) + list(loaded.history_files)
