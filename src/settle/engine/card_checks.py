@@ -34,7 +34,8 @@ _REFERRAL_FIELDS = {"partner": "合作单位", "referrer": "转诊医生", "refe
 
 def violation_row(code, *, staff_id=None, file=None, sheet=None, row=None, effect="", detail="",
                   card_no=None, patient_key=None, record_no=None, partner=None, amount=None) -> dict:
-    """One row of 违规 (SPEC §6), its rule and Chinese name from problems.VIOLATIONS."""
+    """One row of 违规 (SPEC §6: R17, R20–R29, R39, R41), its rule and Chinese name from
+    problems.VIOLATIONS."""
     kind = VIOLATIONS[code]
     return {"code": code, "rule": kind.rule, "name": kind.zh, "staff_id": staff_id,
             "file": file, "sheet": sheet, "row": row, "card_no": card_no, "patient_key": patient_key,
