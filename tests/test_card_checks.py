@@ -17,16 +17,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from settle.engine.card_checks import (REJECTION_ORDER, VIOLATION_COLUMNS, card_violations, incomplete_referral,
-                                       mark_conflicts, violation_row)
+from settle.engine.card_checks import (
+    REJECTION_ORDER,
+    VIOLATION_COLUMNS,
+    card_violations,
+    incomplete_referral,
+    mark_conflicts,
+    violation_row,
+)
 from settle.engine.crediting import REASON_ORDER
 from settle.load.workspace import Month
 from settle.problems import VIOLATIONS
 
 ENGINE = Path(__file__).resolve().parent.parent / "src" / "settle" / "engine"
 MAY = Month.parse("2024-05")
-T = pd.Timestamp
-NAT = pd.NaT
 
 
 def text(values):
@@ -192,6 +196,7 @@ def test_rule_functions_cite_their_rule():
 def test_reconciliation_balances_by_reason():
     """核对: 3 lines of 100.00, 50.00 (credited) and 25.00 (自然来诊) → 175.00 = 150.00 + 25.00."""
     from types import SimpleNamespace
+
     from settle.engine.reconcile import reconciliation
 
     lines = pd.DataFrame({"amount_fen": np.array([10000, 5000, 2500]), "credited": [True, True, False],

@@ -18,12 +18,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from settle.engine.card_checks import (LIFTABLE, REJECTION_ORDER, card_violations, flag_registrations,
-                                       mark_conflicts)
-from settle.engine.card_checks import violation_row  # noqa: F401  (re-exported: engine/pay.py imports it here)
-from settle.engine.joins import found, lookup, positions, take_text, strings
-from settle.rules.policy import Policy
+from settle.engine.card_checks import (
+    LIFTABLE,
+    REJECTION_ORDER,
+    card_violations,
+    flag_registrations,
+    mark_conflicts,
+    violation_row,  # noqa: F401  (re-exported: engine/pay.py imports it here)
+)
+from settle.engine.joins import found, lookup, positions, strings, take_text
 from settle.load.workspace import Month
+from settle.rules.policy import Policy
 
 # Reasons a counting line credits nobody (R5: 未归属 reports the first that applies).
 REASON_UNREGISTERED = "unregistered_card"
