@@ -126,7 +126,7 @@ def print_run_summary(con: Console, outcome, lang: str, *, all_rows: bool = Fals
         con.print(say("rows_shown", lang, n=len(s.payslips), shown=len(slips)))
     v = s.violations
     if len(v):
-        from settle.output.render import VIOLATION_NAMES
+        from settle.problems import VIOLATION_NAMES
         counts = v.groupby("code").size()
         items = "，".join(f"{VIOLATION_NAMES[code][0 if lang == 'zh' else 1]} {n}" for code, n in counts.items())
         con.print(say("violations_line", lang, items=items))

@@ -8,7 +8,7 @@ at a time: the clerk fixes a whole batch of input mistakes in one pass.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 ERROR = "error"
 WARNING = "warning"
@@ -258,6 +258,53 @@ def text(code: str, lang: str = "zh", **params) -> str:
     """A record/explain/verify/simulate text in `lang` (zh or en)."""
     return say(code, lang, **params)
 
+
+# --- violations (SPEC §6) ------------------------------------------------------------------------
+# Findings about the month's registrations, billing and reports, listed in 违规 and 卡片检查 —
+# not input problems: a month with violations still settles. Each kind has its rule, its name
+# (zh, en) and, for the card checks, its effect and detail templates (zh, en). The rows carry
+# the Chinese texts (settlement.json records them); the effects of R17/R27/R39/R41 are built
+# with their amounts where pay is computed.
+
+
+class ViolationKind(NamedTuple):
+    rule: str
+    zh: str
+    en: str
+    effect_zh: str = ""
+    effect_en: str = ""
+    detail_zh: str = ""
+    detail_en: str = ""
+
+
+VIOLATIONS: dict[str, ViolationKind] = {
+    "unregistered_card": ViolationKind("R20", "未登记卡", "unregistered card", "不计业绩", "not credited",
+                                       "卡号 {card_no} 无登记", "card {card_no} has no registration"),
+    "duplicate_card": ViolationKind("R21", "重复办卡", "duplicate card", "罚款，多办卡消费不计业绩",
+                                    "fined; the extra card's spending is not credited",
+                                    "患者第 3 张及以上的卡 {card_no}", "the patient's 3rd or later card {card_no}"),
+    "late_registration": ViolationKind("R22", "转诊迟报", "late registration", "登记不予确认",
+                                       "registration not accepted"),
+    "existing_patient": ViolationKind("R23", "老患者", "existing patient", "登记不予确认",
+                                      "registration not accepted"),
+    "incomplete_referral": ViolationKind("R24", "转诊信息不全", "incomplete referral", "登记不予确认",
+                                         "registration not accepted", "缺少{fields}", "missing {fields}"),
+    "unknown_staff": ViolationKind("R25", "人员不存在", "unknown staff", "登记无效", "registration void",
+                                   "业务员 {salesperson}", "salesperson {salesperson}"),
+    "conflicting_claim": ViolationKind("R26", "撞单", "conflicting claim", "后登记者不计业绩",
+                                       "the later claim is not credited", "患者已由 {owner} 先登记",
+                                       "the patient was registered first by {owner}"),
+    "late_report": ViolationKind("R27", "日报迟交", "late report"),
+    "missing_report": ViolationKind("R27", "日报缺失", "missing report"),
+    "performance_warning": ViolationKind("R41", "业绩不达标预警", "performance warning"),
+    "negative_pay": ViolationKind("R39", "负数工资", "negative pay"),
+    "large_rebate": ViolationKind("R17", "大额返款", "large rebate"),
+}
+# The effect of a R22–R24 violation whose rejection a 确认例外 adjustment lifted (R7).
+EXCEPTION_CONFIRMED = ("已确认例外", "exception confirmed")
+# Derived views kept for the modules that read them: code -> (zh, en) and code -> rule.
+VIOLATION_NAMES: dict[str, tuple[str, str]] = {code: (k.zh, k.en) for code, k in VIOLATIONS.items()}
+RULE_OF: dict[str, str] = {code: k.rule for code, k in VIOLATIONS.items()}
 
 _ZH_ROW = "第 {row} 行"
 _EN_ROW = "row {row}"

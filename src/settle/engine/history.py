@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pandas as pd
 
@@ -90,7 +89,3 @@ class History:
             if conditions:
                 out[sid] = conditions
         return out
-
-
-def known_months(root: Path) -> list[str]:
-    return sorted(p.parent.name for p in root.glob("*/settlement.json"))

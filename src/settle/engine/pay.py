@@ -375,7 +375,7 @@ def settle_month(inputs, credit: Credit, policy: P.Policy, holidays=(), history=
                                            f"（{a.reason if isinstance(a.reason, str) else ''}，批准人 {a.approved_by}）")
 
     totals = rebate_totals(lines)
-    violations = _month_violations(credit, inputs, staff, month, policy, holidays, by_id, totals, history)
+    violations = _month_violations(credit, month, policy, by_id, totals, history)
     funds = []
     for f in policy.funds:
         base = sum((v.get(f.stream, ZERO) for v in perf.values()), ZERO)
@@ -694,8 +694,7 @@ def partner_totals(rebates: pd.DataFrame) -> pd.DataFrame:
     return g.reset_index()[["partner", "lines", "total"]]
 
 
-def _month_violations(credit: Credit, inputs, staff, month, policy: P.Policy, holidays, by_id, totals,
-                      history) -> pd.DataFrame:
+def _month_violations(credit: Credit, month, policy: P.Policy, by_id, totals, history) -> pd.DataFrame:
     rows = credit.violations.to_dict("records")
     f = credit.report_findings
     for r in f.itertuples():

@@ -25,6 +25,8 @@ class Loaded:
     rules_files: list[tuple[str, str]] = field(default_factory=list)
     inputs: Inputs | None = None
     version: RulesVersion | None = None   # the rules version in force (SPEC §10) and its source files
+    # The earlier months' settlement.json that R41 read while computing, (display name, SHA-256).
+    history_files: list[tuple[str, str]] = field(default_factory=list)
 
 
 def parse_month(text: str, problems: Problems) -> Month | None:
@@ -74,10 +76,11 @@ def compute(loaded: Loaded) -> Settlement:
     s = settle_month(inputs, credit, loaded.policy, holidays=loaded.ws.config.holidays, history=history)
     s.interdept = interdept_month(inputs, loaded.policy)  # R42, before the billing is freed
     s.history_files = sorted({**history.files, **(s.interdept.files if s.interdept else {})}.items())
+    loaded.history_files = s.history_files
     return s
 
 
 def run_files(loaded: Loaded, s: Settlement) -> list[tuple[str, str]]:
     """Every file a run's figures rest on, with its SHA-256: the inputs and the earlier months'
     settlement.json that R41 read."""
-    return list(loaded.inputs.files) + list(getattr(s, "history_files", []))
+    return list(loaded.inputs.files) + list(loaded.history_files)

@@ -471,8 +471,7 @@ def check_adjustments(frame: pd.DataFrame, staff: pd.DataFrame, problems: Proble
     return frame
 
 
-def load_inputs(ws: Workspace, month: Month, problems: Problems, *, need_billing=True,
-                need_daily=True) -> Inputs:
+def load_inputs(ws: Workspace, month: Month, problems: Problems, *, need_billing=True) -> Inputs:
     """Everything `run` needs: the roster, MONTH's and earlier months' registrations, billing
     and adjustments, MONTH's daily reports."""
     months = ws.months_upto(month)

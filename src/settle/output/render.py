@@ -12,8 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from settle.engine.crediting import REASON_DEPARTED, REASON_OUT_OF_WINDOW, REASON_UNREGISTERED, REASON_WALK_IN, VIOLATION_NAMES
+from settle.engine.crediting import REASON_DEPARTED, REASON_ORDER, REASON_OUT_OF_WINDOW, REASON_UNREGISTERED, REASON_WALK_IN
+from settle.engine.reconcile import reconciliation  # noqa: F401  (re-exported: cli, result and tests read it here)
 from settle.engine.pay import U, Payslip, Settlement, r2
+from settle.problems import VIOLATION_NAMES
 from settle.output.privacy import mask_key, mask_name, mask_names, safe_filename
 from settle.output.xlsx import DATE, DATETIME, INT, MONEY, SMALL_ROWS, TEXT, Table, frame_of, write_book
 
@@ -29,8 +31,6 @@ REASON_NAMES = {
     REASON_OUT_OF_WINDOW: ("超出复诊期（R5）", "beyond follow-up window (R5)"),
     REASON_DEPARTED: ("已离职（R5）", "departed (R5)"),
 }
-REASON_ORDER = (REASON_UNREGISTERED, "duplicate_card", "late_registration", "existing_patient",
-                "incomplete_referral", "unknown_staff", REASON_OUT_OF_WINDOW, REASON_DEPARTED, REASON_WALK_IN)
 SUMMARY_COLUMNS = ("基本工资", "补贴", "绩效考核", "提成", "管理奖金", "团队提成", "奖励", "扣款")
 COLUMN_EN = {"基本工资": "Base", "补贴": "Allowance", "绩效考核": "Assessment", "提成": "Commission",
              "管理奖金": "Mgmt bonus", "团队提成": "Team commission", "奖励": "Bonus", "扣款": "Deductions"}
@@ -313,37 +313,6 @@ def summary_rows(s: Settlement) -> list[dict]:
                      "team": st["team"] if isinstance(st["team"], str) else "", "performance": r2(perf),
                      **{c: None for c in SUMMARY_COLUMNS}, "total": None})
     return rows
-
-
-def reconciliation(s: Settlement) -> dict:
-    lines = s.credit.lines
-    amount = lines["amount_fen"].to_numpy(dtype=np.int64)
-    credited = lines["credited"].to_numpy(dtype=bool)
-    out = {"total_count": int(len(lines)), "total_fen": int(amount.sum()),
-           "credited_count": int(credited.sum()), "credited_fen": int(amount[credited].sum()), "uncredited": {}}
-    reasons = lines["reason"].to_numpy(dtype=object)
-    for reason in REASON_ORDER:
-        m = reasons == reason
-        if m.any():
-            out["uncredited"][reason] = {"count": int(m.sum()), "fen": int(amount[m].sum())}
-    out["uncredited_fen"] = sum(v["fen"] for v in out["uncredited"].values())
-    out["balanced"] = out["credited_fen"] + out["uncredited_fen"] == out["total_fen"]
-    out["payslip_total"] = str(r2(sum((p.total for p in s.payslips), Decimal(0))))
-    totals = s.rebate_totals
-    out["rebate_total"] = str(r2(sum(totals["total"], Decimal(0)))) if len(totals) else "0.00"
-    interdept = getattr(s, "interdept", None)  # R42: the doctors' referral reward, paid in cash
-    if interdept is not None:
-        out["interdept_reward"] = str(interdept.total)
-        out["interdept_successes"] = interdept.count("success")
-    ex = s.credit.excluded
-    out["excluded"] = {}
-    if len(ex):
-        st = ex["status"].astype(object).fillna("")
-        for label, mask in (("未结算", st == "未结算"), ("疗程中", st == "疗程中"), ("其他月份结算", st == "已结算")):
-            m = mask.to_numpy(dtype=bool)
-            if m.any():
-                out["excluded"][label] = {"count": int(m.sum()), "fen": int(ex["amount_fen"].to_numpy()[m].sum())}
-    return out
 
 
 def summary_table(s: Settlement, rows: list[dict], lang: str) -> Table:
