@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from settle.engine.components import check_policy
 from settle.engine.crediting import credit_month
 from settle.engine.history import History
 from settle.load.inputs import Inputs, load_inputs, sha256
@@ -46,7 +47,7 @@ def load(root: Path, month: Month, problems: Problems, *, rules: Path | None = N
          need_inputs: bool = True) -> Loaded:
     ws = Workspace.open(root, problems, out)
     path, source = rules_location(ws, rules)
-    policy = load_policy(path, problems)
+    policy = load_policy(path, problems, checks=check_policy)
     files = []
     if path.is_dir():
         for p in sorted(path.glob("*.y*ml")):
@@ -76,4 +77,4 @@ def compute(loaded: Loaded) -> Settlement:
 def run_files(loaded: Loaded, s: Settlement) -> list[tuple[str, str]]:
     """Every file a run's figures rest on, with its SHA-256: the inputs and the earlier months'
     settlement.json that R41 read."""
-    return list(loaded.inputs.files) + list(getattr(s, "history_files", []))
+    return list(loaded.inputs.files) + list(s.history_files)

@@ -213,7 +213,7 @@ def prepare_details(s: Settlement) -> None:
     payslip slices without copying."""
     sh = s.shares
     if not len(sh):
-        s._details = (None, {}, {})
+        s.details = (None, {}, {})
         return
     ordered = sh.sort_values(["staff_id", "stream", "settled_on", "src_order"], kind="stable")
     table = detail_arrow(s, ordered)
@@ -224,15 +224,15 @@ def prepare_details(s: Settlement) -> None:
     amount = np.add.reduceat(ordered["amount_fen"].to_numpy(dtype=np.int64), starts)
     rebate = np.add.reduceat(_round_div(ordered["rebate_u"].to_numpy(dtype=np.int64), U), starts)
     violations_of(s, "")  # build the per-person violation index once, before the writers fork
-    s._details = (table, {staff[a]: (a, b - a) for a, b in zip(starts, ends)},
+    s.details = (table, {staff[a]: (a, b - a) for a, b in zip(starts, ends)},
                   {staff[a]: (int(x), int(y)) for a, x, y in zip(starts, amount, rebate)})
 
 
 def detail_table(s: Settlement, slip: Payslip, lang: str) -> Table:
     cols = detail_columns(lang)
-    if getattr(s, "_details", None) is None:
+    if s.details is None:
         prepare_details(s)
-    table, bounds, sums = s._details
+    table, bounds, sums = s.details
     where = bounds.get(slip.staff_id)
     if where is None:
         frame = frame_of([], cols)
@@ -280,11 +280,11 @@ def large_month(s: Settlement) -> bool | None:
 
 
 def violations_of(s: Settlement, staff_id: str) -> pd.DataFrame:
-    index = getattr(s, "_violation_index", None)
+    index = s.violation_index
     if index is None:
         v = s.violations
         index = v.groupby("staff_id", dropna=True).indices if len(v) else {}
-        s._violation_index = index
+        s.violation_index = index
     rows = index.get(staff_id)
     return s.violations.iloc[rows] if rows is not None else s.violations.iloc[0:0]
 

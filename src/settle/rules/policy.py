@@ -202,9 +202,8 @@ class RegistrationStream(Strict):
     match: Match
     commission: RegistrationCommission
     exclude_violations: tuple[str, ...] = ()   # registrations rejected for these codes earn nothing
-    apply_rejections: bool = False             # whether R22–R24 reject these rows at all
-    cap: Amount | None = None
-    floor: Amount | None = None
+    # No cap, floor or apply_rejections: the engine applies none to these streams, so the keys are
+    # refused (unknown key, with file and line) rather than accepted and ignored.
 
 
 # --- rebates ----------------------------------------------------------------------------------
@@ -511,8 +510,10 @@ def _merge(base: dict, extra: dict) -> dict:
     return out
 
 
-def load_policy(path: Path, problems: Problems) -> Policy | None:
-    """Load a rules file, or every *.yaml of a folder merged in name order."""
+def load_policy(path: Path, problems: Problems, checks=None) -> Policy | None:
+    """Load a rules file, or every *.yaml of a folder merged in name order. `checks(policy)` (the
+    engine's checks of each rule's own configuration) returns messages starting with their key
+    path; each is reported with its file and line like a schema error."""
     path = Path(path)
     if path.is_dir():
         files = sorted(p for p in path.glob("*.yaml") if not p.name.startswith("."))
@@ -555,7 +556,11 @@ def load_policy(path: Path, problems: Problems) -> Policy | None:
 
     seen: set = set()
     try:
-        return Policy.model_validate(merged)
+        policy = Policy.model_validate(merged)
+        errors = checks(policy) if checks else []
+        for text in errors:
+            report(*_split_path((), text))
+        return None if errors else policy
     except ValidationError as exc:
         for err in exc.errors():
             loc = _clean_loc(tuple(err["loc"]), merged)
