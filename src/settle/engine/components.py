@@ -88,8 +88,11 @@ def assessment(comp: P.Assessment, slip: Payslip, ctx: PayContext) -> PayLine | 
 
 
 def management_bonus(comp: P.ManagementBonus, slip: Payslip, ctx: PayContext) -> PayLine | None:
-    """R34 管理奖金: the lowest 绩效考核 among the team's 业务员 with a payslip (0 when none)."""
-    values = [(l.amount, m.name) for m in ctx.team_members(slip) for l in m.lines if l.component == comp.assessment]
+    """R34 管理奖金: the lowest 绩效考核 among the team's 业务员 with a payslip (0 when none); R44's
+    leavers within 7 days are left out."""
+    # R44: a leaver within 7 days is not among them (their assessment is never paid).
+    values = [(l.amount, m.name) for m in ctx.team_members(slip) if not m.unpaid_reason
+              for l in m.lines if l.component == comp.assessment]
     low = min(values) if values else (ZERO, "")
     return PayLine(comp.id, comp.name, comp.rule, "管理奖金", "本组业务员最低绩效考核", "", low[0],
                    detail=(f"本组最低：{low[1]} {low[0]}" if values else "本组无业务员"))

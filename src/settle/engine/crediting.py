@@ -449,12 +449,14 @@ VIOLATION_NAMES = {
     "performance_warning": ("业绩不达标预警", "performance warning"),
     "negative_pay": ("负数工资", "negative pay"),
     "large_rebate": ("大额返款", "large rebate"),
+    "discipline_warning": ("辞退预警", "discipline warning"),
 }
 
 RULE_OF = {"unregistered_card": "R20", "duplicate_card": "R21", "late_registration": "R22",
            "existing_patient": "R23", "incomplete_referral": "R24", "unknown_staff": "R25",
            "conflicting_claim": "R26", "late_report": "R27", "missing_report": "R27",
-           "performance_warning": "R41", "negative_pay": "R39", "large_rebate": "R17"}
+           "performance_warning": "R41", "negative_pay": "R39", "large_rebate": "R17",
+           "discipline_warning": "R43"}
 
 
 def violation_row(code, *, staff_id=None, file=None, sheet=None, row=None, effect="", detail="",

@@ -47,6 +47,8 @@ class Payslip:
     stream_performance: dict[str, Decimal]
     lines: list[PayLine] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    unpaid_reason: str = ""                  # R44: why every line is 0.00 (a leaver within 7 days)
+    carry_forward: Decimal | None = None     # R45: the negative 应发合计 carried to MONTH+1 as 上月欠款
 
     @property
     def total(self) -> Decimal:
@@ -79,6 +81,8 @@ class Settlement:
     inputs: object = None
     # The earlier months' settlement.json that R41 read: (display name, SHA-256).
     history_files: list[tuple[str, str]] = field(default_factory=list)
+    # R45 欠款未收回: debts of people with no payslip to deduct them from (staff_id, name, month, amount).
+    unrecovered: list[tuple[str, str, str, Decimal]] = field(default_factory=list)
     # Built when first needed, by the worker that writes the outputs (not on the serial path):
     rebate_rows: pd.DataFrame | None = field(default=None, repr=False)   # the 返款 sheet
     details: tuple | None = field(default=None, repr=False)              # 业绩明细 table, bounds, sums

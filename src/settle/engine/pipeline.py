@@ -24,6 +24,7 @@ class Loaded:
     rules_source: str                     # "workspace" | "default" | a path
     rules_files: list[tuple[str, str]] = field(default_factory=list)
     inputs: Inputs | None = None
+    problems: Problems = field(default_factory=Problems)  # the run's collector: compute adds its warnings
 
 
 def parse_month(text: str, problems: Problems) -> Month | None:
@@ -54,7 +55,7 @@ def load(root: Path, month: Month, problems: Problems, *, rules: Path | None = N
             files.append((f"rules/{p.name}", sha256(p)))
     elif path.exists():
         files.append((path.name if source != "default" else f"(内置) {path.name}", sha256(path)))
-    loaded = Loaded(ws, month, policy, source, files)
+    loaded = Loaded(ws, month, policy, source, files, problems=problems)
     if need_inputs:
         loaded.inputs = load_inputs(ws, month, problems)
     return loaded
@@ -71,7 +72,27 @@ def compute(loaded: Loaded) -> Settlement:
     history = History(loaded.ws, inputs.staff)
     s = settle_month(inputs, credit, loaded.policy, holidays=loaded.ws.config.holidays, history=history)
     s.history_files = sorted(history.files.items())
+    earlier_month_warnings(loaded, history)
     return s
+
+
+def earlier_month_warnings(loaded: Loaded, history: History) -> None:
+    """What the month before MONTH leaves unsaid: R45 when it has inputs but no settlement (nothing
+    was carried from it), R44 when a hire who left within 7 days began in it and it is closed."""
+    from settle.engine.newhire import spans_closed_month
+    from settle.output.publish import is_closed
+
+    ws, month = loaded.ws, loaded.month
+    prev = month.shift(-1)
+    has_inputs = any(ws.files(prev, kind) for kind in ("registrations", "billing", "daily", "adjustments")) \
+        if ws.month_dir(prev).is_dir() else False
+    if loaded.policy.carry_negative_pay and has_inputs and history.settlement(prev) is None:
+        loaded.problems.add(problem("no_carry_settlement", previous=str(prev), month=str(month)))
+    if is_closed(ws.output_dir(prev)):
+        for p in loaded.inputs.staff.itertuples():
+            if spans_closed_month(p, month, loaded.policy):
+                loaded.problems.add(problem("new_hire_closed_month", staff_id=p.staff_id, name=p.name,
+                                            previous=str(prev)))
 
 
 def run_files(loaded: Loaded, s: Settlement) -> list[tuple[str, str]]:

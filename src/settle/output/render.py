@@ -502,8 +502,20 @@ def write_summary(path: Path, s: Settlement, run_info: list[tuple[str, str]], la
     tables = [summary_table(s, rows, lang), rebate_table(s, lang), violation_table(s.violations, names, lang),
               unattributed_table(s, lang), reconciliation_table(s, rec, rows, lang),
               Table(L("运行信息", "Run info"), info_cols, frame_of(run_info, info_cols), widths={0: 36, 1: 100})]
+    if s.unrecovered:
+        tables.insert(1, unrecovered_table(s, lang))
     write_book(path, tables, fast=large_month(s))
     return rec
+
+
+def unrecovered_table(s: Settlement, lang: str) -> Table:
+    """R45 欠款未收回: negative totals of people who left, and carried debts that found no payslip."""
+    L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
+    cols = [(L("工号", "Staff id"), TEXT), (L("姓名", "Name"), TEXT), (L("月份", "Month"), TEXT),
+            (L("欠款", "Debt"), MONEY)]
+    total = (L("合计", "Total"), None, None, sum((d[3] for d in s.unrecovered), Decimal(0)))
+    return Table(L("欠款未收回", "Unrecovered debts"), cols, frame_of([tuple(d) for d in s.unrecovered], cols),
+                 total=total)
 
 
 # --- card check ----------------------------------------------------------------------------------

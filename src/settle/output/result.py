@@ -37,6 +37,8 @@ def settlement_json(s: Settlement, *, files, rules_files, rules_source, workspac
                        "base": l.base, "rate": l.rate, "amount": str(l.amount), "exact": str(l.exact),
                        "detail": l.detail} for l in p.lines],
         }
+        if p.carry_forward is not None:  # R45 结转至 MONTH+1: what the next month deducts as 上月欠款
+            people[p.staff_id]["carry_forward"] = {"to": str(s.month.shift(1)), "amount": str(p.carry_forward)}
     network = {sid: {"performance": str(r2(v)), "performance_exact": str(v)} for sid, v in s.network.items()}
     violations = []
     for v in s.violations.to_dict("records"):
@@ -63,6 +65,9 @@ def settlement_json(s: Settlement, *, files, rules_files, rules_source, workspac
         "funds": [{"id": f[0], "name": f[1], "base": str(f[2]), "rate": str(f[3]), "amount": str(f[4])}
                   for f in s.funds],
         "reconciliation": rec,
+        # R45 欠款未收回: debts with no payslip to deduct them from
+        "unrecovered": [{"staff_id": sid, "name": name, "month": m, "amount": str(amount)}
+                        for sid, name, m, amount in s.unrecovered],
     }
 
 

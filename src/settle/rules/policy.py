@@ -358,6 +358,25 @@ class Violations(Strict):
         return self
 
 
+class Discipline(Strict):
+    """R43 奖惩 rows of 调整 (seed 003 市场部治理制度 and 营销卡的使用治理规定)."""
+
+    breakfast_fine: Amount = Decimal(20)                     # 治理制度 7: 早餐 扣20元
+    private_fine: Amount = Decimal(30)                       # 治理制度 8: 上网、私事 扣30元
+    improper_means_multiplier: Amount = Field(default=Decimal(2), gt=0)   # 治理制度 2: 所得业绩的2倍罚款
+    whistleblower_share: Rate = Decimal("0.5")               # 营销卡规定 6: 予以罚金的50%奖励
+    insubordination_share: Rate = Decimal("0.5")             # 营销卡规定 7: 扣当月工资和奖金的50%
+    warning_repeats: int = Field(default=3, ge=1)            # 治理制度 7/8: 连续3次给予辞退
+    meeting_absences: int = Field(default=2, ge=1)           # 治理制度 4: 连续两次晨会不到者 上报分管领导
+
+
+class NewHireLeaver(Strict):
+    """R44 (seed 003 七.5): 新业务员在7天内自动离职的不与结算工资."""
+
+    within_days: int = Field(default=7, ge=1)                # employed days 入职日期..离职日期 inclusive
+    roles: tuple[Literal["业务员", "主管", "主任"], ...] = ("业务员",)
+
+
 class Policy(Strict):
     name: str
     version: int = 1
@@ -371,6 +390,9 @@ class Policy(Strict):
     pay: tuple[PayComponent, ...] = ()
     funds: tuple[Fund, ...] = ()
     violations: Violations = Violations()
+    discipline: Discipline = Discipline()                    # R43
+    new_hire_leaver: NewHireLeaver = NewHireLeaver()         # R44
+    carry_negative_pay: bool = True                          # R45
 
     @model_validator(mode="after")
     def _references(self):
