@@ -174,3 +174,60 @@ def test_R43_R44_init_templates_have_the_new_columns_and_every_type_in_the_drop_
     roster = openpyxl.load_workbook(target / "staff.xlsx").active
     assert [c.value for c in roster[1]][-1] == "离职类型"
     assert any(dv.formula1 == '"自动离职,辞退"' for dv in roster.data_validations.dataValidation)
+
+
+def test_R43_R44_plan_a_needs_no_code_of_its_own(ws):
+    from test_pay import PLAN_A_SHIPPED
+
+    month(ws, staff=[person("S1", "王芳"),
+                     {**person("H1", "新人甲", hired=d(10), left=d(15)), "离职类型": "自动离职"},
+                     {**person("H3", "新人丙", hired=d(10), left=d(17)), "离职类型": None}],
+          adjust=[row("S1", "早餐", 6), row("S1", "不服从", 7)])
+    r = run_month(ws.root, "2024-05", "--rules", str(PLAN_A_SHIPPED))
+    assert r.exit_code == 0, r.output
+    # plan A: base 1500 × 31/31 = 1 500.00 (no quota); 早餐 −20.00; 不服从 −50 % × 1 500.00 = −750.00 → 730.00
+    assert r.amount("S1", "breakfast") == "-20.00" and r.amount("S1", "insubordination") == "-750.00"
+    assert r.total("S1") == "730.00"
+    # H1 (10–15 May, 6 days, 自动离职): 1500 × 6/31 = 290.32 → 0.00; H3 (8 days): 1500 × 8/31 = 387.10
+    assert r.total("H1") == "0.00" and r.total("H3") == "387.10"
+
+
+def test_R44_a_hire_spanning_two_months_is_zeroed_in_both_and_a_closed_month_is_named(ws):
+    staff = [person("S1", "王芳"),
+             {**person("H1", "新人甲", hired=dt.date(2024, 4, 28), left=d(2)), "离职类型": None}]
+    write_xlsx(ws.root / "staff.xlsx", STAFF, staff, sheet="人员名单")
+    ws.people = staff
+    ws.month("2024-04")
+    ws.month("2024-05")
+    april = run_month(ws.root, "2024-04")
+    # 28 April – 2 May: 5 days. April: 1500 × 3/30 = 150.00 and 700 (probation) → every line 0.00
+    assert april.exit_code == 0, april.output
+    assert april.total("H1") == "0.00" and all(l["amount"] == "0.00" for l in april.person("H1")["lines"])
+    assert invoke("close", "2024-04", "--workspace", str(ws.root)).exit_code == 0
+    cli = invoke("run", "2024-05", "--workspace", str(ws.root))
+    assert cli.exit_code == 0, cli.output
+    assert "H1 新人甲 入职 7 天内自动离职，跨越已关账的 2024-04" in cli.output
+    may = json.loads((ws.root / "output" / "2024-05" / "settlement.json").read_text(encoding="utf-8"))
+    assert may["people"]["H1"]["total"] == "0.00"
+
+
+def test_R43_R44_R45_rules_are_validated_like_the_rest(tmp_path):
+    from settle.problems import Problems
+    from settle.rules.policy import default_rules_dir, load_policy
+
+    text = (default_rules_dir() / "default.yaml").read_text(encoding="utf-8")
+    bad = (text.replace("improper_means_multiplier: 2 ", "improper_means_multiplier: 0 ")
+               .replace("whistleblower_share: 50%", "whistleblower_share: 150%")
+               .replace("carry_negative_pay: true", "carry_negative_pay: maybe")
+               .replace("  within_days: 7 ", "  within_day: 7 "))
+    path = tmp_path / "rules.yaml"
+    path.write_text(bad, encoding="utf-8")
+    problems = Problems()
+    assert load_policy(path, problems) is None
+    line = {key: next(i for i, l in enumerate(bad.splitlines(), 1) if l.strip().startswith(key))
+            for key in ("improper_means_multiplier", "whistleblower_share", "carry_negative_pay", "within_day")}
+    got = sorted((p.row, p.column) for p in problems)
+    assert got == sorted([(line["improper_means_multiplier"], "discipline.improper_means_multiplier"),
+                          (line["whistleblower_share"], "discipline.whistleblower_share"),
+                          (line["within_day"], "new_hire_leaver.within_day"),
+                          (line["carry_negative_pay"], "carry_negative_pay")])

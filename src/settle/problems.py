@@ -73,8 +73,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                      "请先结算 {previous} 再重新结算 {month}",
                             "{previous} has inputs but no settlement.json: no negative pay was carried from it "
                             "(R45); settle {previous}, then {month} again"),
-    "new_hire_closed_month": (WARNING, "{staff_id} {name} 入职 7 天内自动离职，跨越已关账的 {previous}：该月工资需人工更正（R44）",
-                              "{staff_id} {name} left within 7 days of being hired, across the closed month "
+    "new_hire_closed_month": (WARNING, "{staff_id} {name} 入职 {days} 天内自动离职，跨越已关账的 {previous}：该月工资需人工更正（R44）",
+                              "{staff_id} {name} left within {days} days of being hired, across the closed month "
                               "{previous}: correct that month by hand (R44)"),
     # rules
     "rules_invalid": (ERROR, "{detail}", "{detail}"),

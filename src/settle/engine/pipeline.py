@@ -92,7 +92,7 @@ def earlier_month_warnings(loaded: Loaded, history: History) -> None:
         for p in loaded.inputs.staff.itertuples():
             if spans_closed_month(p, month, loaded.policy):
                 loaded.problems.add(problem("new_hire_closed_month", staff_id=p.staff_id, name=p.name,
-                                            previous=str(prev)))
+                                            previous=str(prev), days=loaded.policy.new_hire_leaver.within_days))
 
 
 def run_files(loaded: Loaded, s: Settlement) -> list[tuple[str, str]]:

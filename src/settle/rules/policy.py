@@ -364,8 +364,8 @@ class Discipline(Strict):
     breakfast_fine: Amount = Decimal(20)                     # 治理制度 7: 早餐 扣20元
     private_fine: Amount = Decimal(30)                       # 治理制度 8: 上网、私事 扣30元
     improper_means_multiplier: Amount = Field(default=Decimal(2), gt=0)   # 治理制度 2: 所得业绩的2倍罚款
-    whistleblower_share: Rate = Decimal("0.5")               # 营销卡规定 6: 予以罚金的50%奖励
-    insubordination_share: Rate = Decimal("0.5")             # 营销卡规定 7: 扣当月工资和奖金的50%
+    whistleblower_share: Rate = Field(default=Decimal("0.5"), le=1)     # 营销卡规定 6: 予以罚金的50%奖励
+    insubordination_share: Rate = Field(default=Decimal("0.5"), le=1)   # 营销卡规定 7: 扣当月工资和奖金的50%
     warning_repeats: int = Field(default=3, ge=1)            # 治理制度 7/8: 连续3次给予辞退
     meeting_absences: int = Field(default=2, ge=1)           # 治理制度 4: 连续两次晨会不到者 上报分管领导
 
