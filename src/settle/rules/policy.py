@@ -50,9 +50,6 @@ def _to_rate(value: Any) -> Decimal:
 Amount = Annotated[Decimal, BeforeValidator(_to_decimal)]
 Rate = Annotated[Decimal, BeforeValidator(_to_rate)]
 
-ROLE_NAMES = ("业务员", "主管", "主任", "网络部")
-SUMMARY_COLUMNS = ("基本工资", "补贴", "绩效考核", "提成", "管理奖金", "团队提成", "奖励", "扣款")
-
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -360,7 +357,6 @@ class Violations(Strict):
 
 class Discipline(Strict):
     """R43 奖惩 rows of 调整 (seed 003 市场部治理制度 and 营销卡的使用治理规定)."""
-
     breakfast_fine: Amount = Decimal(20)                     # 治理制度 7: 早餐 扣20元
     private_fine: Amount = Decimal(30)                       # 治理制度 8: 上网、私事 扣30元
     improper_means_multiplier: Amount = Field(default=Decimal(2), gt=0)   # 治理制度 2: 所得业绩的2倍罚款
@@ -372,7 +368,6 @@ class Discipline(Strict):
 
 class NewHireLeaver(Strict):
     """R44 (seed 003 七.5): 新业务员在7天内自动离职的不与结算工资."""
-
     within_days: int = Field(default=7, ge=1)                # employed days 入职日期..离职日期 inclusive
     roles: tuple[Literal["业务员", "主管", "主任"], ...] = ("业务员",)
 
@@ -471,15 +466,6 @@ def _line_map(text: str) -> dict[tuple, int]:
     return lines
 
 
-def _nearest_line(lines: dict[tuple, int], loc: tuple) -> int | None:
-    path = tuple(loc)
-    while path:
-        if path in lines:
-            return lines[path]
-        path = path[:-1]
-    return lines.get(())
-
-
 def _clean_loc(loc: tuple, data) -> tuple:
     """Drop pydantic's union tags from an error location: a part that equals the `type` value
     of the mapping reached so far, and validator names like 'function-after[…]'."""
@@ -533,9 +519,7 @@ def _merge(base: dict, extra: dict) -> dict:
 
 
 def load_policy(path: Path, problems: Problems, checks=None) -> Policy | None:
-    """Load a rules file, or every *.yaml of a folder merged in name order. `checks(policy)` (the
-    engine's checks of each rule's own configuration) returns messages starting with their key
-    path; each is reported with its file and line like a schema error."""
+    """Load a rules file, or every *.yaml of a folder merged in name order; then `checks`."""
     path = Path(path)
     if path.is_dir():
         files = sorted(p for p in path.glob("*.yaml") if not p.name.startswith("."))
@@ -579,7 +563,7 @@ def load_policy(path: Path, problems: Problems, checks=None) -> Policy | None:
     seen: set = set()
     try:
         policy = Policy.model_validate(merged)
-        errors = checks(policy) if checks else []
+        errors = checks(policy) if checks else []   # each rule's own configuration: "key.path: message"
         for text in errors:
             report(*_split_path((), text))
         return None if errors else policy
