@@ -36,6 +36,10 @@ def _members(annotated) -> set[type]:
 
 
 def test_every_schema_type_has_its_registered_function():
+    from settle.engine.discipline import DISCIPLINE
+    from settle.load.columns import DISCIPLINE_KINDS
+
+    assert set(DISCIPLINE) == set(DISCIPLINE_KINDS)                  # R43: every 奖惩 类型 of 调整
     assert set(STREAM_KINDS) == _members(P.Commission)
     assert set(REGISTRATION_KINDS) == _members(P.RegistrationCommission)
     assert set(COMPONENT_KINDS) == _members(P.PayComponent)
