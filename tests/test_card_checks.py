@@ -133,7 +133,8 @@ def test_violation_kinds_carry_the_rule_and_name_of_SPEC_section_6():
             "incomplete_referral": ("R24", "转诊信息不全"), "unknown_staff": ("R25", "人员不存在"),
             "conflicting_claim": ("R26", "撞单"), "late_report": ("R27", "日报迟交"),
             "missing_report": ("R27", "日报缺失"), "performance_warning": ("R41", "业绩不达标预警"),
-            "negative_pay": ("R39", "负数工资"), "large_rebate": ("R17", "大额返款")}
+            "negative_pay": ("R39", "负数工资"), "large_rebate": ("R17", "大额返款"),
+            "discipline_warning": ("R43", "辞退预警")}  # SPEC §11 R43
     assert {code: (k.rule, k.zh) for code, k in VIOLATIONS.items()} == spec
     assert all(k.en for k in VIOLATIONS.values())
     # Every card check the listing emits has its effect in both languages.

@@ -130,8 +130,11 @@ def test_R21_fine_in_the_month_the_card_was_registered(ws, settle):
     assert april.column("S1", "扣款") == "100.00"                    # C3, registered in April
     assert codes(april, "duplicate_card") == [("S1", "C3")]
     r = ok(settle(ws))
-    assert r.column("S1", "扣款") == "100.00"                        # C4 only: C3 was April's
+    assert r.amount("S1", "duplicate_card_fine") == "-100.00"       # C4 only: C3 was April's
     assert codes(r, "duplicate_card") == [("S1", "C4")]
+    # April's total (−100.00) is deducted in May as 上月欠款 (R45): 扣款 100 + 100
+    assert r.amount("S1", "carried_debt") == april.total("S1") == "-100.00"
+    assert r.column("S1", "扣款") == "200.00"
 
 
 def test_R21_april_extra_card_still_credits_nobody_in_may(ws, settle):

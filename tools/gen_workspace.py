@@ -83,14 +83,15 @@ EXTRA_CARD_FINE = 100                               # R21, yuan per extra card
 
 # --- column headers (SPEC §3) -------------------------------------------------------------
 STAFF_HEADERS = ["工号", "姓名", "角色", "小组", "入职日期", "转正日期", "离职日期", "基本工资",
-                 "试用期考核系数"]
+                 "试用期考核系数", "离职类型"]
 REGISTRATION_HEADERS = ["登记时间", "业务员", "卡号", "卡类型", "患者姓名", "患者标识", "渠道",
                         "合作单位", "转诊医生", "联系电话", "区域", "新开发", "人数", "义诊小组"]
 BILLING_HEADERS = ["就诊时间", "结算日期", "结算状态", "病历号", "患者姓名", "患者标识", "卡号",
                    "科室", "项目类别", "金额"]
 REPORT_HEADERS_EN = ["salesperson", "report_date", "submitted_at", "visits", "content"]
 REPORT_HEADERS = ["业务员", "日期", "提交时间", "拜访数", "内容"]
-ADJUSTMENT_HEADERS = ["工号", "业务员", "类型", "金额", "事由", "批准人", "卡号", "患者标识"]
+ADJUSTMENT_HEADERS = ["工号", "业务员", "类型", "金额", "事由", "批准人", "卡号", "患者标识", "日期", "编号",
+                      "参考"]
 
 SETTLED, UNSETTLED, IN_COURSE = "已结算", "未结算", "疗程中"
 
@@ -186,7 +187,8 @@ class Staff:
     left_on: date | None = None
     base_salary: int | None = None
     probation_rating: float | None = None
-    weight: float = 1.0               # how many registrations they bring in May (relative)
+    weight: float = 1.0
+    leave_type: str | None = None     # 离职类型 (R44): 自动离职 | 辞退 | empty               # how many registrations they bring in May (relative)
 
     def employed_on(self, day: date) -> bool:
         return self.hired_on <= day and (self.left_on is None or day <= self.left_on)
@@ -385,6 +387,9 @@ class Adjustment:
     approved_by: str
     card_no: str | None = None
     patient_key: str | None = None
+    on_date: date | None = None    # R43: 日期 of a 奖惩 row
+    ref_no: str | None = None      # R43: 编号
+    reference: str | None = None   # R43: 参考 (the 编号 a 举报奖励 names)
     place: Place | None = None
 
 
@@ -1091,8 +1096,45 @@ def make_adjustments(h: SampleHospital, late_regs: list[Registration]) -> None:
         Adjustment(s["S012"], "S012", "冯涛", "取消业绩", None, "登记老患者冒充新转诊，取消当月业绩",
                    "院长"),
     ]
-    h.adjustments = rows
+    h.adjustments = rows + discipline_rows(h)
     h.notes["lifted_registration"] = lifted
+
+
+def discipline_rows(h: SampleHospital) -> list[Adjustment]:
+    """R43 奖惩 rows (seed 003 市场部治理制度, 营销卡的使用治理规定), each with its 日期."""
+    s = h.staff
+
+    def row(sid, kind, day, reason, amount=None, ref_no=None, reference=None):
+        return Adjustment(s[sid], sid, s[sid].name, kind, amount, reason, "李建国", on_date=date(2024, 5, day),
+                          ref_no=ref_no, reference=reference)
+
+    return [
+        row("S010", "早餐", 6, "上班时间在外就餐"), row("S010", "早餐", 13, "上班时间在外就餐"),
+        row("S010", "早餐", 20, "上班时间在外就餐"),                      # 3 × −20, 辞退预警
+        row("S006", "上网", 9, "工作时间在网吧上网"),                      # −30
+        row("S011", "不正当手段", 15, "冒用同事渠道登记患者", 5000, ref_no="J1"),  # −2 × 5000
+        row("S009", "举报奖励", 16, "举报 S011 冒用渠道，经查属实", reference="J1"),  # +50 % × 10000
+        row("S002", "不服从", 21, "拒不执行区域分配"),                      # −50 % of pay before adjustments
+        row("S013", "晨会缺席", 11, "未请假"), row("S013", "晨会缺席", 13, "未请假"),  # Sat + Mon: 辞退预警
+    ]
+
+
+# R44: three May hires who leave — on their own within 7 days (unpaid), dismissed on day 3 (paid),
+# on their own on day 8 (paid). Weight 0 and reports without randomness: nothing else moves.
+NEW_HIRE_LEAVERS = (("S016", "钱多多", date(2024, 5, 10), date(2024, 5, 15), None),
+                    ("S017", "孙悟", date(2024, 5, 10), date(2024, 5, 12), "辞退"),
+                    ("S018", "李想", date(2024, 5, 10), date(2024, 5, 17), "自动离职"))
+
+
+def plant_new_hire_leavers(h: SampleHospital) -> None:
+    """R44 新业务员在7天内自动离职的不与结算工资: the roster rows and their (on-time) daily reports."""
+    for sid, name, hired, left, kind in NEW_HIRE_LEAVERS:
+        staff = Staff(sid, name, "业务员", "二组", hired, None, left, weight=0.0, leave_type=kind)
+        h.roster.append(staff)
+        h.staff[sid] = staff
+        for day in working_days(hired, left):
+            h.reports.append(Report(staff, sid, day, datetime.combine(day, dtime(18, 30)), 3, "新人跟岗拜访药店"))
+    h.reports.sort(key=lambda r: (r.report_date, r.staff.staff_id, r.submitted_at))
 
 
 def build_sample(seed: int = SEED) -> tuple[SampleHospital, list[Registration]]:
@@ -1120,6 +1162,7 @@ def build_sample(seed: int = SEED) -> tuple[SampleHospital, list[Registration]]:
     h.assign_partners()
     make_daily_reports(h)
     make_adjustments(h, late_regs)
+    plant_new_hire_leavers(h)
     h.registrations.sort(key=lambda r: r.registered_at)
     plant_interdept_slips(h)
     return h, late_regs
@@ -1428,9 +1471,9 @@ class WorkspaceWriter:
         rows = [STAFF_HEADERS]
         for s in self.h.roster:
             rows.append([s.staff_id, s.name, s.role, s.team, s.hired_on, s.regular_on, s.left_on,
-                         s.base_salary, Percent(s.probation_rating) if s.probation_rating else None])
+                         s.base_salary, Percent(s.probation_rating) if s.probation_rating else None, s.leave_type])
         write_xlsx(self.root / "staff.xlsx",
-                   [SheetSpec("人员名单", rows, (8, 10, 8, 8, 12, 12, 12, 10, 14))])
+                   [SheetSpec("人员名单", rows, (8, 10, 8, 8, 12, 12, 12, 10, 14, 10))])
 
     # -- registrations -------------------------------------------------------------------------
     def write_registrations(self, month: str) -> None:
@@ -1605,8 +1648,8 @@ class WorkspaceWriter:
         for a in self.h.adjustments:
             a.place = Place(file, sheet, len(rows) + 1)
             rows.append([a.staff_id_text, a.name_text, a.kind, a.amount, a.reason, a.approved_by,
-                         a.card_no, a.patient_key])
-        write_xlsx(self.root / file, [SheetSpec(sheet, rows, (8, 8, 9, 7, 44, 8, 9, 20))])
+                         a.card_no, a.patient_key, a.on_date, a.ref_no, a.reference])
+        write_xlsx(self.root / file, [SheetSpec(sheet, rows, (8, 8, 9, 7, 44, 8, 9, 20, 12, 6, 6))])
 
 
     def write_interdept(self) -> None:
@@ -1747,8 +1790,13 @@ def planted_document(h: SampleHospital, writer: WorkspaceWriter, findings: list[
         "input_problems": input_problems,
         "adjustments": [{**vars(a.place), "staff_id": a.staff.staff_id, "type": a.kind,
                          "amount": a.amount, "approved_by": a.approved_by, "card_no": a.card_no,
-                         "patient_key": a.patient_key, "reason": a.reason}
+                         "patient_key": a.patient_key, "reason": a.reason, "date": a.on_date,
+                         "ref_no": a.ref_no, "reference": a.reference}
                         for a in h.adjustments],
+        "new_hire_leavers_R44": [{"staff_id": sid, "name": name, "hired_on": hired, "left_on": left,
+                                  "leave_type": kind, "paid": not (kind in (None, "自动离职")
+                                                                   and (left - hired).days + 1 <= 7)}
+                                 for sid, name, hired, left, kind in NEW_HIRE_LEAVERS],
         "situations": describe_situations(h, registrations),
         "interdept_R42": interdept_entries(h),
         "messy_forms": writer.form_places,
@@ -1833,10 +1881,25 @@ def planted_markdown(doc: dict) -> str:
         out.append(f"- {p['kind']}: {p['file']} › {p['sheet']}" + (f" › {p['row']} (业务员 "
                    f"“{p['salesperson']}”)" if p.get("row") else f" — {p['note']}"))
     out += ["", "## Adjustments (调整_2024-05.xlsx)", "",
-            "| row | 工号 | 类型 | 金额 | 批准人 | 卡号 | 事由 |", "|---|---|---|---|---|---|---|"]
+            "| row | 工号 | 类型 | 金额 | 批准人 | 卡号 | 日期 | 编号 | 参考 | 事由 |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for a in doc["adjustments"]:
         out.append(f"| {a['row']} | {a['staff_id']} | {a['type']} | {a['amount'] if a['amount'] is not None else ''} "
-                   f"| {a['approved_by']} | {a['card_no'] or ''} | {a['reason']} |")
+                   f"| {a['approved_by']} | {a['card_no'] or ''} | {a['date'] or ''} | {a['ref_no'] or ''} "
+                   f"| {a['reference'] or ''} | {a['reason']} |")
+    out += ["", "## Discipline, 7-day leavers and carried debts (R43–R45, SPEC §11)", "",
+            "- R43 早餐 S010 on 05-06, 05-13, 05-20: 3 × −20.00 and discipline_warning 辞退预警 listing the dates.",
+            "- R43 上网 (= 私事) S006: −30.00. 不正当手段 S011 金额 5 000 (编号 J1): −10 000.00; "
+            "举报奖励 S009 参考 J1: +5 000.00 (50 % of the fine, in 奖励).",
+            "- R43 不服从 S002 (主管): −50 % of R30 + R33 + 提成 + R34 (the 奖励/扣款 rows are not in the base).",
+            "- R43 晨会缺席 S013 on Saturday 05-11 and Monday 05-13: consecutive working days → "
+            "discipline_warning; no money.",
+            "- R44 " + "; ".join(
+                f"{n['staff_id']} {n['name']} {n['hired_on']}–{n['left_on']} {n['leave_type'] or '(离职类型 empty)'}: "
+                + ("paid as R40 says" if n["paid"] else "every line 0.00 (not paid)")
+                for n in doc["new_hire_leavers_R44"]) + ".",
+            "- R45 S012's negative total (R39) is recorded as 结转至 2024-06 in settlement.json; 2024-04 has "
+            "inputs but no settlement, so `run 2024-05` warns that nothing was carried from it."]
     s = doc["situations"]
     out += ["", "## Other situations (not violations)", "",
             f"- May export: {s['may_billing_lines']} lines, {s['may_settled_lines']} settled, "

@@ -75,6 +75,19 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                        "no referral slip of {month} names \"{value}\" as the referring doctor (R42)"),
     "interdept_off": (WARNING, "规则中没有 interdept_referral：科间转诊单未计算奖励（R42）",
                       "the rules have no interdept_referral: the referral slips earn nothing (R42)"),
+    "unknown_reference": (ERROR, "参考 \"{value}\" 不是本月调整中罚款、早餐、私事或不正当手段行的编号（R43）",
+                          "reference \"{value}\" names no 罚款, 早餐, 私事 or 不正当手段 row of this month's "
+                          "adjustments by its 编号 (R43)"),
+    "duplicate_ref_no": (ERROR, "编号 \"{value}\" 在本月调整中重复（R43）",
+                         "编号 \"{value}\" appears twice in this month's adjustments (R43)"),
+    # earlier months a run stands on
+    "no_carry_settlement": (WARNING, "{previous} 有输入但没有结算记录（settlement.json），未结转其负数工资（R45）；"
+                                     "请先结算 {previous} 再重新结算 {month}",
+                            "{previous} has inputs but no settlement.json: no negative pay was carried from it "
+                            "(R45); settle {previous}, then {month} again"),
+    "new_hire_closed_month": (WARNING, "{staff_id} {name} 入职 {days} 天内自动离职，跨越已关账的 {previous}：该月工资需人工更正（R44）",
+                              "{staff_id} {name} left within {days} days of being hired, across the closed month "
+                              "{previous}: correct that month by hand (R44)"),
     # rules
     "rules_invalid": (ERROR, "{detail}", "{detail}"),
     "rules_missing": (ERROR, "没有找到规则文件：{detail}", "no rules file found: {detail}"),
@@ -299,6 +312,7 @@ VIOLATIONS: dict[str, ViolationKind] = {
     "performance_warning": ViolationKind("R41", "业绩不达标预警", "performance warning"),
     "negative_pay": ViolationKind("R39", "负数工资", "negative pay"),
     "large_rebate": ViolationKind("R17", "大额返款", "large rebate"),
+    "discipline_warning": ViolationKind("R43", "辞退预警", "discipline warning"),
 }
 # The effect of a R22–R24 violation whose rejection a 确认例外 adjustment lifted (R7).
 EXCEPTION_CONFIRMED = ("已确认例外", "exception confirmed")

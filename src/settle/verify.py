@@ -33,6 +33,9 @@ def compare(recorded: dict, fresh: dict) -> list[tuple[str, str, str]]:
         for key in ("performance", "total"):
             if a[key] != b[key]:
                 diffs.append((f"{sid} {a.get('name', '')} {key}", a[key], b[key]))
+        if a.get("carry_forward") != b.get("carry_forward"):  # R45: what the next month deducts
+            diffs.append((f"{sid} 结转 / carried", str((a.get("carry_forward") or {}).get("amount", "")),
+                          str((b.get("carry_forward") or {}).get("amount", ""))))
         for col, val in a.get("columns", {}).items():
             if b.get("columns", {}).get(col) != val:
                 diffs.append((f"{sid} {a.get('name', '')} {col}", val, b.get("columns", {}).get(col)))

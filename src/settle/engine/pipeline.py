@@ -27,6 +27,7 @@ class Loaded:
     version: RulesVersion | None = None   # the rules version in force (SPEC §10) and its source files
     # The earlier months' settlement.json that R41 read while computing, (display name, SHA-256).
     history_files: list[tuple[str, str]] = field(default_factory=list)
+    problems: Problems = field(default_factory=Problems)  # the run's collector: compute adds its warnings
 
 
 def parse_month(text: str, problems: Problems) -> Month | None:
@@ -55,7 +56,8 @@ def load(root: Path, month: Month, problems: Problems, *, rules: Path | None = N
     version = load_version(path, problems, month=None if rules is not None else str(month), source=source)
     prefix = {"workspace": "rules/", "default": "(内置) "}.get(source, "")
     files = [(prefix + f.name, f.sha256) for f in version.files] if version else []
-    loaded = Loaded(ws, month, version.policy if version else None, source, files, version=version)
+    loaded = Loaded(ws, month, version.policy if version else None, source, files, version=version,
+                    problems=problems)
     if need_inputs:
         loaded.inputs = load_inputs(ws, month, problems)
         slips = loaded.inputs.interdept
@@ -77,7 +79,27 @@ def compute(loaded: Loaded) -> Settlement:
     s.interdept = interdept_month(inputs, loaded.policy)  # R42, before the billing is freed
     s.history_files = sorted({**history.files, **(s.interdept.files if s.interdept else {})}.items())
     loaded.history_files = s.history_files
+    earlier_month_warnings(loaded, history)
     return s
+
+
+def earlier_month_warnings(loaded: Loaded, history: History) -> None:
+    """What the month before MONTH leaves unsaid: R45 when it has inputs but no settlement (nothing
+    was carried from it), R44 when a hire who left within 7 days began in it and it is closed."""
+    from settle.engine.newhire import spans_closed_month
+    from settle.output.publish import is_closed
+
+    ws, month = loaded.ws, loaded.month
+    prev = month.shift(-1)
+    has_inputs = any(ws.files(prev, kind) for kind in ("registrations", "billing", "daily", "adjustments")) \
+        if ws.month_dir(prev).is_dir() else False
+    if loaded.policy.carry_negative_pay and has_inputs and history.settlement(prev) is None:
+        loaded.problems.add(problem("no_carry_settlement", previous=str(prev), month=str(month)))
+    if is_closed(ws.output_dir(prev)):
+        for p in loaded.inputs.staff.itertuples():
+            if spans_closed_month(p, month, loaded.policy):
+                loaded.problems.add(problem("new_hire_closed_month", staff_id=p.staff_id, name=p.name,
+                                            previous=str(prev), days=loaded.policy.new_hire_leaver.within_days))
 
 
 def run_files(loaded: Loaded, s: Settlement) -> list[tuple[str, str]]:

@@ -18,7 +18,10 @@ ROLES = ("业务员", "主管", "主任", "网络部")
 STATUSES = ("已结算", "未结算", "疗程中")
 CHANNELS = ("药店", "诊所", "医院", "工厂", "企业体检", "劳务工", "义诊", "孕妇课", "网络", "其他")
 CARD_TYPES = ("医疗卡", "手术卡", "VIP健康卡", "转诊单")
-ADJUSTMENT_KINDS = ("奖励", "罚款", "补发", "扣发", "扣业绩", "确认例外", "取消业绩")
+# R43 奖惩 types (早餐 … 晨会缺席) need 日期; 上网 is 私事 under another name.
+DISCIPLINE_KINDS = ("早餐", "私事", "上网", "不正当手段", "举报奖励", "不服从", "晨会缺席")
+ADJUSTMENT_KINDS = ("奖励", "罚款", "补发", "扣发", "扣业绩", "确认例外", "取消业绩") + DISCIPLINE_KINDS
+LEAVE_TYPES = ("自动离职", "辞退")
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ STAFF = Kind("staff", "人员名单", "roster", (
     _f("left_on", "离职日期", "left_on", "left on", kind=DATE),
     _f("base_salary", "基本工资", "base_salary", "base salary", kind=MONEY),
     _f("probation_rating", "试用期考核系数", "probation_rating", "probation rating", kind=PERCENT),
+    _f("leave_type", "离职类型", "leave_type", "leave type", choices=LEAVE_TYPES),   # R44
 ))
 
 REGISTRATIONS = Kind("registrations", "登记表", "registrations", (
@@ -122,6 +126,9 @@ ADJUSTMENTS = Kind("adjustments", "调整", "adjustments", (
     _f("card_no", "卡号", "card_no", "card no", kind=KEY, long_number_trap=True),
     _f("patient_key", "患者标识", "patient_key", "身份证号", "手机号", "证件号", "patient key",
        kind=KEY, long_number_trap=True),
+    _f("on_date", "日期", "date", "on_date", kind=DATE),   # R43: required for the 奖惩 types
+    _f("ref_no", "编号", "ref_no", "ref no", "id", kind=KEY),      # R43: a row id, unique in the month
+    _f("reference", "参考", "reference", "ref", kind=KEY),       # R43: the 编号 a 举报奖励 names
 ), patterns=("调整", "adjust"), person_columns=("salesperson", "staff_id"))
 
 # R42 科间转诊单: the doctors' inter-department referral slips the 客服部 collects (optional kind).

@@ -432,7 +432,7 @@ def check_daily(frame: pd.DataFrame, staff: pd.DataFrame, problems: Problems) ->
     return frame
 
 
-MONEY_ADJUSTMENTS = ("奖励", "罚款", "补发", "扣发")
+MONEY_ADJUSTMENTS = ("奖励", "罚款", "补发", "扣发", "不正当手段")   # 不正当手段: 金额 is the 业绩 so obtained (R43)
 
 
 def check_adjustments(frame: pd.DataFrame, staff: pd.DataFrame, problems: Problems) -> pd.DataFrame:
@@ -468,6 +468,8 @@ def check_adjustments(frame: pd.DataFrame, staff: pd.DataFrame, problems: Proble
     for _, r in frame[no_target].iterrows():
         problems.add(problem("missing_value", file=r["src_file"], sheet=r["src_sheet"] or None, row=r["src_row"],
                              column=header_of(frame, kind, "card_no")))
+    from settle.load.discipline import check_discipline_rows  # it builds on require/header_of above
+    check_discipline_rows(frame, problems)
     return frame
 
 

@@ -213,7 +213,7 @@ def prepare_details(s: Settlement) -> None:
     payslip slices without copying."""
     sh = s.shares
     if not len(sh):
-        s._details = (None, {}, {})
+        s.details = (None, {}, {})
         return
     ordered = sh.sort_values(["staff_id", "stream", "settled_on", "src_order"], kind="stable")
     table = detail_arrow(s, ordered)
@@ -224,15 +224,15 @@ def prepare_details(s: Settlement) -> None:
     amount = np.add.reduceat(ordered["amount_fen"].to_numpy(dtype=np.int64), starts)
     rebate = np.add.reduceat(_round_div(ordered["rebate_u"].to_numpy(dtype=np.int64), U), starts)
     violations_of(s, "")  # build the per-person violation index once, before the writers fork
-    s._details = (table, {staff[a]: (a, b - a) for a, b in zip(starts, ends)},
+    s.details = (table, {staff[a]: (a, b - a) for a, b in zip(starts, ends)},
                   {staff[a]: (int(x), int(y)) for a, x, y in zip(starts, amount, rebate)})
 
 
 def detail_table(s: Settlement, slip: Payslip, lang: str) -> Table:
     cols = detail_columns(lang)
-    if getattr(s, "_details", None) is None:
+    if s.details is None:
         prepare_details(s)
-    table, bounds, sums = s._details
+    table, bounds, sums = s.details
     where = bounds.get(slip.staff_id)
     if where is None:
         frame = frame_of([], cols)
@@ -280,11 +280,11 @@ def large_month(s: Settlement) -> bool | None:
 
 
 def violations_of(s: Settlement, staff_id: str) -> pd.DataFrame:
-    index = getattr(s, "_violation_index", None)
+    index = s.violation_index
     if index is None:
         v = s.violations
         index = v.groupby("staff_id", dropna=True).indices if len(v) else {}
-        s._violation_index = index
+        s.violation_index = index
     rows = index.get(staff_id)
     return s.violations.iloc[rows] if rows is not None else s.violations.iloc[0:0]
 
@@ -478,8 +478,20 @@ def write_summary(path: Path, s: Settlement, run_info: list[tuple[str, str]], la
     tables = [summary_table(s, rows, lang), rebate_table(s, lang), violation_table(s.violations, names, lang),
               unattributed_table(s, lang), reconciliation_table(s, rec, rows, lang),
               Table(L("运行信息", "Run info"), info_cols, frame_of(run_info, info_cols), widths={0: 36, 1: 100})]
+    if s.unrecovered:
+        tables.insert(1, unrecovered_table(s, lang))
     write_book(path, tables, fast=large_month(s))
     return rec
+
+
+def unrecovered_table(s: Settlement, lang: str) -> Table:
+    """R45 欠款未收回: negative totals of people who left, and carried debts that found no payslip."""
+    L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
+    cols = [(L("工号", "Staff id"), TEXT), (L("姓名", "Name"), TEXT), (L("月份", "Month"), TEXT),
+            (L("欠款", "Debt"), MONEY)]
+    total = (L("合计", "Total"), None, None, sum((d[3] for d in s.unrecovered), Decimal(0)))
+    return Table(L("欠款未收回", "Unrecovered debts"), cols, frame_of([tuple(d) for d in s.unrecovered], cols),
+                 total=total)
 
 
 # --- card check ----------------------------------------------------------------------------------

@@ -42,6 +42,8 @@ def settlement_json(s: Settlement, *, files, rules_files, rules_source, workspac
                        "derivation": derivation(l, s.policy, days=p.employed_days, month_days=s.month.days)}
                       for l in p.lines],
         }
+        if p.carry_forward is not None:  # R45 结转至 MONTH+1: what the next month deducts as 上月欠款
+            people[p.staff_id]["carry_forward"] = {"to": str(s.month.shift(1)), "amount": str(p.carry_forward)}
     network = {sid: {"performance": str(r2(v)), "performance_exact": str(v)} for sid, v in s.network.items()}
     violations = []
     for v in s.violations.to_dict("records"):
@@ -71,6 +73,9 @@ def settlement_json(s: Settlement, *, files, rules_files, rules_source, workspac
                   for f in s.funds],
         "reconciliation": rec,
         "interdept": s.interdept.to_json() if getattr(s, "interdept", None) is not None else None,  # R42
+        # R45 欠款未收回: debts with no payslip to deduct them from
+        "unrecovered": [{"staff_id": sid, "name": name, "month": m, "amount": str(amount)}
+                        for sid, name, m, amount in s.unrecovered],
     }
 
 

@@ -256,7 +256,13 @@ def _validate(read: list[RulesFile], problems: Problems) -> Policy | None:
 
     seen: set = set()
     try:
-        return Policy.model_validate(merged)
+        policy = Policy.model_validate(merged)
+        # Each component's and stream's check of its own configuration, before any row is read.
+        from settle.engine.components import check_policy
+        errors = check_policy(policy)            # "key.path: message"
+        for text in errors:
+            report(*_split_path((), text))
+        return None if errors else policy
     except ValidationError as exc:
         for err in exc.errors():
             loc = _clean_loc(tuple(err["loc"]), merged)

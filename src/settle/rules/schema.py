@@ -195,9 +195,8 @@ class RegistrationStream(Strict):
     match: Match
     commission: RegistrationCommission
     exclude_violations: tuple[str, ...] = ()   # registrations rejected for these codes earn nothing
-    apply_rejections: bool = False             # whether R22–R24 reject these rows at all
-    cap: Amount | None = None
-    floor: Amount | None = None
+    # No cap, floor or apply_rejections: the engine applies none to these streams, so the keys are
+    # refused (unknown key, with file and line) rather than accepted and ignored.
 
 
 # --- rebates ----------------------------------------------------------------------------------
@@ -352,6 +351,23 @@ class Violations(Strict):
         return self
 
 
+class Discipline(Strict):
+    """R43 奖惩 rows of 调整 (seed 003 市场部治理制度 and 营销卡的使用治理规定)."""
+    breakfast_fine: Amount = Decimal(20)                     # 治理制度 7: 早餐 扣20元
+    private_fine: Amount = Decimal(30)                       # 治理制度 8: 上网、私事 扣30元
+    improper_means_multiplier: Amount = Field(default=Decimal(2), gt=0)   # 治理制度 2: 所得业绩的2倍罚款
+    whistleblower_share: Rate = Field(default=Decimal("0.5"), le=1)     # 营销卡规定 6: 予以罚金的50%奖励
+    insubordination_share: Rate = Field(default=Decimal("0.5"), le=1)   # 营销卡规定 7: 扣当月工资和奖金的50%
+    warning_repeats: int = Field(default=3, ge=1)            # 治理制度 7/8: 连续3次给予辞退
+    meeting_absences: int = Field(default=2, ge=1)           # 治理制度 4: 连续两次晨会不到者 上报分管领导
+
+
+class NewHireLeaver(Strict):
+    """R44 (seed 003 七.5): 新业务员在7天内自动离职的不与结算工资."""
+    within_days: int = Field(default=7, ge=1)                # employed days 入职日期..离职日期 inclusive
+    roles: tuple[Literal["业务员", "主管", "主任"], ...] = ("业务员",)
+
+
 class InterdeptReferral(Strict):
     """R42 科间转诊奖励 (seed 003, 门诊患者科间转诊的奖励规定): every number of the matching.
     Absent from the rules, the feature is off."""
@@ -385,6 +401,9 @@ class Policy(Strict):
     funds: tuple[Fund, ...] = ()
     violations: Violations = Violations()
     interdept_referral: InterdeptReferral | None = None      # R42; absent = off
+    discipline: Discipline = Discipline()                    # R43
+    new_hire_leaver: NewHireLeaver = NewHireLeaver()         # R44
+    carry_negative_pay: bool = True                          # R45
 
     @model_validator(mode="after")
     def _references(self):
