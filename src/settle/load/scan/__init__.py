@@ -27,6 +27,7 @@ The package, by what each module owns:
   expat      the exact fallback scanner
   plan       which scanner a sheet needs; where stray cells are cut
   ooxml      .xlsx/.xlsm workbooks
+  odf        .ods and .xlsb (zip, XML and extent checks; calamine reads them as they are)
   ole        .xls and encrypted OOXML (OLE compound files); what a non-workbook file is
 """
 
@@ -34,12 +35,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from settle.load import quiet as _quiet  # the readers' loggers are silenced before any read
 from settle.load.scan.model import (
     MAX_CELLS, MAX_COLS, MAX_ROWS, SheetScan, UnreadableWorkbook, WorkbookScan, _col_number, _OLE_MAGIC,
     _ZIP_MAGIC, col_letters)
 from settle.load.scan.patterns import _digits_range, _letters_range
-from settle.load.scan.ole import _describe_non_excel, _scan_ole
+from settle.load.scan.ole import _describe_non_excel, _scan_ole, _scan_xls
 from settle.load.scan.ooxml import _scan_ooxml
+
+# the BOF record that opens a BIFF2, BIFF3, BIFF4 (and BIFF5/8) stream
+_BIFF_BOF = (b"\x09\x00", b"\x09\x02", b"\x09\x04", b"\x09\x08")
 
 __all__ = [
     "UnreadableWorkbook",
@@ -51,7 +56,7 @@ __all__ = [
     "MAX_COLS",
 ]
 # re-exported for tests: _col_number, _letters_range, _digits_range
-_TEST_HELPERS = (_col_number, _letters_range, _digits_range)
+_TEST_HELPERS = (_col_number, _letters_range, _digits_range, _quiet)
 
 
 def scan_workbook(path: Path, *, max_columns: int = 256, max_cells: int = MAX_CELLS) -> WorkbookScan:
@@ -72,6 +77,8 @@ def scan_workbook(path: Path, *, max_columns: int = 256, max_cells: int = MAX_CE
             return _scan_ooxml(path, size, max_columns, max_cells)
         if head.startswith(_OLE_MAGIC):
             return _scan_ole(path, f, size)
+        if head[:2] in _BIFF_BOF and head[2:4] in (b"\x04\x00", b"\x06\x00", b"\x08\x00", b"\x10\x00"):
+            return _scan_xls(path, raw_biff=True)  # BIFF2-4: a bare record stream, no OLE container
         if not head.strip(b" \t\r\n\x00"):
             raise UnreadableWorkbook("empty", f"the file holds only {size} blank byte(s)")
         raise UnreadableWorkbook("not_excel", _describe_non_excel(head))

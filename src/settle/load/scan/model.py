@@ -44,7 +44,7 @@ class UnreadableWorkbook(Exception):
     .detail is a short English explanation (member name, ratio, sizes...)."""
 
     CODES = ("empty", "not_excel", "truncated", "encrypted", "xml_entities", "zip_bomb",
-             "too_wide")
+             "too_wide", "old_excel")
 
     def __init__(self, code: str, detail: str):
         super().__init__(f"{code}: {detail}")
@@ -85,11 +85,12 @@ class SheetScan:
 @dataclass(frozen=True)
 class WorkbookScan:
     path: Path
-    kind: str                   # 'xlsx' (also .xlsm) or 'xls'
+    kind: str                   # 'xlsx' (also .xlsm), 'xls', 'ods' or 'xlsb'
     sheets: tuple[SheetScan, ...]
     date1904: bool
     source: Path | bytes        # what to give fastexcel.read_excel()
     notes: tuple[str, ...] = ()  # English diagnostics (what was sanitised and why)
+    reader: str = "calamine"    # 'xlrd' for an .xls calamine cannot read (BIFF2-5, some damage)
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+from settle.load.quiet import quiet
 from settle.load.scan.model import SheetScan, UnreadableWorkbook, WorkbookScan
 from settle.load.scan.zipio import _xml_encoding
 
@@ -93,55 +94,129 @@ def _scan_ole(path: Path, f, size: int) -> WorkbookScan:
     return _scan_xls(path)
 
 
-def _scan_xls(path: Path) -> WorkbookScan:
-    date1904 = False
-    merged_by_name: dict[str, list] = {}
-    vis_by_name: dict[str, int] = {}
-    try:
-        import xlrd  # optional: merged cells, 1904 flag, encryption
-    except ImportError:  # pragma: no cover
-        xlrd = None
-    if xlrd is not None:
-        try:
-            book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True,
-                                      logfile=_NullLog())
-        except Exception as exc:  # xlrd raises XLRDError, struct/IndexError on broken files
-            msg = str(exc)
-            if "encrypt" in msg.lower():
-                raise UnreadableWorkbook("encrypted", "password-protected .xls workbook") from None
-            raise UnreadableWorkbook("truncated", f".xls workbook cannot be parsed ({msg[:120]})") from None
-        try:
-            date1904 = bool(book.datemode)
-            for i, name in enumerate(book.sheet_names()):
-                try:
-                    sh = book.sheet_by_index(i)
-                    vis_by_name[name] = sh.visibility
-                    merged_by_name[name] = [(rlo + 1, clo + 1, rhi, chi) for rlo, rhi, clo, chi in sh.merged_cells]
-                    book.unload_sheet(i)
-                except Exception:
-                    merged_by_name[name] = []
-        finally:
-            book.release_resources()
-    import fastexcel
-    try:
-        reader = fastexcel.read_excel(path)
-        names = reader.sheet_names
-    except Exception as exc:  # calamine's error types vary
-        raise UnreadableWorkbook("truncated", f".xls workbook cannot be read ({str(exc)[:120]})") from None
+def _scan_xls(path: Path, raw_biff: bool = False) -> WorkbookScan:
+    """An .xls: xlrd gives visibility, merges, the 1904 flag and the cell types (so a number
+    >= 10^15 in any cell is listed as in .xlsx, SPEC §8); calamine reads it. When calamine cannot
+    (BIFF2-BIFF5, or a file calamine refuses that xlrd reads), `reader` is 'xlrd' and the reader
+    takes the cells from xlrd instead. `raw_biff`: a BIFF2-4 stream without an OLE container."""
+    book, xlrd_msg = _open_xlrd(path)
+    if raw_biff:
+        names, cal_msg = None, "old BIFF stream"
+    elif book is None and not _calamine_survives(path):
+        names, cal_msg = None, "calamine cannot read it within the memory and time limits"
+    else:
+        names, cal_msg = _calamine_sheets(path)
+    if book is None and names is None:
+        if raw_biff or "biff" in (xlrd_msg or "").lower():
+            raise UnreadableWorkbook("old_excel", f"old Excel format xlrd cannot read ({(xlrd_msg or '')[:120]})")
+        raise UnreadableWorkbook("truncated", f".xls workbook cannot be read ({(cal_msg or xlrd_msg or '')[:120]})")
+    use_xlrd = names is None or (book is not None and book.biff_version < 80)
+    info = _xlrd_sheets(book) if book is not None else {}
     sheets = []
-    for i, name in enumerate(names):
-        height = width = 0
-        state = {0: "visible", 1: "hidden", 2: "veryHidden"}.get(vis_by_name.get(name, 0), "hidden")
-        try:
-            loaded = reader.load_sheet(i, header_row=None, n_rows=1)
-            state = {"veryhidden": "veryHidden"}.get(loaded.visible, loaded.visible)
-            height, width = loaded.total_height, loaded.width
-        except Exception:  # an unreadable sheet: the reader will report it when it loads it
-            pass
+    order = list(info) if use_xlrd else names
+    for i, name in enumerate(order):
+        vis, merged, longs, height, width = info.get(name, (0, [], [], 0, 0))
+        state = {0: "visible", 1: "hidden", 2: "veryHidden"}.get(vis, "hidden")
+        if not use_xlrd and isinstance(names, dict) and names.get(name):
+            state, height, width = names[name]
         sheets.append(SheetScan(name=name, index=i, visible=state == "visible",
-                                merged=tuple(merged_by_name.get(name, ())), uncached_formulas=(),
-                                long_numbers=(), max_row=height, max_col=width, state=state))
-    return WorkbookScan(path=path, kind="xls", sheets=tuple(sheets), date1904=date1904, source=path)
+                                merged=tuple(merged), uncached_formulas=(),
+                                long_numbers=tuple(longs), max_row=height, max_col=width, state=state))
+    return WorkbookScan(path=path, kind="xls", sheets=tuple(sheets),
+                        date1904=bool(book.datemode) if book is not None else False, source=path,
+                        reader="xlrd" if use_xlrd else "calamine")
+
+
+def _open_xlrd(path: Path):
+    """(book, None) or (None, why). A password is refused here, whoever reads the file."""
+    import xlrd
+
+    try:
+        with quiet():
+            return xlrd.open_workbook(str(path), formatting_info=True, logfile=_NullLog()), None
+    except NotImplementedError:  # formatting_info is not implemented for BIFF8 .xlsx-like input
+        pass
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # xlrd raises XLRDError, struct/IndexError/... on broken files
+        msg = str(exc)
+        if "encrypt" in msg.lower():
+            raise UnreadableWorkbook("encrypted", "password-protected .xls workbook") from None
+        return None, msg or type(exc).__name__
+    return None, "unsupported"
+
+
+def _xlrd_sheets(book) -> dict:
+    """name -> (visibility, merged ranges, long numbers, rows, columns), from xlrd."""
+    import xlrd
+
+    out = {}
+    for sh in book.sheets():
+        longs = []
+        for c in range(sh.ncols):
+            types = sh.col_types(c)
+            vals = sh.col_values(c)
+            for r, (ty, v) in enumerate(zip(types, vals)):
+                if ty == xlrd.XL_CELL_NUMBER and abs(v) >= 1e15:
+                    longs.append((r + 1, c + 1, str(int(v)) if v == int(v) and abs(v) < 1e20 else repr(v)))
+        merged = [(rlo + 1, clo + 1, rhi, chi) for rlo, rhi, clo, chi in sh.merged_cells]
+        out[sh.name] = (sh.visibility, merged, sorted(longs), sh.nrows, sh.ncols)
+    return out
+
+
+_PROBE = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+import fastexcel
+r = fastexcel.read_excel(sys.argv[1])
+for i in range(len(r.sheet_names)):
+    r.load_sheet(i, header_row=None, dtypes="string").to_arrow()
+"""
+
+
+def _calamine_survives(path: Path) -> bool:
+    """A damaged .xls that xlrd refuses is tried with calamine in a child process first (2 GB
+    address space, 60 s): on such files calamine may allocate without bound, which would kill
+    the whole run instead of refusing one file."""
+    import subprocess
+    import sys
+
+    try:
+        import resource  # POSIX only: elsewhere the file is refused
+        del resource
+    except ImportError:  # pragma: no cover - Windows
+        return False
+    try:
+        done = subprocess.run([sys.executable, "-c", _PROBE, str(path)], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+def _calamine_sheets(path: Path):
+    """({name: (state, rows, columns)}, None), or (None, why) when calamine cannot open it.
+    A Rust panic is a BaseException: caught here like any error."""
+    import fastexcel
+
+    try:
+        with quiet():
+            reader = fastexcel.read_excel(path)
+            out = {}
+            for i, name in enumerate(reader.sheet_names):
+                try:
+                    loaded = reader.load_sheet(i, header_row=None, n_rows=1, dtypes="string")
+                    state = {"veryhidden": "veryHidden"}.get(loaded.visible, loaded.visible)
+                    out[name] = (state, loaded.total_height, loaded.width)
+                except (KeyboardInterrupt, SystemExit):
+                    raise
+                except BaseException:  # an unreadable sheet: the reader reports it when it loads it
+                    out[name] = None
+            return out, None
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:
+        return None, str(exc) or type(exc).__name__
 
 
 class _NullLog:

@@ -3,15 +3,15 @@ and its relationships, then one scan per sheet and, when stray cells must go, th
 
 from __future__ import annotations
 
-import struct
 import zipfile
 from pathlib import Path
 
 from settle.load.scan.model import (
-    BOMB_MEMBER_BYTES, BOMB_RATIO, BOMB_TOTAL_BYTES, MAX_COLS, MAX_ROWS, ROW_GAP, SMALL_PART_LIMIT,
-    SPARSE_BYTES_PER_ROW, SheetScan, UnreadableWorkbook, WorkbookScan, _BINARY_EXT, _RELS_NS, _SheetData,
-    _fmt_size, _parse_ref, _ref_text, col_letters)
-from settle.load.scan.zipio import _Member, _ZipOut, _check_prolog, _cut_stream_simple
+    MAX_COLS, MAX_ROWS, ROW_GAP, SMALL_PART_LIMIT,
+    SPARSE_BYTES_PER_ROW, SheetScan, UnreadableWorkbook, WorkbookScan, _RELS_NS, _SheetData,
+    _parse_ref, _ref_text, col_letters)
+from settle.load.scan.zipio import _Member, _ZipOut, _cut_stream_simple, check_xml_members, open_zip
+from settle.load.scan.odf import scan_ods, scan_xlsb
 from settle.load.scan.expat import _ExpatScanner
 from settle.load.scan.plan import (
     _dimension_bad, _distribution, _kept_extent, _max_key, _plan, _scan_sheet, _spans_fast)
@@ -41,25 +41,8 @@ def _local(tag: str) -> str:
 
 
 def _scan_ooxml(path: Path, size: int, max_columns: int, max_cells: int) -> WorkbookScan:
-    try:
-        zf = zipfile.ZipFile(path)
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error, OSError) as exc:
-        raise UnreadableWorkbook("truncated", f"the zip structure is broken ({str(exc)[:120]})") from None
+    zf, infos = open_zip(path)
     with zf:
-        # bombs, before inflating anything
-        total = 0
-        for i in infos:
-            if i.flag_bits & 0x1:
-                raise UnreadableWorkbook("encrypted", f"zip member {i.filename} is encrypted")
-            if i.file_size > BOMB_MEMBER_BYTES and i.file_size > BOMB_RATIO * max(1, i.compress_size):
-                ratio = i.file_size / max(1, i.compress_size)
-                raise UnreadableWorkbook("zip_bomb", f"zip member {i.filename} inflates {ratio:,.0f}:1 "
-                                         f"({_fmt_size(i.compress_size)} -> {_fmt_size(i.file_size)})")
-            total += i.file_size
-        if total > BOMB_TOTAL_BYTES:
-            raise UnreadableWorkbook("zip_bomb", f"the members inflate to {_fmt_size(total)} "
-                                     f"together (limit {_fmt_size(BOMB_TOTAL_BYTES)})")
         by_lower: dict[str, zipfile.ZipInfo] = {}
         for i in infos:
             by_lower.setdefault(i.filename.lower(), i)
@@ -67,10 +50,10 @@ def _scan_ooxml(path: Path, size: int, max_columns: int, max_cells: int) -> Work
         if wb_info is None:
             names = set(by_lower)
             if "xl/workbook.bin" in names:
-                what = "a binary workbook (.xlsb), which is not supported: save it as .xlsx"
-            elif "content.xml" in names and "mimetype" in names:
-                what = "an OpenDocument file (.ods), not an Excel workbook: save it as .xlsx"
-            elif "word/document.xml" in names:
+                return scan_xlsb(path, infos, by_lower, max_cells)
+            if "content.xml" in names and "mimetype" in names:
+                return scan_ods(path, infos, by_lower, max_columns, max_cells)
+            if "word/document.xml" in names:
                 what = "a Word document"
             elif "ppt/presentation.xml" in names:
                 what = "a PowerPoint file"
@@ -78,11 +61,7 @@ def _scan_ooxml(path: Path, size: int, max_columns: int, max_cells: int) -> Work
                 what = "a zip archive without xl/workbook.xml"
             raise UnreadableWorkbook("not_excel", what)
 
-        # every XML part: no DTD / entity declarations in its prolog
-        for i in infos:
-            if i.is_dir() or i.file_size == 0 or i.filename.lower().endswith(_BINARY_EXT):
-                continue
-            _check_prolog(_Member(path, i))
+        check_xml_members(path, infos)  # every XML part: no DTD / entity declarations
 
         wb = _parse_small_xml(_Member(path, wb_info), "workbook")
         rels: dict[str, str] = {}

@@ -13,7 +13,9 @@ import zlib
 from pathlib import Path
 from typing import Iterator
 
-from settle.load.scan.model import CHUNK, RAW_READ, UnreadableWorkbook, _ZIP_MAGIC, _fmt_size
+from settle.load.scan.model import (
+    BOMB_MEMBER_BYTES, BOMB_RATIO, BOMB_TOTAL_BYTES, CHUNK, RAW_READ, UnreadableWorkbook, _BINARY_EXT, _ZIP_MAGIC,
+    _fmt_size)
 
 
 # --------------------------------------------------------------------------------------------
@@ -343,3 +345,38 @@ def _cut_stream_simple(chunks: Iterator[bytes], spans: list) -> Iterator[bytes]:
             yield b"".join(parts)
 
 
+
+
+def open_zip(path: Path) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """Open a zip-based workbook (.xlsx, .xlsm, .xlsb, .ods) and refuse it before anything is
+    inflated when a member is encrypted or would inflate more than 100:1 to over 10 MB, or all
+    members together to over 2 GB (SPEC §8)."""
+    try:
+        zf = zipfile.ZipFile(path)
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error, OSError) as exc:
+        raise UnreadableWorkbook("truncated", f"the zip structure is broken ({str(exc)[:120]})") from None
+    total = 0
+    for i in infos:
+        if i.flag_bits & 0x1:
+            zf.close()
+            raise UnreadableWorkbook("encrypted", f"zip member {i.filename} is encrypted")
+        if i.file_size > BOMB_MEMBER_BYTES and i.file_size > BOMB_RATIO * max(1, i.compress_size):
+            ratio = i.file_size / max(1, i.compress_size)
+            zf.close()
+            raise UnreadableWorkbook("zip_bomb", f"zip member {i.filename} inflates {ratio:,.0f}:1 "
+                                     f"({_fmt_size(i.compress_size)} -> {_fmt_size(i.file_size)})")
+        total += i.file_size
+    if total > BOMB_TOTAL_BYTES:
+        zf.close()
+        raise UnreadableWorkbook("zip_bomb", f"the members inflate to {_fmt_size(total)} "
+                                 f"together (limit {_fmt_size(BOMB_TOTAL_BYTES)})")
+    return zf, infos
+
+
+def check_xml_members(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+    """No XML member may declare a DTD or entities (XML bomb, external entity)."""
+    for i in infos:
+        if i.is_dir() or i.file_size == 0 or i.filename.lower().endswith(_BINARY_EXT):
+            continue
+        _check_prolog(_Member(path, i))
