@@ -62,10 +62,14 @@ def _opts(workspace=None, rules=None, out=None, lang=None, quiet=None, json_=Non
         lang = "zh"
     if lang not in ("zh", "en"):
         _usage(f"--lang 只能是 zh 或 en / --lang must be zh or en, not {lang!r}")
-    return Options(Path(ws), rules or g.get("rules"), out or g.get("out"), lang,
-                   bool(quiet if quiet is not None else g.get("quiet")),
-                   bool(json_ if json_ is not None else g.get("json")),
-                   bool(debug if debug is not None else g.get("debug")))
+    o = Options(Path(ws), rules or g.get("rules"), out or g.get("out"), lang,
+                bool(quiet if quiet is not None else g.get("quiet")),
+                bool(json_ if json_ is not None else g.get("json")),
+                bool(debug if debug is not None else g.get("debug")))
+    if o.debug:  # the readers' own words (SPEC §8.1: only with --debug)
+        from settle.load.quiet import show_debug
+        show_debug()
+    return o
 
 
 def _usage(msg: str):
@@ -111,6 +115,7 @@ def print_problems(con: Console, problems: Problems, lang: str, limit: int = 200
     items = sorted(problems.items, key=lambda p: (not p.is_error,))
     for p in items[:limit]:
         level = ("错误" if lang == "zh" else "error") if p.is_error else ("警告" if lang == "zh" else "warning")
+        level = ("提示" if lang == "zh" else "info") if p.severity == "info" else level
         t.add_row(f"[red]{level}[/red]" if p.is_error else f"[yellow]{level}[/yellow]", p.location(lang) or "-",
                   "" if p.value is None else repr(p.value) if p.value.strip() != p.value else p.value, p.text(lang))
     con.print(t)
@@ -140,7 +145,9 @@ def _guard(o: Options):
     except KeyboardInterrupt:
         Console(stderr=True).print("已中断 / interrupted")
         raise typer.Exit(BAD_INPUT)
-    except Exception as exc:  # the last line of defence: report, never crash with a traceback
+    except SystemExit:
+        raise
+    except BaseException as exc:  # the last line of defence (a reader panic is a BaseException)
         if o.debug:
             raise
         con = Console(stderr=True)
@@ -271,6 +278,8 @@ def _run(o: Options, month_text: str) -> int:
         print_problems(con, Problems(problems.warnings), o.lang)
     if not o.quiet:
         _print_run_summary(con, settlement, rec, target, elapsed, o.lang, previous, history)
+        if loaded.inputs.skipped:  # SPEC §8.1: what was not read, by name
+            con.print(problem("skipped_files", files="、".join(f for f, _ in loaded.inputs.skipped)).text(o.lang))
     _emit_json(o, {"month": str(month), "status": "ok", "output": str(target),
                    "settlement": json.loads((target / "settlement.json").read_text(encoding="utf-8"))})
     return OK

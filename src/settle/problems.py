@@ -33,6 +33,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                        "this file in the month folder matches no input kind ({patterns}) and was not read"),
     "unsupported_file": (WARNING, "文件名像输入文件，但格式 {suffix} 无法读取（可用：{accepted}），未读取",
                          "named like an input file, but {suffix} cannot be read (accepted: {accepted}); not read"),
+    "skipped_files": (INFO, "未读取的文件：{files}", "files not read: {files}"),
     "summary_rows": (INFO, "跳过 {count} 个合计行（第 {rows} 行）", "{count} summary row(s) skipped (rows {rows})"),
     "repeated_header": (INFO, "跳过 {count} 个重复的表头行（第 {rows} 行）",
                         "{count} repeated header row(s) skipped (rows {rows})"),

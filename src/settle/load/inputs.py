@@ -22,11 +22,11 @@ import pyarrow.compute as pc
 
 from settle.load import columns as C
 from settle.load.columns import Kind
-from settle.load.normalize import (clean_key, clean_text, parse_bool, parse_datetime, parse_fen, parse_int,
+from settle.load.normalize import (clean_key, lost_zeros, clean_text, parse_bool, parse_datetime, parse_fen, parse_int,
                         parse_percent, present)
 from settle.problems import Problems, problem
 from settle.load.readers import RawTable, read_file
-from settle.load.workspace import Month, Workspace
+from settle.load.workspace import INPUT_SUFFIXES, Month, Workspace
 
 BAD_SUFFIX = "__unreadable"
 
@@ -41,6 +41,7 @@ class Inputs:
     adjustments: pd.DataFrame
     files: list[tuple[str, str]] = field(default_factory=list)  # (display name, sha256)
     months: list[Month] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (display name, why): SPEC §8.1
 
 
 def sha256(path: Path) -> str:
@@ -75,6 +76,11 @@ def parse_table(raw: RawTable, kind: Kind, problems: Problems) -> pd.DataFrame:
                 if exponent.any() and f.long_number_trap:
                     problems.cells("long_number", column=column, rows=raw.rows[exponent],
                                    values=_values(text, exponent), **where)
+                if f.name in ("record_no", "card_no"):  # SPEC §8: 病历号/卡号 that lost its zeros
+                    lost, example = lost_zeros(text)
+                    if lost.any():
+                        problems.cells("lost_leading_zeros", column=column, rows=raw.rows[lost],
+                                       values=_values(text, lost), example=example, **where)
             if f.choices:
                 bad = present(text) & ~pc.fill_null(pc.is_in(text, pa.array(f.choices)), False).to_numpy(
                     zero_copy_only=False)
@@ -541,4 +547,20 @@ def _load_inputs(ws: Workspace, month: Month, problems: Problems, need_billing: 
                 continue
             for p in ws.files(m, k):
                 files.append((ws.display(p), sha256(p)))
-    return Inputs(month, staff, registrations, billing, daily, adjustments, files, history)
+    skipped = report_skipped(ws, month, problems)
+    return Inputs(month, staff, registrations, billing, daily, adjustments, files, history, skipped)
+
+
+def report_skipped(ws: Workspace, month: Month, problems: Problems) -> list[tuple[str, str]]:
+    """SPEC §8.1: nothing in MONTH's folder is skipped without a word. Returns (display, why)."""
+    out = []
+    patterns = "；".join(f"{C.KINDS[k].display}: {'、'.join(ws.config.patterns.get(k, ()))}" for k in C.MONTH_KINDS)
+    for p, why in ws.skipped(month):
+        shown = ws.display(p)
+        if why == "unsupported":
+            problems.add(problem("unsupported_file", file=shown, suffix=p.suffix or "(无扩展名)",
+                                 accepted=" ".join(INPUT_SUFFIXES)))
+        else:
+            problems.add(problem("unmatched_file", file=shown, patterns=patterns))
+        out.append((shown, why))
+    return out

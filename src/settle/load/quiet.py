@@ -58,3 +58,13 @@ def describe(exc: BaseException) -> str:
     """The reader's own words, for --debug."""
     text = str(exc).splitlines()[0][:300] if str(exc) else ""
     return f"{type(exc).__name__}: {text}"
+
+
+def show_debug() -> None:
+    """--debug: the readers' original messages go to stderr (idempotent)."""
+    if not any(getattr(h, "_settle", False) for h in DEBUG_LOG.handlers):
+        h = logging.StreamHandler(sys.stderr)
+        h._settle = True
+        h.setFormatter(logging.Formatter("[debug] %(message)s"))
+        DEBUG_LOG.addHandler(h)
+    DEBUG_LOG.setLevel(logging.DEBUG)

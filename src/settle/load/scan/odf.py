@@ -166,6 +166,7 @@ def _with_visibility(path: Path, sheets: list[SheetScan]) -> list[SheetScan]:
 # .xlsb: BIFF12 records (MS-XLSB 2.1.4): a varint type, a varint size, the payload
 
 _BRT_ROW_HDR, _BRT_CELL_RK, _BRT_CELL_REAL = 0, 2, 5
+_BRT_WS_DIM = 148
 _BRT_MERGE_CELL = 176
 _BRT_BUNDLE_SH = 156
 
@@ -204,12 +205,17 @@ def _rk(v: int) -> float:
     return val / 100 if v & 1 else val
 
 
-def _xlsb_sheet(data: bytes) -> tuple[int, int, list, list]:
-    """(max_row, max_col, long numbers, merged ranges) of one sheet's records (1-based)."""
+def _xlsb_sheet(data: bytes) -> tuple[int, int, list, list, tuple[int, int]]:
+    """(max_row, max_col, long numbers, merged ranges, declared extent) of one sheet's records
+    (1-based). calamine sizes its grid from the declared BrtWsDim, so that is checked too."""
     row, max_row, max_col = 0, 0, 0
     longs, merged = [], []
+    declared = (0, 0)
     for rtype, body in _records(data):
-        if rtype == _BRT_ROW_HDR and len(body) >= 4:
+        if rtype == _BRT_WS_DIM and len(body) >= 16:
+            r1, r2, c1, c2 = struct.unpack_from("<IIII", body)
+            declared = (r2 + 1, c2 + 1)
+        elif rtype == _BRT_ROW_HDR and len(body) >= 4:
             row = struct.unpack_from("<I", body)[0] + 1
         elif rtype in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11) and len(body) >= 8:  # BrtCell*
             col = struct.unpack_from("<I", body)[0] + 1
@@ -226,7 +232,7 @@ def _xlsb_sheet(data: bytes) -> tuple[int, int, list, list]:
         elif rtype == _BRT_MERGE_CELL and len(body) >= 16:
             r1, r2, c1, c2 = struct.unpack_from("<IIII", body)
             merged.append((r1 + 1, c1 + 1, r2 + 1, c2 + 1))
-    return max_row, max_col, longs, merged
+    return max_row, max_col, longs, merged, declared
 
 
 def _wide_string(body: bytes, pos: int) -> tuple[str, int]:
@@ -263,8 +269,8 @@ def scan_xlsb(path: Path, infos: list[zipfile.ZipInfo], by_lower: dict, max_cell
             info = by_lower.get(part.lower())
             if info is None:
                 continue
-            mr, mc, longs, merged = _xlsb_sheet(_Member(path, info).read(2 * 1024 ** 3))
-            _check_extent(name, mr, mc, max_cells)
+            mr, mc, longs, merged, declared = _xlsb_sheet(_Member(path, info).read(2 * 1024 ** 3))
+            _check_extent(name, max(mr, declared[0]), max(mc, declared[1]), max_cells)
             found[name] = SheetScan(name=name, index=0, visible=True, merged=tuple(merged),
                                     uncached_formulas=(), long_numbers=tuple(sorted(longs)),
                                     max_row=mr, max_col=mc)
