@@ -166,7 +166,7 @@ def _xlrd_sheets(book) -> dict:
 
 _PROBE = """
 import resource, sys
-resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 import fastexcel
 r = fastexcel.read_excel(sys.argv[1])
 for i in range(len(r.sheet_names)):
@@ -175,7 +175,7 @@ for i in range(len(r.sheet_names)):
 
 
 def _calamine_survives(path: Path) -> bool:
-    """A damaged .xls that xlrd refuses is tried with calamine in a child process first (2 GB
+    """A damaged .xls that xlrd refuses is tried with calamine in a child process first (1 GB
     address space, 60 s): on such files calamine may allocate without bound, which would kill
     the whole run instead of refusing one file."""
     import subprocess
