@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
 import os
 import shutil

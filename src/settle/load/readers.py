@@ -1,10 +1,14 @@
 """Reading one input file into raw text columns that remember where every value came from.
 
-Workbooks are scanned first (settle.load.scan: bombs, encryption, stray cells, merges, formulas
-without cached values, long numbers) and then loaded once, whole, by fastexcel with every
-column as text; CSV files are decoded as UTF-8 (with or without BOM) or GBK/GB18030. The header
-row is found among the first 10 rows by matching the kind's aliases. Row numbers are Excel's
-(1-based, as the clerk sees them) and travel with every value.
+Workbooks (.xlsx .xlsm .xls .xlsb .ods) are scanned first (settle.load.scan: bombs, entities,
+encryption, stray cells, merges, formulas without cached values, numbers >= 10^15) and then
+loaded once, whole, by fastexcel (calamine) with every column as text, or by xlrd for the .xls
+calamine cannot read (BIFF2-5). Every reader call is guarded (SPEC §8.1): a Rust panic or any
+reader error is the catalogue problem `reader_failed` naming the file, and the readers' own
+words go to --debug only (settle.load.quiet). CSV files are decoded as UTF-8 (with or without
+BOM) or GBK/GB18030. The header row is found among the first 10 rows by matching the kind's
+aliases; summary rows (合计…, in any column) and repeated header rows are dropped and counted.
+Row numbers are Excel's (1-based, as the clerk sees them) and travel with every value.
 """
 
 from __future__ import annotations
