@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from settle.load import scan as safety
+from settle.load.scan import canonical, patterns, plan, zipio
 from settle.load.scan import SheetScan, UnreadableWorkbook, WorkbookScan, scan_workbook
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
@@ -405,7 +406,7 @@ def test_legitimate_workbook(tmp_path):
 
 
 def test_same_result_without_re2(tmp_path, monkeypatch):
-    monkeypatch.setattr(safety, "_HAVE_RE2", False)
+    monkeypatch.setattr(patterns, "_HAVE_RE2", False)
     p = _legit(tmp_path)
     _check_legit(scan_workbook(p), p)
 
@@ -413,8 +414,8 @@ def test_same_result_without_re2(tmp_path, monkeypatch):
 def test_same_result_on_the_slow_path(tmp_path, monkeypatch):
     # a comment inside sheetData sends the sheet to the expat scanner
     calls = []
-    real = safety._scan_sheet_slow
-    monkeypatch.setattr(safety, "_scan_sheet_slow", lambda *a: calls.append(a[2].part) or real(*a))
+    real = plan._scan_sheet_slow
+    monkeypatch.setattr(plan, "_scan_sheet_slow", lambda *a: calls.append(a[2].part) or real(*a))
     p = _legit(tmp_path)
     src = zipfile.ZipFile(p)
     q = tmp_path / "slow.xlsx"
@@ -465,7 +466,8 @@ def test_chunk_seams_do_not_change_the_result(tmp_path, monkeypatch):
     merges = "<mergeCells>" + "".join(f'<mergeCell ref="A{r}:B{r + 1}"/>' for r in range(1, 1400, 50)) + "</mergeCells>"
     p = make_xlsx(tmp_path / "a.xlsx", [("S", sheet_xml("".join(rows), tail=merges), "visible")])
     big = scan_workbook(p).sheets[0]
-    monkeypatch.setattr(safety, "CHUNK", 1000)
+    monkeypatch.setattr(zipio, "CHUNK", 1000)  # the inflate granularity
+    monkeypatch.setattr(plan, "CHUNK", 1000)
     small = scan_workbook(p).sheets[0]
     assert small == big
     assert big.uncached_formulas == tuple((r, 3) for r in range(97, 1501, 97))
@@ -503,12 +505,12 @@ def _rless_sheet() -> str:
 @pytest.mark.parametrize("scanner", ["positional", "expat"])
 def test_cells_without_r(tmp_path, monkeypatch, scanner):
     slow = []
-    real = safety._scan_sheet_slow
-    monkeypatch.setattr(safety, "_scan_sheet_slow", lambda *a: slow.append(1) or real(*a))
+    real = plan._scan_sheet_slow
+    monkeypatch.setattr(plan, "_scan_sheet_slow", lambda *a: slow.append(1) or real(*a))
     if scanner == "expat":
         def refuse(self, *a, **k):
-            raise safety._NotCanonical()
-        monkeypatch.setattr(safety._PositionalScanner, "feed", refuse)
+            raise canonical._NotCanonical()
+        monkeypatch.setattr(canonical._PositionalScanner, "feed", refuse)
     p = make_xlsx(tmp_path / "a.xlsx", [("S", sheet_xml(_rless_sheet(),
                                                            tail='<mergeCells><mergeCell ref="A2:A3"/></mergeCells>'),
                                          "visible")])
@@ -700,7 +702,7 @@ def test_xlsx_renamed_xls_is_scanned_as_xlsx(tmp_path):
                                    (700, 800), (11, None), (703, None)])
 def test_letters_range_regex(lo, hi):
     import re as _re
-    rx = _re.compile(safety._letters_range(lo, hi) + "$")
+    rx = _re.compile(patterns._letters_range(lo, hi) + "$")
     for n in list(range(1, 1000)) + [16383, 16384, 16385, 20000]:
         want = n >= lo and (hi is None or n <= hi)
         assert bool(rx.match(safety.col_letters(n))) == want, (lo, hi, n)
@@ -710,7 +712,7 @@ def test_letters_range_regex(lo, hi):
                                    (1048577, None), (10, 10)])
 def test_digits_range_regex(lo, hi):
     import re as _re
-    rx = _re.compile(safety._digits_range(lo, hi) + "$")
+    rx = _re.compile(patterns._digits_range(lo, hi) + "$")
     probe = list(range(1, 2000)) + [56424, 56425, 99999, 100000, 1048576, 1048577, 9999999, 10 ** 8]
     for n in probe:
         want = n >= lo and (hi is None or n <= hi)

@@ -66,9 +66,13 @@ def _opts(ctx: typer.Context, workspace=None, rules=None, out=None, lang=None, q
     as_json = bool(json_ if json_ is not None else g.get("json"))
     if lang not in ("zh", "en"):
         _usage(say("bad_lang", "zh", value=repr(lang)), "zh", as_json)
-    return Options(Path(ws), rules or g.get("rules"), out or g.get("out"), lang,
-                   bool(quiet if quiet is not None else g.get("quiet")), as_json,
-                   bool(debug if debug is not None else g.get("debug")))
+    o = Options(Path(ws), rules or g.get("rules"), out or g.get("out"), lang,
+                bool(quiet if quiet is not None else g.get("quiet")), as_json,
+                bool(debug if debug is not None else g.get("debug")))
+    if o.debug:  # the readers' own words (SPEC §8.1: only with --debug)
+        from settle.load.quiet import show_debug
+        show_debug()
+    return o
 
 
 def _usage(msg: str, lang: str, as_json: bool):

@@ -51,7 +51,7 @@ def print_problems(con: Console, problems: Problems, lang: str, limit: int = 200
         t.add_column(say(code, lang), overflow="fold")
     items = sorted(problems.items, key=lambda p: (not p.is_error,))
     for p in items[:limit]:
-        level = say("level_error" if p.is_error else "level_warning", lang)
+        level = say("level_error" if p.is_error else "level_info" if p.severity == "info" else "level_warning", lang)
         value = "" if p.value is None else repr(p.value) if p.value.strip() != p.value else p.value
         t.add_row(f"[red]{level}[/red]" if p.is_error else f"[yellow]{level}[/yellow]", p.location(lang) or "-",
                   value, p.text(lang))
@@ -187,6 +187,10 @@ def report_run(con: Console, outcome, lang: str, *, quiet: bool = False, all_row
         if problems.warnings:
             print_problems(con, Problems(problems.warnings), lang)
         print_run_summary(con, outcome, lang, all_rows=all_rows)
+        skipped = outcome.result.loaded.inputs.skipped
+        if skipped:  # SPEC §8.1: what was not read, by name
+            from settle.problems import problem
+            con.print(problem("skipped_files", files="、".join(f for f, _ in skipped)).text(lang))
         for note in outcome.notes:
             con.print(f"[yellow]{note.text(lang)}[/yellow]")
     payload = {"month": m, "status": "ok", "output": str(outcome.target)}

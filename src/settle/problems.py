@@ -12,6 +12,7 @@ from typing import Iterable, NamedTuple
 
 ERROR = "error"
 WARNING = "warning"
+INFO = "info"          # counted and shown by validate; never changes an exit code
 
 # code -> (severity, zh template, en template). Templates use str.format with the problem's
 # params plus {value}.
@@ -26,6 +27,20 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "unreadable_csv": (ERROR, "CSV 文件无法按 UTF-8 或 GBK 解码", "CSV file is neither UTF-8 nor GBK"),
     "no_header": (ERROR, "前 10 行中没有找到表头（应包含：{expected}）",
                   "no header row among the first 10 rows (expected columns: {expected})"),
+    "reader_failed": (ERROR, "文件已损坏，读取程序无法解析", "the file is damaged: the reader cannot parse it"),
+    "old_excel": (ERROR, "旧版 Excel 格式，请另存为 .xlsx", "old Excel format: save it as .xlsx"),
+    "unmatched_file": (WARNING, "月份文件夹中的文件不属于任何输入类别（{patterns}），未读取",
+                       "this file in the month folder matches no input kind ({patterns}) and was not read"),
+    "unsupported_file": (WARNING, "文件名像输入文件，但格式 {suffix} 无法读取（可用：{accepted}），未读取",
+                         "named like an input file, but {suffix} cannot be read (accepted: {accepted}); not read"),
+    "skipped_files": (INFO, "未读取的文件：{files}", "files not read: {files}"),
+    "summary_rows": (INFO, "跳过 {count} 个合计行（第 {rows} 行）", "{count} summary row(s) skipped (rows {rows})"),
+    "repeated_header": (INFO, "跳过 {count} 个重复的表头行（第 {rows} 行）",
+                        "{count} repeated header row(s) skipped (rows {rows})"),
+    "lost_leading_zeros": (ERROR, "\"{value}\" 没有前导零，而本列其他值有（如 \"{example}\"）：该单元格很可能存成了数字，"
+                                  "请把该列设为文本并重新录入",
+                           "\"{value}\" has no leading zeros while the column's other values do (e.g. \"{example}\"): "
+                           "it was most likely stored as a number; format the column as text and enter it again"),
     "hidden_sheet": (WARNING, "隐藏的工作表已跳过", "hidden sheet skipped"),
     "stray_cell": (WARNING, "表格远处有多余的单元格（{cell}），已忽略",
                    "a stray cell far outside the table ({cell}) was ignored"),
@@ -165,6 +180,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "problems_title": ("输入问题", "Problems"),
     "level_error": ("错误", "error"),
     "level_warning": ("警告", "warning"),
+    "level_info": ("提示", "info"),
     "col_level": ("级别", "Level"),
     "col_where": ("位置", "Where"),
     "col_value": ("值", "Value"),
@@ -418,7 +434,12 @@ class Problems:
 
     @property
     def warnings(self) -> list[Problem]:
-        return [p for p in self.items if not p.is_error]
+        return [p for p in self.items if p.severity == WARNING]
+
+    @property
+    def infos(self) -> list[Problem]:
+        """Counted facts (summary rows skipped...): shown by validate, never an exit code."""
+        return [p for p in self.items if p.severity == INFO]
 
     def has_errors(self) -> bool:
         return any(p.is_error for p in self.items)

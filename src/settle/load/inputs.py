@@ -22,11 +22,11 @@ import pyarrow.compute as pc
 
 from settle.load import columns as C
 from settle.load.columns import Kind
-from settle.load.normalize import (clean_key, clean_text, parse_bool, parse_datetime, parse_fen, parse_int,
+from settle.load.normalize import (clean_key, lost_zeros, clean_text, parse_bool, parse_datetime, parse_fen, parse_int,
                         parse_percent, present)
 from settle.problems import Problems, problem
 from settle.load.readers import RawTable, read_file
-from settle.load.workspace import Month, Workspace
+from settle.load.workspace import INPUT_SUFFIXES, Month, Workspace
 
 BAD_SUFFIX = "__unreadable"
 
@@ -43,6 +43,7 @@ class Inputs:
     months: list[Month] = field(default_factory=list)
     interdept: object = None  # R42: load.interdept.Slips (MONTH's 科间转诊单 and the slips carried in)
     sources: list[tuple[Path, str, str]] = field(default_factory=list)  # (path, display name, sha256 of the bytes parsed)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (display name, why): SPEC §8.1
 
 
 def changed_sources(sources: list[tuple[Path, str, str]]) -> list[tuple[str, str, str | None]]:
@@ -91,6 +92,11 @@ def parse_table(raw: RawTable, kind: Kind, problems: Problems) -> pd.DataFrame:
                 if exponent.any() and f.long_number_trap:
                     problems.cells("long_number", column=column, rows=raw.rows[exponent],
                                    values=_values(text, exponent), **where)
+                if f.name in ("record_no", "card_no"):  # SPEC §8: 病历号/卡号 that lost its zeros
+                    lost, example = lost_zeros(text)
+                    if lost.any():
+                        problems.cells("lost_leading_zeros", column=column, rows=raw.rows[lost],
+                                       values=_values(text, lost), example=example, **where)
             if f.choices:
                 bad = present(text) & ~pc.fill_null(pc.is_in(text, pa.array(f.choices)), False).to_numpy(
                     zero_copy_only=False)
@@ -516,4 +522,21 @@ def _load_inputs(ws: Workspace, month: Month, problems: Problems, need_billing: 
             for p in ws.files(m, k):
                 sources.append((p, ws.display(p), digests.get(p) or sha256(p)))
     files = [(display, digest) for _, display, digest in sources]
-    return Inputs(month, staff, registrations, billing, daily, adjustments, files, history, interdept, sources)
+    skipped = report_skipped(ws, month, problems)
+    return Inputs(month, staff, registrations, billing, daily, adjustments, files, history, interdept, sources,
+                  skipped)
+
+
+def report_skipped(ws: Workspace, month: Month, problems: Problems) -> list[tuple[str, str]]:
+    """SPEC §8.1: nothing in MONTH's folder is skipped without a word. Returns (display, why)."""
+    out = []
+    patterns = "；".join(f"{C.KINDS[k].display}: {'、'.join(ws.config.patterns.get(k, ()))}" for k in C.MONTH_KINDS)
+    for p, why in ws.skipped(month):
+        shown = ws.display(p)
+        if why == "unsupported":
+            problems.add(problem("unsupported_file", file=shown, suffix=p.suffix or "(无扩展名)",
+                                 accepted=" ".join(INPUT_SUFFIXES)))
+        else:
+            problems.add(problem("unmatched_file", file=shown, patterns=patterns))
+        out.append((shown, why))
+    return out

@@ -87,6 +87,26 @@ def clean_key(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return arr, long.to_numpy(zero_copy_only=False)
 
 
+def lost_zeros(keys: pa.Array) -> tuple[np.ndarray, str | None]:
+    """SPEC §8: in a column whose values carry leading zeros (病历号 "0012345"), a value of
+    digits without them and shorter than those ("12345") was stored as a number, and Excel
+    dropped the zeros. Returns (mask, an example with zeros). The width is the most common
+    length of the zero-led values."""
+    n = len(keys)
+    none = np.zeros(n, dtype=bool)
+    if n == 0 or not pc.any(pc.fill_null(pc.starts_with(keys, "0"), False)).as_py():
+        return none, None
+    led = pc.fill_null(pc.match_substring_regex(keys, r"^0\d+$"), False).to_numpy(zero_copy_only=False)
+    if not led.any():
+        return none, None
+    lengths = pc.utf8_length(keys).to_numpy(zero_copy_only=False)
+    width = np.bincount(lengths[led].astype(np.int64)).argmax()
+    digits = pc.fill_null(pc.match_substring_regex(keys, r"^[1-9]\d*$"), False).to_numpy(zero_copy_only=False)
+    mask = digits & (np.nan_to_num(lengths, nan=0) < width)
+    example = keys[int(np.flatnonzero(led & (lengths == width))[0])].as_py()
+    return mask, example
+
+
 _MONEY_STRIP_RE = r"[¥￥,\s]|元$|^RMB|^CNY"
 _MONEY_RE = r"^(?P<sign>[+-]?)(?P<int>\d*)(?:\.(?P<frac>\d*))?$"
 

@@ -1,10 +1,14 @@
 """Reading one input file into raw text columns that remember where every value came from.
 
-Workbooks are scanned first (settle.load.scan: bombs, encryption, stray cells, merges, formulas
-without cached values, long numbers) and then loaded once, whole, by fastexcel with every
-column as text; CSV files are decoded as UTF-8 (with or without BOM) or GBK/GB18030. The header
-row is found among the first 10 rows by matching the kind's aliases. Row numbers are Excel's
-(1-based, as the clerk sees them) and travel with every value.
+Workbooks (.xlsx .xlsm .xls .xlsb .ods) are scanned first (settle.load.scan: bombs, entities,
+encryption, stray cells, merges, formulas without cached values, numbers >= 10^15) and then
+loaded once, whole, by fastexcel (calamine) with every column as text, or by xlrd for the .xls
+calamine cannot read (BIFF2-5). Every reader call is guarded (SPEC §8.1): a Rust panic or any
+reader error is the catalogue problem `reader_failed` naming the file, and the readers' own
+words go to --debug only (settle.load.quiet). CSV files are decoded as UTF-8 (with or without
+BOM) or GBK/GB18030. The header row is found among the first 10 rows by matching the kind's
+aliases; summary rows (合计…, in any column) and repeated header rows are dropped and counted.
+Row numbers are Excel's (1-based, as the clerk sees them) and travel with every value.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from settle.load.columns import Kind, alias_index, header_key
+from settle.load.columns import KEY, Kind, alias_index, header_key
+from settle.load.quiet import DEBUG_LOG, describe, is_panic, quiet
 from settle.problems import Problems, problem
 
 HEADER_SEARCH_ROWS = 10
-SUMMARY_LABELS = ("合计", "总计", "小计")
+SUMMARY_LABELS = ("合计", "总计", "小计", "本页合计", "本页小计", "累计")  # SPEC §8.1
 
 
 @dataclass
@@ -100,23 +105,46 @@ def _read_csv(path: Path, display: str, problems: Problems) -> list[pa.Array] | 
 
 def _read_workbook(path: Path, display: str, kind: Kind, problems: Problems,
                    extra_aliases) -> list[RawTable]:
+    """.xlsx/.xlsm/.xls/.xlsb/.ods: scanned first, then read by calamine (or xlrd for the .xls
+    calamine cannot read). Every reader call is guarded: a Rust panic (pyo3's PanicException is
+    a BaseException) or any error is a catalogue problem naming the file (SPEC §8.1)."""
     import fastexcel
 
     from settle.load.scan import UnreadableWorkbook, scan_workbook
 
     try:
-        scan = scan_workbook(path)
+        with quiet():
+            scan = scan_workbook(path)
     except UnreadableWorkbook as exc:
-        problems.add(problem("unreadable_file", file=display, reason=_unreadable_reason(exc)))
+        if exc.code == "old_excel":
+            problems.add(problem("old_excel", file=display))
+        else:
+            problems.add(problem("unreadable_file", file=display, reason=_unreadable_reason(exc)))
         return []
     except OSError as exc:  # missing, locked by another program, a network drive gone away
         problems.add(problem("unreadable_file", file=display, reason=f"无法打开 / cannot open: {exc.strerror or exc}"))
         return []
-    try:
-        reader = fastexcel.read_excel(scan.source)
-    except Exception as exc:  # calamine's error types vary by format
-        problems.add(problem("unreadable_file", file=display, reason=str(exc).splitlines()[0][:200]))
-        return []
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # a reader panic, or a bug in a scanner: name the file
+        return _failed(problems, display, None, exc)
+    if scan.reader == "xlrd":
+        load = _xlrd_loader(path)
+    else:
+        try:
+            with quiet():
+                reader = fastexcel.read_excel(scan.source)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # calamine's error types vary by format; panics too
+            return _failed(problems, display, None, exc)
+
+        def load(sheet):
+            loaded = reader.load_sheet(sheet.index, header_row=None, dtypes="string", skip_rows=0,
+                                       whitespace_as_null=True)
+            batch = loaded.to_arrow()
+            return ([batch.column(i) for i in range(batch.num_columns)],
+                    [c.absolute_index for c in loaded.available_columns()])
     tables: list[RawTable] = []
     seen_header = False
     for sheet in scan.sheets:
@@ -124,17 +152,15 @@ def _read_workbook(path: Path, display: str, kind: Kind, problems: Problems,
             problems.add(problem("hidden_sheet", file=display, sheet=sheet.name))
             continue
         try:
-            loaded = reader.load_sheet(sheet.index, header_row=None, dtypes="string", skip_rows=0,
-                                       whitespace_as_null=True)
-            batch = loaded.to_arrow()
-            absolute = [c.absolute_index for c in loaded.available_columns()]
-        except Exception as exc:
-            problems.add(problem("unreadable_file", file=display, sheet=sheet.name,
-                                 reason=str(exc).splitlines()[0][:200]))
+            with quiet():
+                grid, absolute = load(sheet)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:
+            _failed(problems, display, sheet.name, exc)
             continue
         if getattr(sheet, "stray_cell", None):
             problems.add(problem("stray_cell", file=display, sheet=sheet.name, cell=sheet.stray_cell))
-        grid = [batch.column(i) for i in range(batch.num_columns)]
         table = _table_from_grid(grid, display, sheet.name, kind, problems, extra_aliases,
                                  (sheet, absolute, scan.date1904))
         if table is not None:
@@ -143,6 +169,45 @@ def _read_workbook(path: Path, display: str, kind: Kind, problems: Problems,
     if not seen_header and not problems.has_errors_for(display):
         problems.add(problem("no_header", file=display, expected=_expected(kind)))
     return tables
+
+
+def _failed(problems: Problems, display: str, sheet: str | None, exc: BaseException) -> list:
+    """One catalogue problem for a reader failure; the reader's own words only under --debug."""
+    DEBUG_LOG.debug("%s%s: %s%s", display, f" › {sheet}" if sheet else "",
+                    "panic " if is_panic(exc) else "", describe(exc))
+    problems.add(problem("reader_failed", file=display, sheet=sheet))
+    return []
+
+
+def _xlrd_loader(path: Path):
+    """Cells of an .xls that calamine cannot read (BIFF2-BIFF5, some damaged files), as the same
+    text columns calamine would give: numbers as Excel shows integers, dates as ISO text."""
+    import xlrd
+
+    with quiet():
+        book = xlrd.open_workbook(str(path), formatting_info=True, logfile=io.StringIO())
+
+    def text(ty, v):
+        if ty in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+            return None
+        if ty == xlrd.XL_CELL_NUMBER:
+            return str(int(v)) if v == int(v) and abs(v) < 1e20 else repr(v)
+        if ty == xlrd.XL_CELL_DATE:
+            try:
+                return xlrd.xldate_as_datetime(v, book.datemode).isoformat(" ")
+            except (ValueError, OverflowError, xlrd.XLDateError):
+                return repr(v)
+        if ty == xlrd.XL_CELL_BOOLEAN:
+            return "true" if v else "false"
+        s = str(v)
+        return s if s.strip() else None
+
+    def load(sheet):
+        sh = book.sheet_by_index(sheet.index)
+        cols = [pa.array([text(ty, v) for ty, v in zip(sh.col_types(c), sh.col_values(c))], type=pa.string())
+                for c in range(sh.ncols)]
+        return cols, list(range(sh.ncols))
+    return load
 
 
 def _unreadable_reason(exc) -> str:
@@ -223,6 +288,7 @@ def _table_from_grid(grid: list[pa.Array], display: str, sheet: str | None, kind
                                      column=headers[f], value=raw))
 
     keep = _content_rows(values, len(rows), blank_is_null=xlsx_info is not None)
+    keep = _drop_summaries(grid, start, values, keep, rows, kind, headers, display, sheet, problems)
     if not keep.all():
         idx = pa.array(np.flatnonzero(keep))
         values = {f: pc.take(a, idx) for f, a in values.items()}
@@ -231,8 +297,43 @@ def _table_from_grid(grid: list[pa.Array], display: str, sheet: str | None, kind
                     date1904=bool(xlsx_info and xlsx_info[2]), cells=colno, flagged=flagged)
 
 
+def _drop_summaries(grid, start, values, keep, rows, kind: Kind, headers, display, sheet, problems) -> np.ndarray:
+    """SPEC §8.1: a row whose label (合计, 总计, 小计, 本页合计, 本页小计, 累计, spaces and colons
+    removed) stands in ANY column, mapped or not, and whose key fields are empty is a summary
+    row: dropped and counted. A header row repeated mid-sheet (paged exports) likewise."""
+    n = len(keep)
+    if n == 0:
+        return keep
+    summary = np.zeros(n, dtype=bool)
+    for col in grid:
+        a = col.slice(start)
+        if a.null_count == len(a) or not pc.any(pc.match_substring_regex(a, "[计計]")).as_py():
+            continue  # literal pass first: 合计 rows are rare
+        label = pc.replace_substring_regex(a, r"[\s\x{3000}:：]", "")
+        summary |= pc.fill_null(pc.is_in(label, pa.array(SUMMARY_LABELS)), False).to_numpy(zero_copy_only=False)
+    keys = [f.name for f in kind.fields if f.kind == KEY and f.name in values]
+    if summary.any() and keys:
+        empty = np.ones(n, dtype=bool)
+        for f in keys:
+            a = pc.utf8_trim_whitespace(values[f])
+            empty &= ~pc.fill_null(pc.greater(pc.utf8_length(a), 0), False).to_numpy(zero_copy_only=False)
+        summary &= empty
+    hits = np.zeros(n, dtype=np.int64)
+    for fname, a in values.items():  # the header row again, cell for cell
+        if a.null_count < len(a):
+            same = pc.equal(pc.utf8_trim_whitespace(a), str(headers[fname]).strip())
+            hits += pc.fill_null(same, False).to_numpy(zero_copy_only=False)
+    repeated = hits >= min(2, len(values))
+    for code, mask in (("summary_rows", summary & keep), ("repeated_header", repeated & keep & ~summary)):
+        if mask.any():
+            listed = [int(r) for r in rows[mask][:20]]
+            problems.add(problem(code, file=display, sheet=sheet, count=int(mask.sum()),
+                                 rows="、".join(map(str, listed)) + ("…" if mask.sum() > 20 else "")))
+    return keep & ~summary & ~repeated
+
+
 def _content_rows(values: dict[str, pa.Array], n: int, blank_is_null: bool = False) -> np.ndarray:
-    """Rows that hold anything in a mapped column and are not 合计/总计/小计 rows.
+    """Rows that hold anything in a mapped column (summary rows: _drop_summaries).
     `blank_is_null`: the reader already turned whitespace-only cells into nulls (fastexcel)."""
     if n == 0:
         return np.zeros(0, dtype=bool)
@@ -244,12 +345,7 @@ def _content_rows(values: dict[str, pa.Array], n: int, blank_is_null: bool = Fal
         first = a if first is None else pc.coalesce(first, a)
         if first.null_count == 0:
             break  # every row has a value by now: later columns change neither test
-    nonempty = pc.is_valid(first).to_numpy(zero_copy_only=False)
-    if not pc.any(pc.match_substring(first, "计")).as_py():  # literal pass first: 合计 rows are rare
-        return nonempty
-    label = pc.replace_substring_regex(first, r"[\s\x{3000}:：]", "")
-    summary = pc.fill_null(pc.is_in(label, pa.array(SUMMARY_LABELS)), False).to_numpy(zero_copy_only=False)
-    return nonempty & ~summary
+    return pc.is_valid(first).to_numpy(zero_copy_only=False)
 
 
 def _apply_merges(values, colno, merged, start, kind: Kind, display, sheet, headers, problems):

@@ -15,7 +15,7 @@ from settle.load.columns import KINDS, MONTH_KINDS
 from settle.load.normalize import fold_text
 from settle.problems import Problems, problem
 
-INPUT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+INPUT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv")  # SPEC §2
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -203,6 +203,27 @@ class Workspace:
                 continue
             if fold_text(p.stem).lower().startswith(pats):
                 out.append(p)
+        return out
+
+    def skipped(self, month: Month) -> list[tuple[Path, str]]:
+        """SPEC §8.1: the files of MONTH's folder that no kind reads, each with why: 'unmatched'
+        (its name matches no kind's pattern) or 'unsupported' (named like an input, but a format
+        settle cannot read, e.g. 收费明细.numbers or 收费明细.pdf). Owner files (~$...) and hidden
+        files are not listed here."""
+        folder = self.month_dir(month)
+        if not folder.is_dir():
+            return []
+        pats = tuple(fold_text(p).lower() for k in MONTH_KINDS for p in self.config.patterns.get(k, ()))
+        out = []
+        for p in sorted(folder.iterdir(), key=lambda q: q.name):
+            name = p.name
+            if not p.is_file() or name.startswith("~$") or name.startswith(".") or _is_hidden(p):
+                continue
+            looks = fold_text(p.stem).lower().startswith(pats)
+            if p.suffix.lower() not in INPUT_SUFFIXES:
+                out.append((p, "unsupported" if looks else "unmatched"))
+            elif not looks:
+                out.append((p, "unmatched"))
         return out
 
     def display(self, path: Path) -> str:
