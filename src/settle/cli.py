@@ -45,7 +45,8 @@ class Options:
 
 _GLOBAL: dict = {}
 
-WorkspaceOpt = typer.Option(None, "--workspace", "-w", help="工作目录 (default: $SETTLE_WORKSPACE or the current folder)")
+WorkspaceOpt = typer.Option(None, "--workspace", "-w", help="工作目录 (default: $SETTLE_WORKSPACE, else the nearest folder "
+                                                             "upwards holding settle.yaml or staff.xlsx, else the current folder)")
 RulesOpt = typer.Option(None, "--rules", help="规则文件或文件夹 (instead of the workspace's rules/)")
 OutOpt = typer.Option(None, "--out", help="输出文件夹 (default: <workspace>/output)")
 LangOpt = typer.Option(None, "--lang", help="zh (default) or en")
@@ -56,7 +57,8 @@ DebugOpt = typer.Option(None, "--debug", help="显示内部错误的详细信息
 
 def _opts(workspace=None, rules=None, out=None, lang=None, quiet=None, json_=None, debug=None) -> Options:
     g = _GLOBAL
-    ws = workspace or g.get("workspace") or os.environ.get("SETTLE_WORKSPACE") or "."
+    from settle.load.perimeter import find_workspace
+    ws = find_workspace(workspace or g.get("workspace"))  # SPEC §1: --workspace, $SETTLE_WORKSPACE, upwards
     lang = lang or g.get("lang")
     if lang is None:
         lang = "zh"
@@ -108,7 +110,7 @@ def print_problems(con: Console, problems: Problems, lang: str, limit: int = 200
     t.add_column("位置" if lang == "zh" else "Where", overflow="fold")
     t.add_column("值" if lang == "zh" else "Value", overflow="fold")
     t.add_column("问题" if lang == "zh" else "Problem", overflow="fold")
-    items = sorted(problems.items, key=lambda p: (not p.is_error,))
+    items = problems.in_order()  # errors first, then by file, sheet, row
     for p in items[:limit]:
         level = ("错误" if lang == "zh" else "error") if p.is_error else ("警告" if lang == "zh" else "warning")
         t.add_row(f"[red]{level}[/red]" if p.is_error else f"[yellow]{level}[/yellow]", p.location(lang) or "-",
@@ -127,7 +129,8 @@ def _emit_json(o: Options, payload: dict) -> None:
 
 
 def _problems_json(problems: Problems, lang: str) -> list:
-    return [p.to_json(lang) for p in problems]
+    from settle.output.privacy import mask_problem
+    return [mask_problem(p.to_json(lang)) for p in problems.in_order()]
 
 
 @contextmanager
@@ -220,6 +223,12 @@ def _run(o: Options, month_text: str) -> int:
     if not ws.root.is_dir():
         problems.add(problem("no_month_folder", folder=str(ws.root)))
         print_problems(con, problems, o.lang)
+        return BAD_INPUT
+    from settle.load.perimeter import is_workspace
+    if not is_workspace(ws.root):  # SPEC §8.1: a run outside a workspace creates nothing there (no lock)
+        problems.add(problem("not_a_workspace", folder=str(ws.root.resolve())))
+        print_problems(con, problems, o.lang)
+        _emit_json(o, {"month": str(month), "status": "error", "problems": _problems_json(problems, o.lang)})
         return BAD_INPUT
     try:
         with MonthLock(ws.root, str(month)):
@@ -440,8 +449,13 @@ def _check_cards(o: Options, month_text: str | None) -> int:
         else:
             con.print(f"共 {len(v)} 项；已写入 {final}" if o.lang == "zh" else f"{len(v)} findings; written to {final}")
     _emit_json(o, {"month": str(m), "findings": len(v), "output": None if not_written else str(final),
-                   "violations": json.loads(v.to_json(orient="records", force_ascii=False))})
+                   "violations": _masked_records(v)})
     return FINDINGS if len(v) else OK
+
+
+def _masked_records(frame) -> list:
+    from settle.output.privacy import mask_record
+    return [mask_record(r) for r in json.loads(frame.to_json(orient="records", force_ascii=False))]
 
 
 CARD_CHECK_WAIT = 60.0  # seconds check-cards waits for a running settlement of the month

@@ -9,6 +9,7 @@ from pathlib import Path
 from settle.engine.crediting import credit_month
 from settle.engine.history import History
 from settle.load.inputs import Inputs, load_inputs, sha256
+from settle.load.perimeter import Perimeter, check_inputs, check_roster
 from settle.engine.pay import Settlement, settle_month
 from settle.rules.policy import Policy, default_rules_dir, load_policy
 from settle.problems import Problems, problem
@@ -23,6 +24,8 @@ class Loaded:
     rules_source: str                     # "workspace" | "default" | a path
     rules_files: list[tuple[str, str]] = field(default_factory=list)
     inputs: Inputs | None = None
+    perimeter: Perimeter | None = None    # SPEC §8.1: the plausibility findings and their numbers
+    problems: Problems | None = None
 
 
 def parse_month(text: str, problems: Problems) -> Month | None:
@@ -53,9 +56,10 @@ def load(root: Path, month: Month, problems: Problems, *, rules: Path | None = N
             files.append((f"rules/{p.name}", sha256(p)))
     elif path.exists():
         files.append((path.name if source != "default" else f"(内置) {path.name}", sha256(path)))
-    loaded = Loaded(ws, month, policy, source, files)
+    loaded = Loaded(ws, month, policy, source, files, problems=problems)
     if need_inputs:
         loaded.inputs = load_inputs(ws, month, problems)
+        loaded.perimeter = check_inputs(ws, month, loaded.inputs, problems)
     return loaded
 
 
@@ -69,6 +73,12 @@ def compute(loaded: Loaded) -> Settlement:
     credit = credit_month(inputs, loaded.policy)
     history = History(loaded.ws, inputs.staff)
     s = settle_month(inputs, credit, loaded.policy, holidays=loaded.ws.config.holidays, history=history)
+    found = loaded.perimeter if loaded.perimeter is not None else Perimeter()
+    roster = check_roster(s, history, loaded.month)
+    found.findings += roster
+    if loaded.problems is not None:
+        loaded.problems.extend(roster)  # `run` prints them with the month's other warnings
+    s.perimeter = found
     s.history_files = sorted(history.files.items())
     return s
 

@@ -24,8 +24,8 @@ from settle.load import columns as C
 from settle.load.columns import Kind
 from settle.load.normalize import (clean_key, clean_text, parse_bool, parse_datetime, parse_fen, parse_int,
                         parse_percent, present)
-from settle.problems import Problems, problem
-from settle.load.readers import RawTable, read_file
+from settle.problems import Problems, problem, sheet_key, with_letters
+from settle.load.readers import RawTable, col_letter, read_file
 from settle.load.workspace import Month, Workspace
 
 BAD_SUFFIX = "__unreadable"
@@ -126,6 +126,9 @@ def parse_table(raw: RawTable, kind: Kind, problems: Problems) -> pd.DataFrame:
     frame["src_sheet"] = raw.sheet or ""
     frame["src_row"] = raw.rows.astype(np.int64)
     frame.attrs["headers"] = dict(raw.headers)
+    # Where each header stands, so messages say 就诊时间（E列） as the clerk sees it (SPEC §8.1).
+    frame.attrs["letters"] = {sheet_key(raw.file, raw.sheet): {raw.headers[f]: col_letter(c) for f, c in raw.cells.items()
+                                                      if f in raw.headers}}
     return frame
 
 
@@ -271,14 +274,16 @@ def load_kind(paths: list[tuple[Path, str]], kind: Kind, problems: Problems,
         frame = template
     else:
         frame = pd.concat(frames, ignore_index=True)
-        headers = {}
+        headers, letters = {}, {}
         for f in frames:
             headers.update(f.attrs.get("headers", {}))
+            letters.update(f.attrs.get("letters", {}))
         for col in template.columns:
             if col not in frame.columns:
                 frame[col] = pd.Series([None] * len(frame), dtype=template[col].dtype) \
                     if template[col].dtype != bool else False
         frame.attrs["headers"] = headers
+        frame.attrs["letters"] = letters
     frame["src_month"] = str(month) if month else ""
     return frame
 
@@ -305,7 +310,7 @@ def require(frame: pd.DataFrame, kind: Kind, fname: str, mask, problems: Problem
 def load_staff(ws: Workspace, problems: Problems) -> pd.DataFrame:
     path = ws.staff_file
     if path is None:
-        problems.add(problem("no_staff_file", folder=str(ws.root)))
+        problems.add(problem("no_staff_file", folder=str(ws.root.resolve())))
         return _finish_staff(empty_frame(C.STAFF))
     frame = load_kind([(path, ws.display(path))], C.STAFF, problems, ws.config.aliases.get("staff"))
     for fname in ("staff_id", "name", "role", "hired_on"):
@@ -401,11 +406,13 @@ def load_month_kind(ws: Workspace, months: list[Month], kind_name: str, problems
         frame = empty_frame(kind)
         frame["src_month"] = pd.Series([], dtype=object)
     else:
-        headers = {}
+        headers, letters = {}, {}
         for f in frames:
             headers.update(f.attrs.get("headers", {}))
+            letters.update(f.attrs.get("letters", {}))
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         frame.attrs["headers"] = headers
+        frame.attrs["letters"] = letters
     # File order is the order files were listed; rows keep their sheet order.
     frame["src_order"] = np.arange(len(frame), dtype=np.int64)
     return frame
@@ -532,6 +539,10 @@ def _load_inputs(ws: Workspace, month: Month, problems: Problems, need_billing: 
     daily = load_month_kind(ws, [month] if month in months else [], "daily", problems)
     daily = check_daily(daily, staff, problems)
     adjustments = check_adjustments(load_month_kind(ws, history, "adjustments", problems), staff, problems)
+    letters = {}
+    for frame in (staff, registrations, billing, daily, adjustments):
+        letters.update(frame.attrs.get("letters", {}))
+    problems.items[:] = with_letters(problems.items, letters)
     files = []
     for p in ([ws.staff_file] if ws.staff_file else []):
         files.append((ws.display(p), sha256(p)))

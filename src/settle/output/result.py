@@ -63,7 +63,21 @@ def settlement_json(s: Settlement, *, files, rules_files, rules_source, workspac
         "funds": [{"id": f[0], "name": f[1], "base": str(f[2]), "rate": str(f[3]), "amount": str(f[4])}
                   for f in s.funds],
         "reconciliation": rec,
+        "perimeter": _perimeter(s),
     }
+
+
+def _perimeter(s: Settlement) -> dict:
+    """SPEC §8.1's findings of the run (warnings only: an error stops the run), masked as the
+    workbooks are."""
+    from settle.output.privacy import mask_problem
+
+    found = getattr(s, "perimeter", None)
+    if found is None:
+        return {"findings": [], "duplicate_lines": 0}
+    data = found.to_json("zh")
+    data["findings"] = [mask_problem(p) for p in data["findings"]]
+    return data
 
 
 def _isna(v) -> bool:
