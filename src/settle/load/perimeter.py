@@ -90,7 +90,10 @@ def check_inputs(ws: Workspace, month: Month, inputs, problems: Problems) -> Per
     if ws.month_dir(month).is_dir():
         found.findings += missing_kinds(ws, month)
         found.findings += owner_files(ws, month)
-    copies = duplicate_files(inputs.files, month)
+    with_rows = set()
+    for frame in (inputs.registrations, inputs.billing, inputs.daily, inputs.adjustments):
+        with_rows.update(frame["src_file"].unique() if len(frame) else ())
+    copies = duplicate_files([(n, h) for n, h in inputs.files if n in with_rows], month)
     found.findings += copies
     found.findings += outside_month(inputs.billing, month, C.BILLING, "settled_on")
     found.findings += outside_month(inputs.registrations, month, C.REGISTRATIONS, "registered_at")
@@ -102,6 +105,10 @@ def check_inputs(ws: Workspace, month: Month, inputs, problems: Problems) -> Per
         inputs.billing.attrs.update(attrs)
     found.findings += dup_findings
     found.duplicate_lines = dropped
+    letters = {}
+    for frame in (inputs.registrations, inputs.billing):
+        letters.update(frame.attrs.get("letters", {}))
+    found.findings = with_letters(found.findings, letters)
     problems.extend(found.findings)
     return found
 
@@ -186,13 +193,13 @@ def outside_month(frame: pd.DataFrame, month: Month, kind: C.Kind, fname: str) -
     for file, row in counts[counts["outside"] > 0].iterrows():
         mine = outside & (sub["file"] == file).to_numpy()
         n, total = int(row["outside"]), int(row["dated"])
+        sheets = frame["src_sheet"].to_numpy(dtype=object)[mine]
         if 2 * n > total:
             months = pd.Series(dates[mine]).dt.strftime("%Y-%m").value_counts()
-            out.append(problem("outside_month_file", file=file, column=column, count=n, total=total,
+            out.append(problem("outside_month_file", file=file, sheet=sheets[0] or None, column=column, count=n, total=total,
                                month=str(month), other=months.index[0], kind=kind.display, kind_en=kind.display_en))
             continue
         rows = frame["src_row"].to_numpy()[mine]
-        sheets = frame["src_sheet"].to_numpy(dtype=object)[mine]
         listed = "、".join(str(int(r)) for r in rows[:MAX_LISTED_ROWS]) + ("…" if n > MAX_LISTED_ROWS else "")
         effect = ("这些行不计入本月（R1）", "they do not count in this month (R1)") if kind is C.BILLING else \
             ("请核对登记时间", "check their registration times")
@@ -208,7 +215,7 @@ def duplicate_lines(billing: pd.DataFrame, month: Month, skip: set) -> tuple[np.
     keep = np.ones(len(billing), dtype=bool)
     own = (billing["src_month"] == str(month)).to_numpy(dtype=bool) if len(billing) else keep
     if len(skip):
-        own &= ~billing["src_file"].isin(list(skip)).to_numpy(dtype=bool)
+        own = own & ~billing["src_file"].isin(list(skip)).to_numpy(dtype=bool)
     at = np.flatnonzero(own)
     if len(at) < 2:
         return keep, [], 0
