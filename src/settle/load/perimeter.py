@@ -225,8 +225,8 @@ def duplicate_lines(billing: pd.DataFrame, month: Month, skip: set) -> tuple[np.
         return keep, [], 0
     code = np.zeros(len(sub), dtype=np.int64)
     for col in ("record_no", "visited_at", "category", "amount_fen"):
-        c, uniq = pd.factorize(sub[col], use_na_sentinel=False)
-        code, _ = pd.factorize(code * (len(uniq) + 1) + c)
+        c, size = _numbered(sub[col])
+        code, _ = pd.factorize(code * (size + 1) + c)
     _, first = np.unique(code, return_index=True)     # first occurrence of each line (file order)
     first_file = np.empty(code.max() + 1, dtype=np.int64)
     first_file[code[first]] = files[first]
@@ -249,6 +249,22 @@ def duplicate_lines(billing: pd.DataFrame, month: Month, skip: set) -> tuple[np.
     if int(dup.sum()) > MAX_DUPLICATE_LINES:
         found.append(problem("duplicate_lines_more", count=int(dup.sum()) - MAX_DUPLICATE_LINES))
     return keep, found, int(dup.sum())
+
+
+def _numbered(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Each value's number (empty cells share one) and how many there are; text is numbered
+    by Arrow's hash table, which is faster than pandas' on a million strings."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = pa.array(values.array)
+        encoded = pc.dictionary_encode(arr, null_encoding="encode")
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), len(encoded.dictionary)
+    codes, uniq = pd.factorize(values, use_na_sentinel=False)
+    return codes.astype(np.int64), len(uniq)
 
 
 # --- after crediting ------------------------------------------------------------------------------
