@@ -83,6 +83,10 @@ def test_registrations_outside_month_likewise(ws):
     _, problems = validate(ws)
     [p] = codes(problems, "outside_month_rows")
     assert not p.is_error and p.file == "2024-05/登记表.xlsx" and "第 2 行" in p.text()
+    # One late-entered registration alone (SPEC §6) is a warning, not "another month's 登记表".
+    ws.month("2024-05", regs=[reg(D(2024, 4, 30, 17), "S1", "P0")])
+    _, problems = validate(ws)
+    assert [p.code for p in problems] == ["outside_month_rows"]
 
 
 def test_earlier_months_folders_are_not_judged_by_month(ws):

@@ -36,6 +36,9 @@ from settle.load import columns as C
 from settle.load.workspace import Month, Workspace
 from settle.problems import Problem, Problems, problem, with_letters
 
+# A 登记表 of one or two rows dated before MONTH may well be late entries, which SPEC §6 expects
+# (listed in the month they are first seen): it takes 3 dated rows to call a 登记表 another month's.
+MIN_LATE_ENTRY_FILE = 3
 MAX_LISTED_ROWS = 20      # rows named in one "outside MONTH" warning
 MAX_DUPLICATE_LINES = 50  # duplicate billing lines named one by one; the rest are counted
 _MONTH_DIR = re.compile(r"^(\d{4}-\d{2})/")
@@ -175,7 +178,7 @@ def duplicate_files(files: list[tuple[str, str]], month: Month) -> list[Problem]
 
 def outside_month(frame: pd.DataFrame, month: Month, kind: C.Kind, fname: str) -> list[Problem]:
     """Rows of MONTH's own files dated outside MONTH, per file: most of them → error, a few →
-    a warning listing them."""
+    a warning listing them. A 登记表 needs MIN_LATE_ENTRY_FILE dated rows for the error."""
     if not len(frame) or fname not in frame:
         return []
     own = (frame["src_month"] == str(month)).to_numpy(dtype=bool)
@@ -194,7 +197,7 @@ def outside_month(frame: pd.DataFrame, month: Month, kind: C.Kind, fname: str) -
         mine = outside & (sub["file"] == file).to_numpy()
         n, total = int(row["outside"]), int(row["dated"])
         sheets = frame["src_sheet"].to_numpy(dtype=object)[mine]
-        if 2 * n > total:
+        if 2 * n > total and (kind is C.BILLING or total >= MIN_LATE_ENTRY_FILE):
             months = pd.Series(dates[mine]).dt.strftime("%Y-%m").value_counts()
             out.append(problem("outside_month_file", file=file, sheet=sheets[0] or None, column=column, count=n, total=total,
                                month=str(month), other=months.index[0], kind=kind.display, kind_en=kind.display_en))
