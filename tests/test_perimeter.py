@@ -199,6 +199,9 @@ def test_a_person_who_left_before_month_but_has_lines_is_named_with_the_performa
     [f] = [f for f in data["perimeter"]["findings"] if f["code"] == "departed_with_lines"]
     assert "1 条登记" in f["message"] and "2 行收费明细" in f["message"] and "2,000.00" in f["message"]
     assert f["column"] == "离职日期" and f["column_letter"] == "G"
+    [gone] = data["perimeter"]["departed"]
+    assert (gone["staff_id"], gone["registrations"], gone["lines"], gone["performance"]) == ("S2", 1, 2, "2000.00")
+    assert data["reconciliation"]["uncredited"]["departed"] == {"count": 2, "fen": 200000}
 
 
 def test_a_person_on_last_months_payslips_without_one_now_is_listed_with_the_reason(ws):
@@ -212,6 +215,9 @@ def test_a_person_on_last_months_payslips_without_one_now_is_listed_with_the_rea
     assert "李娜（S2）2024-04 有工资条，本月没有：离职日期 2024-04-30 早于本月" in r.output
     data = json.loads((ws.root / "output/2024-05/settlement.json").read_text(encoding="utf-8"))
     assert [f["code"] for f in data["perimeter"]["findings"]] == ["vanished_from_payslips"]
+    assert data["perimeter"]["vanished"] == [{"staff_id": "S2", "name": "李娜", "previous": "2024-04",
+                                              "reason": "离职日期 2024-04-30 早于本月",
+                                              "reason_en": "left on 2024-04-30, before this month"}]
 
 
 # --- 6. each month judged on its own -------------------------------------------------------------

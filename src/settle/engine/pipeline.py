@@ -74,8 +74,7 @@ def compute(loaded: Loaded) -> Settlement:
     history = History(loaded.ws, inputs.staff)
     s = settle_month(inputs, credit, loaded.policy, holidays=loaded.ws.config.holidays, history=history)
     found = loaded.perimeter if loaded.perimeter is not None else Perimeter()
-    roster = check_roster(s, history, loaded.month)
-    found.findings += roster
+    roster = check_roster(s, history, loaded.month, found)
     if loaded.problems is not None:
         loaded.problems.extend(roster)  # `run` prints them with the month's other warnings
     s.perimeter = found

@@ -272,14 +272,30 @@ def _numbered(values: pd.Series) -> tuple[np.ndarray, int]:
 
 # --- after crediting ------------------------------------------------------------------------------
 
-def check_roster(settlement, history, month: Month) -> list[Problem]:
+def check_roster(settlement, history, month: Month, found: Perimeter) -> list[Problem]:
     """R5 and the roster: people who left before MONTH yet registered or are owed lines in MONTH
-    (their 业绩 goes to 未归属), and people on last month's payslips with none this month."""
-    found = departed_with_lines(settlement, month) + vanished(settlement, history, month)
-    return with_letters(found, settlement.staff.attrs.get("letters", {}))
+    (their 业绩 goes to 未归属), and people on last month's payslips with none this month. Their
+    numbers go into `found.departed` / `found.vanished`; the warnings are returned (and added to
+    `found.findings`)."""
+    found.departed = departed_with_lines(settlement, month)
+    found.vanished = vanished(settlement, history, month)
+    letters = settlement.staff.attrs.get("letters", {})
+    made = []
+    for d in found.departed:
+        made.append(problem("departed_with_lines", file=d["file"], sheet=d["sheet"], row=d["row"], column=d["column"],
+                            name=d["name"], staff_id=d["staff_id"], left=d["left_on"], month=str(month),
+                            regs=d["registrations"], lines=d["lines"], amount=f"{Decimal(d['performance']):,.2f}"))
+    for v in found.vanished:
+        made.append(problem("vanished_from_payslips", name=v["name"], staff_id=v["staff_id"], previous=v["previous"],
+                            reason=v["reason"], reason_en=v["reason_en"]))
+    made = with_letters(made, letters)
+    found.findings += made
+    return made
 
 
-def departed_with_lines(s, month: Month) -> list[Problem]:
+def departed_with_lines(s, month: Month) -> list[dict]:
+    """Per person who left before MONTH: MONTH's registrations and the counting lines their
+    registrations own that credit nobody because they left (R5), with those lines' sum."""
     staff = s.staff
     start = pd.Timestamp(month.first_day)
     gone = staff[staff["left_on"].notna() & (staff["left_on"] < start)]
@@ -289,25 +305,26 @@ def departed_with_lines(s, month: Month) -> list[Problem]:
     mine = regs[(regs["src_month"] == str(month)).to_numpy(dtype=bool)] if len(regs) else regs
     reg_count = mine["staff_id"].value_counts() if len(mine) else pd.Series(dtype="int64")
     lines = s.credit.lines
-    owners = pd.Series(dtype=object)
+    owed = pd.DataFrame(columns=["size", "sum"])
     if len(lines) and "owner_reg" in lines:
         lost = lines[(lines["reason"] == "departed").to_numpy(dtype=bool) & (lines["owner_reg"] >= 0).to_numpy()]
         who = regs["staff_id"].reindex(lost["owner_reg"].to_numpy()).to_numpy(dtype=object)
-        owners = pd.DataFrame({"sid": who, "fen": lost["amount_fen"].to_numpy()}).groupby("sid")["fen"].agg(["size", "sum"])
+        owed = pd.DataFrame({"sid": who, "fen": lost["amount_fen"].to_numpy()}).groupby("sid")["fen"].agg(["size", "sum"])
     out = []
+    column = staff.attrs.get("headers", {}).get("left_on", C.STAFF.field("left_on").display)
     for p in gone.itertuples():
         n_regs = int(reg_count.get(p.staff_id, 0))
-        n_lines, fen = (int(owners.loc[p.staff_id, "size"]), int(owners.loc[p.staff_id, "sum"])) \
-            if p.staff_id in getattr(owners, "index", ()) else (0, 0)
-        if not n_regs and not n_lines:
-            continue
-        out.append(problem("departed_with_lines", file=p.src_file, sheet=p.src_sheet or None, row=p.src_row,
-                           column="离职日期", name=p.name, staff_id=p.staff_id, left=f"{p.left_on:%Y-%m-%d}",
-                           month=str(month), regs=n_regs, lines=n_lines, amount=f"{Decimal(fen) / 100:,.2f}"))
+        n_lines, fen = (int(owed.loc[p.staff_id, "size"]), int(owed.loc[p.staff_id, "sum"])) \
+            if p.staff_id in owed.index else (0, 0)
+        if n_regs or n_lines:
+            out.append({"staff_id": p.staff_id, "name": p.name, "left_on": f"{p.left_on:%Y-%m-%d}",
+                        "registrations": n_regs, "lines": n_lines, "performance": str(Decimal(fen).scaleb(-2)),
+                        "file": p.src_file, "sheet": p.src_sheet or None, "row": int(p.src_row), "column": column})
     return out
 
 
-def vanished(s, history, month: Month) -> list[Problem]:
+def vanished(s, history, month: Month) -> list[dict]:
+    """Everyone on the previous month's payslips (its settlement.json) without one now, and why."""
     previous = month.shift(-1)
     data = history.settlement(previous) if history is not None else None
     if not data:
@@ -316,11 +333,10 @@ def vanished(s, history, month: Month) -> list[Problem]:
     staff = s.staff.set_index("staff_id") if len(s.staff) else s.staff
     out = []
     for sid, before in sorted(data.get("people", {}).items()):
-        if sid in now:
-            continue
-        zh, en = _why_no_payslip(staff, sid, month)
-        out.append(problem("vanished_from_payslips", name=before.get("name", ""), staff_id=sid,
-                           previous=str(previous), reason=zh, reason_en=en))
+        if sid not in now:
+            zh, en = _why_no_payslip(staff, sid, month)
+            out.append({"staff_id": sid, "name": before.get("name", ""), "previous": str(previous),
+                        "reason": zh, "reason_en": en})
     return out
 
 
