@@ -112,6 +112,20 @@ def test_the_same_file_twice_is_an_error(ws, settle):
     assert settle(ws).exit_code == 2
 
 
+def test_last_months_export_again_in_this_month_is_the_same_file_twice(ws):
+    """April's 收费明细 copied into 2024-05/ under May's name: an error naming April's file (and
+    its lines settle in April). Two equal files both in earlier folders were their month's concern."""
+    ws.staff(team())
+    april = ws.month("2024-04", billing=[bill(D(2024, 4, 3, 10), 100, "P1")])
+    shutil.copy(april / "收费明细.xlsx", april / "收费明细 - 副本.xlsx")
+    may = ws.month("2024-05", billing=[])
+    shutil.copy(april / "收费明细.xlsx", may / "收费明细.xlsx")
+    _, problems = validate(ws)
+    assert [(p.file, p.is_error) for p in codes(problems, "duplicate_file")] == [("2024-05/收费明细.xlsx", True)]
+    assert "2024-04/收费明细 - 副本.xlsx" in codes(problems, "duplicate_file")[0].text()
+    assert codes(problems, "outside_month_file")[0].file == "2024-05/收费明细.xlsx"
+
+
 def test_the_same_line_in_two_files_counts_once_identical_lines_in_one_file_all_count(ws, settle):
     """上半月: lines A, A (identical, both count) and B; 下半月: A again and C.
     S1's performance: A 100 + A 100 + B 200 + C 400 = 800 (下半月's A is dropped)."""

@@ -117,10 +117,11 @@ def check_inputs(ws: Workspace, month: Month, inputs, problems: Problems) -> Per
 
 
 def judge_on_its_own(problems: Problems, month: Month) -> None:
-    """Problems in earlier months' files (read for history) become warnings of their month."""
+    """Errors in earlier months' files (read for history) become warnings of their month; their
+    month's own run is where they stop a settlement."""
     for i, p in enumerate(problems.items):
         m = _MONTH_DIR.match(p.file or "")
-        if m and m.group(1) < str(month) and not p.history:
+        if m and m.group(1) < str(month) and p.is_error:
             problems.items[i] = dataclasses.replace(p, history=m.group(1))
 
 
@@ -160,19 +161,18 @@ def owner_files(ws: Workspace, month: Month) -> list[Problem]:
 
 
 def duplicate_files(files: list[tuple[str, str]], month: Month) -> list[Problem]:
-    """Identical content under two names in the month folders (SPEC §8.1): an error when a copy
-    is in MONTH's folder; in earlier folders only, a warning of that month."""
+    """Identical content under two names (SPEC §8.1): an error when a copy is in MONTH's folder
+    (the other may be an earlier month's: April's export again in May). Copies that are both in
+    earlier folders were their own month's concern."""
     first: dict[str, str] = {}
     out = []
     for name, digest in files:
         m = _MONTH_DIR.match(name)
         if not m:
             continue
-        if digest in first:
-            p = problem("duplicate_file", file=name, other=first[digest])
-            out.append(p if m.group(1) == str(month) else dataclasses.replace(p, history=m.group(1)))
-        else:
-            first[digest] = name
+        if digest in first and m.group(1) == str(month):
+            out.append(problem("duplicate_file", file=name, other=first[digest]))
+        first.setdefault(digest, name)
     return out
 
 
