@@ -222,7 +222,8 @@ def duplicate_lines(billing: pd.DataFrame, month: Month, skip: set) -> tuple[np.
     at = np.flatnonzero(own)
     if len(at) < 2:
         return keep, [], 0
-    sub = billing.iloc[at]
+    # Only the key and place columns: a million-line month is not copied whole.
+    sub = billing[["record_no", "visited_at", "category", "amount_fen", "src_file", "src_sheet", "src_row"]].iloc[at]
     files, file_names = pd.factorize(sub["src_file"])
     if len(file_names) < 2:
         return keep, [], 0
