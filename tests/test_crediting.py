@@ -73,11 +73,16 @@ def test_R1_line_settled_next_month_does_not_count(ws, settle):
                       # 已结算 but 结算日期 in June: not in MONTH.
                       bill(D(2024, 5, 30, 10), 4000, "P1", settled=dt.date(2024, 6, 2)),
                       # 结算日期 in April (a leftover of April's export): not in MONTH either.
-                      bill(D(2024, 5, 2, 10), 600, "P1", settled=dt.date(2024, 4, 28))])
+                      bill(D(2024, 5, 2, 10), 600, "P1", settled=dt.date(2024, 4, 28)),
+                      # Two walk-in lines of May keep the export mostly May's (SPEC §8.1: 2 of 5
+                      # outside is a warning, most of a file outside would be an error).
+                      bill(D(2024, 5, 7, 10), 1, "P9"), bill(D(2024, 5, 8, 10), 1, "P9")])
     r = ok(settle(ws))
     assert perf(r, "S1") == "1000.00"          # 1000 only
     assert r.amount("S1", "general") == "30.00"
-    assert r.data["reconciliation"]["total_fen"] == 100000
+    assert r.data["reconciliation"]["total_fen"] == 100000 + 2 * 100   # and the walk-ins' 1 + 1
+    [warned] = [f for f in r.data["perimeter"]["findings"] if f["code"] == "outside_month_rows"]
+    assert warned["message"].startswith("2 行的结算日期不在 2024-05（第 3、4 行）")
 
 
 def test_R1_refund_for_april_visit_claws_back_general_stream(ws, settle):

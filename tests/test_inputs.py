@@ -119,7 +119,7 @@ def test_bad_cells_are_collected_with_their_place(base):
         (f, "Sheet1", 6, "就诊时间", "bad_date"),
     ]
     msg = [p for p in problems if p.code == "bad_money"][0].message("zh")
-    assert msg == '2024-05/收费明细.xlsx › Sheet1 › 第 2 行 › 金额: "12,3a" 不是金额'
+    assert msg == '2024-05/收费明细.xlsx › Sheet1 › 第 2 行 › 金额（J列）: "12,3a" 不是金额'
 
 
 def test_missing_and_duplicate_columns(base):

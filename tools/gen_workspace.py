@@ -1163,9 +1163,31 @@ def build_sample(seed: int = SEED) -> tuple[SampleHospital, list[Registration]]:
     make_daily_reports(h)
     make_adjustments(h, late_regs)
     plant_new_hire_leavers(h)
+    plant_departed_a_month_early(h)     # last: the random stream of everything above is unchanged
     h.registrations.sort(key=lambda r: r.registered_at)
     plant_interdept_slips(h)
     return h, late_regs
+
+
+DEPARTED_EARLY = "S019"
+OWNER_FILE = "~$收费明细_上半月.xlsx"   # Excel's owner file of an open workbook (SPEC §8.1)
+DUPLICATED_LINES = 3                   # first-half lines the second-half export repeats
+
+
+def plant_departed_a_month_early(h: SampleHospital) -> None:
+    """SPEC §8.1 (issue 11): 钱进, a 业务员 whose 离职日期 (2024-04-26) lies before May. Her
+    April patient is discharged on 2024-05-31: the lines credit nobody (R5, 已离职) and `run`
+    names her with the 业绩 sent to 未归属. Not a violation and not an input problem."""
+    s = Staff(DEPARTED_EARLY, "钱进", "业务员", "一组", date(2023, 3, 1), date(2023, 6, 1), weight=0)
+    s.left_on = date(2024, 4, 26)
+    h.roster.append(s)
+    h.staff[s.staff_id] = s
+    reg = h.register(s, datetime.fromisoformat("2024-04-22 10:00"), "其他", "医疗卡", h.patients.new())
+    h.add_episode(reg.patient, at(date(2024, 5, 27), "09:00"), "住院", reg.card_no, amount_fen=8_640_00,
+                  settled_on=date(2024, 5, 31), n_lines=2)
+    h.notes["departed_early"] = {"staff_id": s.staff_id, "name": s.name, "left_on": s.left_on.isoformat(),
+                                 "registration": f"{reg.registered_at:%Y-%m-%d %H:%M}",
+                                 "patient_key": reg.patient.key, "may_lines": 2, "amount_yuan": yuan(8_640_00)}
 
 
 # =============================================================================================
@@ -1465,6 +1487,11 @@ class WorkspaceWriter:
         self.write_reports()
         self.write_adjustments()
         self.write_interdept()
+        owner = self.root / MONTH / OWNER_FILE
+        owner.unlink(missing_ok=True)
+        if not self.clean:
+            # INPUT PROBLEM (SPEC §8.1): Excel's owner file of an export still open on someone's desk
+            owner.write_bytes(b"\x06clerk" + b" " * 47 + b"\x06\x00c\x00l\x00e\x00r\x00k\x00" + b" " * 100)
 
     # -- staff ---------------------------------------------------------------------------------
     def write_staff(self) -> None:
@@ -1569,6 +1596,7 @@ class WorkspaceWriter:
         second_half = [it for it in lines if it not in first_half]
         self._plant_billing_forms(first_half)
         self.write_first_half(first_half)
+        self.first_half = first_half
         self.write_second_half_csv(second_half)
 
     def _plant_billing_forms(self, items: list[tuple[Line, str]]) -> None:
@@ -1615,13 +1643,21 @@ class WorkspaceWriter:
         write_xlsx(self.root / file, [SheetSpec(sheet, rows, BILLING_WIDTHS)])
 
     def write_second_half_csv(self, items: list[tuple[Line, str]]) -> None:
-        """收费明细_下半月.csv, GBK like a Chinese Windows export: everything is text."""
+        """收费明细_下半月.csv, GBK like a Chinese Windows export: everything is text. Unless clean,
+        the export overlaps the first half: its last lines repeat the first half's last settled
+        lines (SPEC §8.1: the same line in two files counts once, with a warning)."""
         file = f"{MONTH}/收费明细_下半月.csv"
+        self.duplicated_lines = []
+        repeat = [] if self.clean else [(ln, st) for ln, st in self.first_half if st == SETTLED][-DUPLICATED_LINES:]
         with open(self.root / file, "w", encoding="gbk", newline="") as fh:
             out = csv.writer(fh, lineterminator="\r\n")
             out.writerow(BILLING_HEADERS)
-            for n, (ln, status) in enumerate(items, start=2):
-                ln.places[MONTH] = Place(file, None, n)
+            for n, (ln, status) in enumerate(items + repeat, start=2):
+                if n - 2 < len(items):
+                    ln.places[MONTH] = Place(file, None, n)
+                else:   # INPUT PROBLEM: a line of 收费明细_上半月.xlsx exported again
+                    self.duplicated_lines.append({"file": file, "sheet": None, "row": n,
+                                                  "first": vars(ln.places[MONTH]), "record_no": ln.patient.record_no})
                 settled = ln.settled_on if status == SETTLED else None
                 out.writerow([f"{ln.visited_at:%Y-%m-%d %H:%M}",
                               f"{settled:%Y-%m-%d}" if settled else "", status,
@@ -1738,6 +1774,7 @@ def describe_situations(h: SampleHospital, registrations: list[Registration]) ->
         "departed": {"staff_id": "S008", "left_on": s008.left_on.isoformat(),
                      "may_lines_settled_after_leaving": len(after_leaving),
                      "amount_yuan": yuan(sum(ln.amount_fen for ln in after_leaving))},
+        "departed_before_may": h.notes["departed_early"],
         "refunds": [{**vars(ln.places[MONTH]), "amount": yuan(ln.amount_fen),
                      "visited_at": f"{ln.visited_at:%Y-%m-%d %H:%M}",
                      "settled_on": ln.settled_on.isoformat(), "patient_key": ln.patient.key}
@@ -1772,7 +1809,13 @@ def planted_document(h: SampleHospital, writer: WorkspaceWriter, findings: list[
          "severity": "warning", "note": "a hidden copy of 6 rows; must be skipped with a warning"},
         *({"kind": "unknown_staff", **vars(r.place), "salesperson": r.salesperson,
            "severity": "error (validate) / R25 (run)"}
-          for r in registrations if r.input_problem)]
+          for r in registrations if r.input_problem),
+        {"kind": "owner_file", "code": "owner_file", "file": f"{MONTH}/收费明细_上半月.xlsx", "sheet": None,
+         "owner": OWNER_FILE, "severity": "warning",
+         "note": f"{OWNER_FILE} lies beside it: the workbook may be open, unsaved edits are not read"},
+        *({"kind": "duplicate_line", "code": "duplicate_line", **d, "severity": "warning",
+           "note": f"repeats {d['first']['file']} › {d['first']['sheet']} › {d['first']['row']}: counted once"}
+          for d in writer.duplicated_lines)]
     return {
         "about": "Planted content of the sample workspace; generated by tools/gen_workspace.py",
         "command": "python tools/gen_workspace.py samples" + (" --clean" if clean else ""),
@@ -1878,8 +1921,11 @@ def planted_markdown(doc: dict) -> str:
     if not doc["input_problems"]:
         out.append("None: this is the clean variant.")
     for p in doc["input_problems"]:
-        out.append(f"- {p['kind']}: {p['file']} › {p['sheet']}" + (f" › {p['row']} (业务员 "
-                   f"“{p['salesperson']}”)" if p.get("row") else f" — {p['note']}"))
+        if p["kind"] == "unknown_staff":
+            out.append(f"- {p['kind']}: {p['file']} › {p['sheet']} › {p['row']} (业务员 “{p['salesperson']}”)")
+        else:
+            out.append(f"- {p['kind']}: {p['file']} › {p['sheet'] or '-'}" + (f" › {p['row']}" if p.get("row") else "")
+                       + f" — {p['note']}")
     out += ["", "## Adjustments (调整_2024-05.xlsx)", "",
             "| row | 工号 | 类型 | 金额 | 批准人 | 卡号 | 日期 | 编号 | 参考 | 事由 |",
             "|---|---|---|---|---|---|---|---|---|---|"]
@@ -1916,6 +1962,11 @@ def planted_markdown(doc: dict) -> str:
             f"{s['departed']['may_lines_settled_after_leaving']} May lines of her patients settle "
             f"after that ({s['departed']['amount_yuan']} 元) and credit nobody (a 网络部 share "
             "still counts).",
+            f"- 离职日期 before May (SPEC §8.1): {s['departed_before_may']['name']} "
+            f"({s['departed_before_may']['staff_id']}) left {s['departed_before_may']['left_on']}; her patient "
+            f"registered {s['departed_before_may']['registration']} is discharged on 2024-05-31: "
+            f"{s['departed_before_may']['may_lines']} lines, {s['departed_before_may']['amount_yuan']} 元 "
+            "to 未归属 (R5); `run` names her with that 业绩 (warning departed_with_lines).",
             "- Refunds settled in May for April visits: " + "; ".join(
                 f"{r['file']} row {r['row']}: {r['amount']} (visit {r['visited_at']})"
                 for r in s["refunds"]) + " — the first is a number, the second the text `-¥120.00`.",

@@ -235,6 +235,10 @@ def settle_month(workspace, month, *, rules=None, out=None, lang: str = "zh", st
     if not ws.root.is_dir():
         problems.add(problem("no_month_folder", folder=str(ws.root)))
         return RunOutcome("error", result, target)
+    from settle.load.perimeter import is_workspace
+    if not is_workspace(ws.root):  # SPEC §8.1: a run outside a workspace creates nothing there (no lock)
+        problems.add(problem("not_a_workspace", folder=str(ws.root.resolve())))
+        return RunOutcome("error", result, target)
     try:
         with MonthLock(ws.root, str(m), stale_after=ws.config.lock_stale_after):
             recover(ws.out_root, str(m))

@@ -8,7 +8,6 @@ terminated (SIGTERM, SIGHUP).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,7 +60,8 @@ def _opts(ctx: typer.Context, workspace=None, rules=None, out=None, lang=None, q
           debug=None) -> Options:
     """A sub-command's options over the ones given before it (`settle --lang en run …`)."""
     g = ctx.find_root().obj or {}
-    ws = workspace or g.get("workspace") or os.environ.get("SETTLE_WORKSPACE") or "."
+    from settle.load.perimeter import find_workspace
+    ws = find_workspace(workspace or g.get("workspace"))  # SPEC §1: --workspace, $SETTLE_WORKSPACE, upwards
     lang = lang or g.get("lang") or "zh"
     as_json = bool(json_ if json_ is not None else g.get("json"))
     if lang not in ("zh", "en"):
@@ -94,8 +94,8 @@ def _emit(o: Options, payload: dict, code: int) -> int:
 
 
 def _problems_json(problems: Problems, lang: str) -> list:
-    from settle.output.privacy import mask_problem_json
-    return [mask_problem_json(p.to_json(lang)) for p in problems]
+    from settle.output.privacy import mask_problem
+    return [mask_problem(p.to_json(lang)) for p in problems.in_order()]
 
 
 def _version(value: bool):
@@ -223,8 +223,8 @@ def check_cards(ctx: typer.Context, month: Optional[str] = typer.Argument(None, 
             if check.problems.warnings:
                 print_problems(con, Problems(check.problems.warnings), o.lang)
             print_card_check(con, check, o.lang)
-        from settle.output.privacy import mask_violation_records
-        records = mask_violation_records(json.loads(check.violations.to_json(orient="records", force_ascii=False)))
+        from settle.output.privacy import mask_record
+        records = [mask_record(r) for r in json.loads(check.violations.to_json(orient="records", force_ascii=False))]
         code = FINDINGS if len(check.violations) else OK
         raise typer.Exit(_emit(o, {"month": str(check.month), "findings": len(check.violations),
                                    "output": None if check.output is None else str(check.output),

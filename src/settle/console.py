@@ -49,7 +49,7 @@ def print_problems(con: Console, problems: Problems, lang: str, limit: int = 200
     t = Table(title=say("problems_title", lang), show_lines=False, expand=False)
     for code in ("col_level", "col_where", "col_value", "col_problem"):
         t.add_column(say(code, lang), overflow="fold")
-    items = sorted(problems.items, key=lambda p: (not p.is_error,))
+    items = problems.in_order()  # errors first, then by file, sheet, row
     for p in items[:limit]:
         level = say("level_error" if p.is_error else "level_info" if p.severity == "info" else "level_warning", lang)
         value = "" if p.value is None else repr(p.value) if p.value.strip() != p.value else p.value

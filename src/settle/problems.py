@@ -143,7 +143,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "io_error": (ERROR, "读写 {path} 失败：{detail}。请检查磁盘或网络连接后重新运行。",
                  "reading or writing {path} failed: {detail}. Check the disk or the network and run again."),
     "interrupted": (ERROR, "已中断。临时文件已清理，输出文件夹完整（仍是上次或本次的全部结果）。",
-                    "interrupted. Temporary files were removed; the output folder is whole (all of the previous "
+                    "stopped. Temporary files were removed; the output folder is whole (all of the previous "
                     "or all of this run's results)."),
     "lock_busy": (ERROR, "{month} 正在由 {holder} 结算（自 {since} 起），请稍后再试。",
                   "{month} is being settled by {holder} since {since}; try again later."),
@@ -161,6 +161,40 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                      "{folder} holds {runs} earlier runs, {size} (settle.yaml history_keep: N keeps only the last N)"),
     "history_pruned": (WARNING, "按 history_keep: {keep} 删除了较早的结果：{removed}",
                        "removed earlier runs beyond history_keep: {keep}: {removed}"),
+    # the perimeter (SPEC §8.1): plausibility before pay
+    "not_a_workspace": (ERROR, "{folder} 及其上级文件夹都不是工作目录（没有 settle.yaml 或 staff.xlsx）：请在工作目录中运行，"
+                               "或用 --workspace 指定；未创建任何文件",
+                        "neither {folder} nor a folder above it is a workspace (no settle.yaml or staff.xlsx): run "
+                        "inside the workspace or give --workspace; nothing was created"),
+    "outside_month_file": (ERROR, "{count} / {total} 行的{column}在 {other}，不在 {month}：这像是 {other} 的{kind}，"
+                                  "放错了月份文件夹",
+                           "{count} of {total} rows have their {column} in {other}, not {month}: this looks like "
+                           "{other}'s {kind_en}, put in the wrong month folder"),
+    "outside_month_rows": (WARNING, "{count} 行的{column}不在 {month}（第 {rows} 行）：{effect}",
+                           "{count} rows have a {column} outside {month} (rows {rows}): {effect_en}"),
+    "duplicate_file": (ERROR, "与 {other} 内容完全相同：同一文件放了两次，请删除其中一个",
+                       "has exactly the same content as {other}: the same file twice; delete one of them"),
+    "duplicate_line": (WARNING, "与 {other} 是同一收费行（病历号 {record}、就诊时间、项目类别、金额 {amount} 都相同），只计一次",
+                       "is the same billing line as {other} (病历号 {record}, visit time, category and amount "
+                       "{amount} all equal): counted once"),
+    "duplicate_lines_more": (WARNING, "另有 {count} 行收费明细与其他文件中的行完全相同，均只计一次",
+                             "{count} more billing lines repeat lines of another file: each counted once"),
+    "missing_registrations": (WARNING, "月份文件夹 {folder} 中没有登记表（{patterns}）：本月没有新登记，"
+                                       "只有以前月份的登记能归属业绩",
+                              "no 登记表 in {folder} ({patterns}): no registrations this month, only earlier "
+                              "months' registrations can be credited"),
+    "missing_daily": (WARNING, "月份文件夹 {folder} 中没有日报（{patterns}）：每个业务员的每个工作日都将按缺交日报罚款（R27）",
+                      "no 日报 in {folder} ({patterns}): every salesperson would be fined for every working day "
+                      "under R27"),
+    "owner_file": (WARNING, "旁边有 {owner}：该文件可能仍在 Excel/WPS 中打开，未保存的修改不会被读取",
+                   "{owner} lies beside it: the file may still be open in Excel/WPS and its unsaved edits are "
+                   "not read"),
+    "departed_with_lines": (WARNING, "{name}（{staff_id}）的离职日期是 {left}，早于 {month}，但本月有 {regs} 条登记、"
+                                     "{lines} 行收费明细：业绩 {amount} 计入未归属（R5）",
+                            "{name} ({staff_id}) left on {left}, before {month}, but has {regs} registrations and "
+                            "{lines} billing lines this month: {amount} of performance goes to 未归属 (R5)"),
+    "vanished_from_payslips": (WARNING, "{name}（{staff_id}）{previous} 有工资条，本月没有：{reason}",
+                               "{name} ({staff_id}) had a payslip in {previous} but has none this month: {reason_en}"),
 }
 
 # Status messages of the commands (not problems): code -> (zh, en). The terminal, --json and the
@@ -336,6 +370,13 @@ EXCEPTION_CONFIRMED = ("已确认例外", "exception confirmed")
 VIOLATION_NAMES: dict[str, tuple[str, str]] = {code: (k.zh, k.en) for code, k in VIOLATIONS.items()}
 RULE_OF: dict[str, str] = {code: k.rule for code, k in VIOLATIONS.items()}
 
+# Shown after the message of a problem found in an earlier month's rows (SPEC §8.1: MONTH is
+# judged on its own).
+_ZH_HISTORY = "（{month} 的数据，不影响本月能否结算：{effect}）"
+_EN_HISTORY = " ({month}'s data, does not stop this month: {effect})"
+_ZH_HISTORY_EFFECT = ("该行不参与本月的计算", "该文件不参与本月的计算")
+_EN_HISTORY_EFFECT = ("the row takes no part in this month's figures", "the file takes no part in this month's figures")
+
 _ZH_ROW = "第 {row} 行"
 _EN_ROW = "row {row}"
 
@@ -351,10 +392,12 @@ class Problem:
     column: str | None = None
     value: str | None = None
     params: tuple[tuple[str, str], ...] = ()
+    letter: str | None = None        # the column's Excel letter, when known (就诊时间（E列）)
+    history: str | None = None       # an earlier month whose rows this is about: a warning here
 
     @property
     def severity(self) -> str:
-        return CATALOGUE[self.code][0]
+        return WARNING if self.history else CATALOGUE[self.code][0]
 
     @property
     def is_error(self) -> bool:
@@ -369,17 +412,24 @@ class Problem:
         if self.row is not None:
             parts.append((_ZH_ROW if lang == "zh" else _EN_ROW).format(row=self.row))
         if self.column:
-            parts.append(self.column)
+            parts.append(f"{self.column}（{self.letter}列）" if self.letter and lang == "zh" else
+                         f"{self.column} (column {self.letter})" if self.letter else self.column)
         return " › ".join(parts)
 
     def text(self, lang: str = "zh") -> str:
         _, zh, en = CATALOGUE[self.code]
         params = dict(self.params)
         params.setdefault("value", "" if self.value is None else self.value)
+        params.setdefault("column", self.column or "")  # templates name the column (missing_column…)
         try:
-            return (zh if lang == "zh" else en).format(**params)
-        except (KeyError, IndexError):  # a template/param mismatch must never crash a report
-            return f"{self.code} {params}"
+            text = (zh if lang == "zh" else en).format(**params)
+        except (KeyError, IndexError, ValueError):  # a template/param mismatch must never crash a report
+            # …nor show the clerk a raw code or a parameter dict: the template with its gaps.
+            text = _partial(zh if lang == "zh" else en, params)
+        if self.history:
+            effect = (_ZH_HISTORY_EFFECT if lang == "zh" else _EN_HISTORY_EFFECT)[self.row is None]
+            text += (_ZH_HISTORY if lang == "zh" else _EN_HISTORY).format(month=self.history, effect=effect)
+        return text
 
     def message(self, lang: str = "zh") -> str:
         loc = self.location(lang)
@@ -388,8 +438,29 @@ class Problem:
     def to_json(self, lang: str = "zh") -> dict:
         return {
             "code": self.code, "severity": self.severity, "file": self.file, "sheet": self.sheet,
-            "row": self.row, "column": self.column, "value": self.value, "message": self.text(lang),
+            "row": self.row, "column": self.column, "column_letter": self.letter, "month": self.history,
+            "value": self.value, "message": self.text(lang),
         }
+
+    def sort_key(self) -> tuple:
+        """Errors first, then by file, sheet, row (SPEC §8.1)."""
+        return (not self.is_error, self.file or "", self.sheet or "", -1 if self.row is None else self.row)
+
+
+def _partial(template: str, params: dict) -> str:
+    """`template` with each known parameter filled and each unknown one left out."""
+    import string
+
+    out = []
+    for literal, name, spec, _conv in string.Formatter().parse(template):
+        out.append(literal)
+        if name is not None:
+            value = params.get(name, "")
+            try:
+                out.append(format(value, spec or ""))
+            except (TypeError, ValueError):
+                out.append(str(value))
+    return "".join(out)
 
 
 def problem(code: str, *, file=None, sheet=None, row=None, column=None, value=None, **params) -> Problem:
@@ -441,6 +512,10 @@ class Problems:
         """Counted facts (summary rows skipped...): shown by validate, never an exit code."""
         return [p for p in self.items if p.severity == INFO]
 
+    def in_order(self) -> list[Problem]:
+        """Errors first, then by file, sheet, row: the order the clerk reads them in."""
+        return sorted(self.items, key=Problem.sort_key)
+
     def has_errors(self) -> bool:
         return any(p.is_error for p in self.items)
 
@@ -452,6 +527,23 @@ class Problems:
 
     def __iter__(self):
         return iter(self.items)
+
+
+def sheet_key(file, sheet) -> str:
+    """One sheet of one file as a plain string (frames' attrs travel through Arrow metadata)."""
+    return f"{file or ''}\x00{sheet or ''}"
+
+
+def with_letters(items: list[Problem], letters: dict) -> list[Problem]:
+    """`items` with each column's Excel letter filled in where the (file, sheet)'s header row
+    says where that column stands: `letters` maps sheet_key(file, sheet) -> {header text: letter}."""
+    import dataclasses
+
+    out = []
+    for p in items:
+        letter = letters.get(sheet_key(p.file, p.sheet), {}).get(p.column) if p.column and not p.letter else None
+        out.append(dataclasses.replace(p, letter=letter) if letter else p)
+    return out
 
 
 def _show(value) -> str | None:

@@ -81,6 +81,7 @@ class Settlement:
     inputs: object = None
     # The earlier months' settlement.json that R41 read: (display name, SHA-256).
     history_files: list[tuple[str, str]] = field(default_factory=list)
+    perimeter: object = None             # SPEC §8.1: load.perimeter.Perimeter, the plausibility findings
     interdept: object = None             # R42 科间转诊奖励: engine.interdept.InterdeptResult, or None when off
     # R45 欠款未收回: debts of people with no payslip to deduct them from (staff_id, name, month, amount).
     unrecovered: list[tuple[str, str, str, Decimal]] = field(default_factory=list)

@@ -10,6 +10,7 @@ from settle.engine.crediting import credit_month
 from settle.engine.history import History
 from settle.engine.interdept import interdept_month
 from settle.load.inputs import Inputs, load_inputs
+from settle.load.perimeter import Perimeter, check_inputs, check_roster
 from settle.engine.pay import Settlement, settle_month
 from settle.rules import Policy, RulesVersion, default_rules_dir, load_version
 from settle.problems import Problems, problem
@@ -28,6 +29,7 @@ class Loaded:
     # The earlier months' settlement.json that R41 read while computing, (display name, SHA-256).
     history_files: list[tuple[str, str]] = field(default_factory=list)
     problems: Problems = field(default_factory=Problems)  # the run's collector: compute adds its warnings
+    perimeter: Perimeter | None = None    # SPEC §8.1: the plausibility findings and their numbers
 
 
 def parse_month(text: str, problems: Problems) -> Month | None:
@@ -63,6 +65,7 @@ def load(root: Path, month: Month, problems: Problems, *, rules: Path | None = N
         slips = loaded.inputs.interdept
         if loaded.policy is not None and loaded.policy.interdept_referral is None and slips is not None and len(slips.frame):
             problems.add(problem("interdept_off"))  # R42: read and checked, but nothing to pay
+        loaded.perimeter = check_inputs(ws, month, loaded.inputs, problems)
     return loaded
 
 
@@ -77,6 +80,9 @@ def compute(loaded: Loaded) -> Settlement:
     history = History(loaded.ws, inputs.staff)
     s = settle_month(inputs, credit, loaded.policy, holidays=loaded.ws.config.holidays, history=history)
     s.interdept = interdept_month(inputs, loaded.policy)  # R42, before the billing is freed
+    found = loaded.perimeter if loaded.perimeter is not None else Perimeter()
+    loaded.problems.extend(check_roster(s, history, loaded.month, found))  # `run` prints them with the rest
+    s.perimeter = found
     s.history_files = sorted({**history.files, **(s.interdept.files if s.interdept else {})}.items())
     loaded.history_files = s.history_files
     earlier_month_warnings(loaded, history)

@@ -24,8 +24,8 @@ from settle.load import columns as C
 from settle.load.columns import Kind
 from settle.load.normalize import (clean_key, lost_zeros, clean_text, parse_bool, parse_datetime, parse_fen, parse_int,
                         parse_percent, present)
-from settle.problems import Problems, problem
-from settle.load.readers import RawTable, read_file
+from settle.problems import Problems, problem, sheet_key, with_letters
+from settle.load.readers import RawTable, col_letter, read_file
 from settle.load.workspace import INPUT_SUFFIXES, Month, Workspace
 
 BAD_SUFFIX = "__unreadable"
@@ -148,6 +148,9 @@ def parse_table(raw: RawTable, kind: Kind, problems: Problems) -> pd.DataFrame:
     frame["src_sheet"] = raw.sheet or ""
     frame["src_row"] = raw.rows.astype(np.int64)
     frame.attrs["headers"] = dict(raw.headers)
+    # Where each header stands, so messages say 就诊时间（E列） as the clerk sees it (SPEC §8.1).
+    frame.attrs["letters"] = {sheet_key(raw.file, raw.sheet): {raw.headers[f]: col_letter(c) for f, c in raw.cells.items()
+                                                      if f in raw.headers}}
     return frame
 
 
@@ -248,14 +251,16 @@ def load_kind(paths: list[tuple[Path, str]], kind: Kind, problems: Problems,
         frame = template
     else:
         frame = pd.concat(frames, ignore_index=True)
-        headers = {}
+        headers, letters = {}, {}
         for f in frames:
             headers.update(f.attrs.get("headers", {}))
+            letters.update(f.attrs.get("letters", {}))
         for col in template.columns:
             if col not in frame.columns:
                 frame[col] = pd.Series([None] * len(frame), dtype=template[col].dtype) \
                     if template[col].dtype != bool else False
         frame.attrs["headers"] = headers
+        frame.attrs["letters"] = letters
     frame["src_month"] = str(month) if month else ""
     return frame
 
@@ -283,7 +288,7 @@ def load_staff(ws: Workspace, problems: Problems, digests: dict | None = None,
                prefetched: dict | None = None) -> pd.DataFrame:
     path = ws.staff_file
     if path is None:
-        problems.add(problem("no_staff_file", folder=str(ws.root)))
+        problems.add(problem("no_staff_file", folder=str(ws.root.resolve())))
         return _finish_staff(empty_frame(C.STAFF))
     frame = load_kind([(path, ws.display(path))], C.STAFF, problems, ws.config.aliases.get("staff"),
                       digests=digests, prefetched=prefetched)
@@ -381,11 +386,13 @@ def load_month_kind(ws: Workspace, months: list[Month], kind_name: str, problems
         frame = empty_frame(kind)
         frame["src_month"] = pd.Series([], dtype=object)
     else:
-        headers = {}
+        headers, letters = {}, {}
         for f in frames:
             headers.update(f.attrs.get("headers", {}))
+            letters.update(f.attrs.get("letters", {}))
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         frame.attrs["headers"] = headers
+        frame.attrs["letters"] = letters
     # File order is the order files were listed; rows keep their sheet order.
     frame["src_order"] = np.arange(len(frame), dtype=np.int64)
     return frame
@@ -512,6 +519,10 @@ def _load_inputs(ws: Workspace, month: Month, problems: Problems, need_billing: 
     adjustments = check_adjustments(load_month_kind(ws, history, "adjustments", problems, digests, prefetched), staff, problems)
     from settle.load.interdept import load_interdept
     interdept = load_interdept(ws, month, problems)
+    letters = {}
+    for frame in (staff, registrations, billing, daily, adjustments):
+        letters.update(frame.attrs.get("letters", {}))
+    problems.items[:] = with_letters(problems.items, letters)
     sources = []
     for p in ([ws.staff_file] if ws.staff_file else []):
         sources.append((p, ws.display(p), digests.get(p) or sha256(p)))

@@ -104,3 +104,46 @@ def mask_problem_json(item: dict) -> dict:
     if item.get("message"):
         item["message"] = str(item["message"]).replace(str(value), masked)
     return item
+# --- JSON output (SPEC §8.1: --json masks patients as the workbooks do) ---------------------------
+
+def _patient_field(header) -> str | None:
+    """'patient_name' / 'patient_key' when a header text names a patient column, else None."""
+    from settle.load.columns import BILLING, REGISTRATIONS, alias_index, header_key
+
+    if not isinstance(header, str) or not header:
+        return None
+    key = header_key(header)
+    for kind in (BILLING, REGISTRATIONS):
+        name = alias_index(kind).get(key)
+        if name in ("patient_name", "patient_key"):
+            return name
+    return None
+
+
+def mask_problem(item: dict) -> dict:
+    """A problem's JSON with its value masked when it is a patient's name or identifier."""
+    field = _patient_field(item.get("column"))
+    if field and item.get("value"):
+        item = dict(item)
+        masked = mask_name(item["value"]) if field == "patient_name" else mask_key(item["value"])
+        item["message"] = str(item.get("message", "")).replace(item["value"], masked)
+        item["value"] = masked
+    return item
+
+
+def mask_record(item: dict) -> dict:
+    """A violation or line as JSON: patient names and 患者标识 masked as in the workbooks."""
+    out = dict(item)
+    for k, v in item.items():
+        if not isinstance(v, str) or not v:
+            continue
+        if k in ("patient_key", "患者标识"):
+            out[k] = mask_key(v)
+        elif k in ("patient_name", "患者姓名"):
+            out[k] = mask_name(v)
+    for k in ("detail", "effect"):
+        if isinstance(out.get(k), str):
+            for raw, f in (("patient_key", mask_key), ("patient_name", mask_name)):
+                if isinstance(item.get(raw), str) and len(item[raw]) > 1:
+                    out[k] = out[k].replace(item[raw], f(item[raw]))
+    return out

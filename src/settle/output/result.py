@@ -76,7 +76,21 @@ def settlement_json(s: Settlement, *, files, rules_files, rules_source, workspac
         # R45 欠款未收回: debts with no payslip to deduct them from
         "unrecovered": [{"staff_id": sid, "name": name, "month": m, "amount": str(amount)}
                         for sid, name, m, amount in s.unrecovered],
+        "perimeter": _perimeter(s),
     }
+
+
+def _perimeter(s: Settlement) -> dict:
+    """SPEC §8.1's findings of the run (warnings only: an error stops the run), masked as the
+    workbooks are."""
+    from settle.output.privacy import mask_problem
+
+    found = getattr(s, "perimeter", None)
+    if found is None:
+        return {"findings": [], "duplicate_lines": 0}
+    data = found.to_json("zh")
+    data["findings"] = [mask_problem(p) for p in data["findings"]]
+    return data
 
 
 def _isna(v) -> bool:
