@@ -287,37 +287,9 @@ def _refuse_closed(o: Options, con: Console, month, closed: dict) -> int:
 
 
 def write_outputs(folder: Path, settlement, loaded, started, lang: str, step=lambda label: None) -> dict:
-    """Everything `run` writes, into `folder` (a staging folder): the payslips on the worker
-    processes while this one writes the summary and settlement.json."""
-    from settle.parallel import in_background
-    from settle.output.render import payslip_file, prepare_details, reconciliation, write_payslip, write_summary
-    from settle.output.result import run_info, settlement_json
-
-    ws = loaded.ws
-    from settle.engine.pipeline import run_files
-    meta = dict(files=run_files(loaded, settlement), rules_files=loaded.rules_files, rules_source=loaded.rules_source,
-                workspace=str(ws.root.resolve()), started=started)
-    slips = folder / ("工资条" if lang == "zh" else "payslips")
-    slips.mkdir()
-    step("业绩明细 / detail rows")
-    prepare_details(settlement)
-    step("工资条与汇总 / payslips and summary")
-    summary = folder / ("部门汇总.xlsx" if lang == "zh" else "summary.xlsx")
-    info = run_info(settlement, **meta)
-
-    def job(item):
-        # The summary is one more job for the workers, so exactly two processes write.
-        if item is None:
-            write_summary(summary, settlement, info, lang)
-        else:
-            write_payslip(slips / payslip_file(item), settlement, item, lang)
-
-    with in_background(job, [None, *settlement.payslips]):
-        pass
-    rec = reconciliation(settlement)
-    data = settlement_json(settlement, rec=rec, **meta)
-    (folder / "settlement.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    return rec
+    """Everything `run` writes, into `folder` (a staging folder): see output/month.py."""
+    from settle.output.month import write_month
+    return write_month(folder, settlement, loaded, started, lang, step)
 
 
 def _previous_totals(target: Path) -> dict | None:

@@ -315,7 +315,7 @@ def credit_lines(lines: pd.DataFrame, patient: pd.Series, regs: pd.DataFrame, cl
     dec = deciding >= 0
     # The deciding registration's columns, taken by position (-1: none) without leaving Arrow.
     where = np.where(dec, regs.index.get_indexer(np.where(dec, deciding, regs.index[0] if len(regs) else 0)), -1)
-    for col in ("channel", "partner", "card_type", "clinic_team"):
+    for col in ("channel", "partner", "card_type", "clinic_team", "referrer"):  # referrer: R46's vouchers
         src = regs[col].astype("string[pyarrow]").array
         out["reg_" + col] = pd.Series(src.take(where, allow_fill=True), index=out.index) if len(regs) else \
             pd.Series([None] * n, index=out.index, dtype="string[pyarrow]")

@@ -534,7 +534,7 @@ def _apply_component(comp, ctx: _Context) -> None:
                 if regs_:
                     mean = sum((p.performance for p in regs_), ZERO) / len(regs_)
                     quota_factor = min(ONE, max(ZERO, mean / comp.quota))
-                    qtext = f" × 正式业务员人均业绩 {fmt_money(mean)}/{comp.quota}"
+                    qtext = f" × min(1, max(0, 正式业务员人均业绩 {fmt_money(mean)}/{comp.quota}))"
                 else:
                     qtext = " × 1（无正式业务员）"
             exact = amount * days_factor * quota_factor
@@ -635,7 +635,8 @@ def _fines(credit: Credit, inputs, staff, month: Month, policy: P.Policy, holida
 def rebate_table(lines: pd.DataFrame, policy: P.Policy) -> pd.DataFrame:
     """The 返款 sheet: one row per rebate line (a R15 rebate is two: partner and clerk)."""
     cols = ["partner", "portion", "rule", "rebate_id", "record_no", "patient_name", "patient_key", "settled_on",
-            "category", "amount_fen", "rate", "rebate_u", "owner_staff", "network_staff", "src_file", "src_sheet", "src_row"]
+            "category", "amount_fen", "rate", "rebate_u", "owner_staff", "network_staff", "src_file", "src_sheet", "src_row",
+            "referrer"]  # referrer: the introducer of R46's voucher
     has = lines["rebate_id"].notna().to_numpy()
     sub = lines[has]
     rules = {r.id: r for r in policy.rebates}
@@ -649,7 +650,8 @@ def rebate_table(lines: pd.DataFrame, policy: P.Policy) -> pd.DataFrame:
             "settled_on": pct["settled_on"], "category": pct["category"], "amount_fen": pct["amount_fen"],
             "rate": _rate_texts(pct["rebate_rate_u"]),
             "rebate_u": pct["rebate_u"], "owner_staff": pct["owner_staff"], "network_staff": pct["network_staff"],
-            "src_file": pct["src_file"], "src_sheet": pct["src_sheet"], "src_row": pct["src_row"]})
+            "src_file": pct["src_file"], "src_sheet": pct["src_sheet"], "src_row": pct["src_row"],
+            "referrer": _referrers(pct)})
         rows.append(t)
     fixed = sub[sub["rebate_fixed_u"] > 0]
     for rid, f in fixed.groupby("rebate_id", sort=False, observed=True):
@@ -661,11 +663,18 @@ def rebate_table(lines: pd.DataFrame, policy: P.Policy) -> pd.DataFrame:
                 "settled_on": f["settled_on"], "category": f["category"], "amount_fen": f["amount_fen"],
                 "rate": f"{amt} 元/人", "rebate_u": int(amt * 100 * U), "owner_staff": f["owner_staff"],
                 "network_staff": f["network_staff"], "src_file": f["src_file"], "src_sheet": f["src_sheet"],
-                "src_row": f["src_row"]}))
+                "src_row": f["src_row"], "referrer": _referrers(f)}))
     if not rows:
         return pd.DataFrame(columns=cols)
     out = pd.concat(rows, ignore_index=True)[cols]
     return out.sort_values(["partner", "portion", "src_file", "src_row"], kind="stable").reset_index(drop=True)
+
+
+def _referrers(lines: pd.DataFrame) -> pd.Series:
+    """The deciding registration's 转诊医生 (R46), '' when none or when crediting predates it."""
+    if "reg_referrer" not in lines:
+        return pd.Series("", index=lines.index, dtype=object)
+    return lines["reg_referrer"].astype(object).where(lines["reg_referrer"].notna(), "")
 
 
 def _rate_texts(rate_u: pd.Series) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from decimal import Decimal
 import os
 import re
 from dataclasses import dataclass, field
@@ -67,9 +68,45 @@ class Config:
     output: str = "output"
     holidays: tuple[dt.date, ...] = ()
     lang: str | None = None
+    hospital: str = ""                 # printed in the payslips' and vouchers' title block (issue 18)
+    department: str = "市场部"
+    attention_share: Decimal = Decimal("0.30")   # 关注: above this share of the department's pay
+    attention_change: Decimal = Decimal("0.50")  # 关注: pay changed by more than this since last month
 
 
-_CONFIG_KEYS = {"patterns", "aliases", "output", "holidays", "locale", "lang"}
+_CONFIG_KEYS = {"patterns", "aliases", "output", "holidays", "locale", "lang", "hospital", "department", "attention"}
+_ATTENTION_KEYS = {"share": "attention_share", "change": "attention_change"}
+
+
+def _fraction(value) -> Decimal | None:
+    """30%, "30 %", 0.3 or "0.3" → Decimal("0.3"); None when it is not a fraction ≥ 0."""
+    text = str(value).strip()
+    try:
+        d = Decimal(text[:-1].strip()) / 100 if text.endswith("%") else Decimal(text)
+    except ArithmeticError:
+        return None
+    return d if d.is_finite() and d >= 0 else None
+
+
+def _attention(raw, name: str, problems: Problems) -> dict:
+    """settle.yaml `attention: {share: 30%, change: 50%}` (issue 18: the summary's 关注 list)."""
+    out = {}
+    if raw is None:
+        return out
+    if not isinstance(raw, dict):
+        problems.add(problem("bad_config", file=name, column="attention",
+                             detail="attention 应为键值表 / must be a mapping: {share: 30%, change: 50%}"))
+        return out
+    for key, value in raw.items():
+        field_name = _ATTENTION_KEYS.get(str(key))
+        frac = _fraction(value)
+        if field_name is None or frac is None:
+            problems.add(problem("bad_config", file=name, column=f"attention.{key}",
+                                 detail=f"attention.{key}: \"{value}\" 应为百分比 / must be a percentage "
+                                        "(share, change: e.g. 30%)"))
+            continue
+        out[field_name] = frac
+    return out
 
 
 def load_config(path: Path, problems: Problems) -> Config:
@@ -119,7 +156,9 @@ def load_config(path: Path, problems: Problems) -> Config:
                                  detail=f"\"{h}\" 不是日期 / is not a date (YYYY-MM-DD)"))
     lang = raw.get("lang") or raw.get("locale")
     return Config(patterns=patterns, aliases=aliases, output=str(raw.get("output") or "output"),
-                  holidays=tuple(holidays), lang=lang if lang in ("zh", "en") else None)
+                  holidays=tuple(holidays), lang=lang if lang in ("zh", "en") else None,
+                  hospital=str(raw.get("hospital") or ""), department=str(raw.get("department") or "市场部"),
+                  **_attention(raw.get("attention"), name, problems))
 
 
 @dataclass
