@@ -103,7 +103,7 @@ def payslip_table(s: Settlement, slip: Payslip, lang: str, page: Page | None = N
               f"{L('（小写）', '(figures)')}：¥{slip.total:,}", "bold"), ("", "plain"),
              (f"{L('签收', 'Received by')}：____________________{gap}{L('日期', 'Date')}：{DATE_BLANK}", "sign")]
     return Table(L("工资条", "Payslip"), cols, frame_of(rows, cols), title=title, total=total, below=below,
-                 widths={0: 14, 1: 8, 2: 13, 3: 13, 4: 13, 5: 44}, wrap=(5,),
+                 widths={0: 14, 1: 8, 2: 13, 3: 13, 4: 13, 5: 44}, wrap=(5,), grid=True,
                  header=page.header(f"{s.month} {L('工资条', 'payslip')}", f"{slip.name}（{slip.staff_id}）"),
                  footer=footer(lang))
 

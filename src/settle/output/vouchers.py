@@ -103,7 +103,7 @@ def voucher_table(s: Settlement, v: Voucher, lang: str, page: Page | None = None
              (signature_line([L("院领导审批", "Approved (hospital)"), L("领款人", "Received by")]), "sign"),
              (f"{L('日期', 'Date')}：{DATE_BLANK}", "sign")]
     return Table(L("返款单", "Voucher"), cols, frame, title=title, total=total, below=below,
-                 widths={0: 5, 1: 11, 2: 8, 3: 11, 4: 13, 5: 8, 6: 12, 7: 10, 8: 12, 9: 11},
+                 widths={0: 5, 1: 11, 2: 8, 3: 11, 4: 13, 5: 8, 6: 12, 7: 10, 8: 12, 9: 11}, grid=True,
                  header=page.header(f"{s.month} {L('返款单', 'rebate voucher')}", L("保密", "confidential")),
                  footer=footer(lang))
 

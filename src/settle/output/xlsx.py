@@ -54,6 +54,7 @@ class Table:
     footer: str = "&C第 &P 页，共 &N 页"         # printed page footer: page numbers
     wrap: tuple[int, ...] = ()                   # columns whose text wraps (row heights follow)
     charts: Sequence[dict] = ()                  # native charts over this sheet's rows (see charts.py)
+    grid: bool = False                           # thin borders around the data cells (printed forms)
 
     @property
     def header_row(self) -> int:
@@ -178,6 +179,7 @@ class _Styles:
         self.below = {"plain": f({}), "bold": f({"bold": True, "font_size": 12}),
                       "warn": f({"bold": True, "font_color": "#C00000"}), "sign": f({"font_size": 12})}
         self._num: dict[str, object] = {}
+        self.grid = f({"border": 1, "border_color": "#808080"})
 
     def num(self, fmt: str):
         if fmt not in self._num:
@@ -245,6 +247,9 @@ def _styled_sheet(wb, st: _Styles, t: Table) -> None:
             ws.set_row(r + 1 + i, 30)
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
+    if t.grid and last_data > r0:
+        ws.conditional_format(r0 + 1, 0, last_data, len(kinds) - 1,
+                              {"type": "formula", "criteria": "=TRUE", "format": st.grid})
     ws.freeze_panes(r0 + 1, 0)
     if last_data > r0 and not t.below:
         ws.autofilter(r0, 0, last_data, len(kinds) - 1)
