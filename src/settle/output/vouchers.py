@@ -41,7 +41,7 @@ class Voucher:
 
     @property
     def total(self) -> Decimal:
-        return Decimal(self.total_fen) / 100
+        return (Decimal(self.total_fen) / 100).quantize(Decimal("0.01"))
 
 
 def vouchers(s: Settlement) -> list[Voucher]:
@@ -94,7 +94,7 @@ def voucher_table(s: Settlement, v: Voucher, lang: str, page: Page | None = None
              f"{L('介绍人（转诊医生）', 'Introducer')}：{v.referrer or '—'}",
              L("保密：一次性与介绍人本人结算（R46）；仅列本月已结算的疗程（R1）。",
                "Confidential: settled once with the introducer in person (R46); only courses settled this month (R1).")]
-    amount = Decimal(int(g["amount_fen"].sum())) / 100
+    amount = (Decimal(int(g["amount_fen"].sum())) / 100).quantize(Decimal("0.01"))
     total = [L("合计", "Total"), L(f"{len(g)} 笔", f"{len(g)} lines"), None, None, None, None, amount, None,
              v.total, None]
     below = [(f"{L('返款合计（大写）', 'Total in words')}：{L('人民币', 'RMB ')}{rmb_words(v.total)}{gap}"
@@ -118,7 +118,7 @@ def introducer_table(s: Settlement, lang: str, page: Page | None = None) -> Tabl
     vs = vouchers(s)
     cols = [(L("合作单位", "Partner"), TEXT), (L("介绍人（转诊医生）", "Introducer"), TEXT), (L("笔数", "Lines"), INT),
             (L("返款合计", "Rebate total"), MONEY), (L("返款单", "Voucher"), TEXT)]
-    rows = [(v.partner, v.referrer, len(v.rows), v.total, f"{VOUCHER_DIR}/{v.file}") for v in vs]
+    rows = [(v.partner, v.referrer or None, len(v.rows), v.total, f"{VOUCHER_DIR}/{v.file}") for v in vs]
     total = (L("合计", "Total"), L(f"{len(vs)} 张返款单", f"{len(vs)} vouchers"), sum(len(v.rows) for v in vs),
              sum((v.total for v in vs), Decimal(0)), None)
     return Table(L("按介绍人", "By introducer"), cols, frame_of(rows, cols), total=total,
