@@ -26,7 +26,7 @@ class Page:
 
     def header(self, centre: str, right: str = "") -> str:
         """An Excel page header: organisation left, what the page is centred, `right` right."""
-        parts = [f"&L{_amp(self.org)}" if self.org else "", f'&C&"-,Bold"&12{_amp(centre)}&"-,Regular"&10',
+        parts = [f"&L{_amp(self.org)}" if self.org else "", f'&C&"-,Bold"&13 {_amp(centre)}',  # the space ends the size code
                  f"&R{_amp(right)}" if right else ""]
         return "".join(parts)[:250]
 
