@@ -120,7 +120,8 @@ def test_summary_has_last_month_beside_this_one(months):
     _, may = months
     ws = openpyxl.load_workbook(_out(may, "部门汇总.xlsx"))["汇总"]
     head = [c.value for c in ws[1]]
-    assert head[-3:] == ["应发合计", "上月应发合计（2024-04）", "变化"]
+    assert head[-3:] == ["应发合计", "上月应发合计", "变化"]
+    assert "上月 = 2024-04" in ws.oddHeader.right.text
     rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
     assert rows["S1"][-3:] == (4060, 1190, 2870)                # 4060.00 − 1190.00
     assert rows["S2"][-3:] == (1190, 1190, 0)

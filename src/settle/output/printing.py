@@ -67,7 +67,7 @@ def as_figure(text):
     return Num(float(value), fmt, text)
 
 
-def signature_line(labels: list[str], blank: str = "__________") -> str:
+def signature_line(labels: list[str], blank: str = "________________") -> str:
     return "　　".join(f"{label}：{blank}" for label in labels)
 
 

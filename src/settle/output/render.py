@@ -362,8 +362,7 @@ def summary_table(s: Settlement, rows: list[dict], lang: str, page: Page | None 
             (L("业绩", "Performance"), MONEY)] + [(L(c, COLUMN_EN[c]), MONEY) for c in SUMMARY_COLUMNS] + \
            [(L("应发合计", "Total pay"), MONEY)]
     if previous is not None:
-        cols += [(L(f"上月应发合计（{previous_month}）", f"Last month ({previous_month})"), MONEY),
-                 (L("变化", "Change"), MONEY)]
+        cols += [(L("上月应发合计", "Last month"), MONEY), (L("变化", "Change"), MONEY)]
     data = []
     for r in rows:
         row = (r["staff_id"], r["name"], r["role"], r["team"], r["performance"], *[r[c] for c in SUMMARY_COLUMNS],
@@ -383,7 +382,9 @@ def summary_table(s: Settlement, rows: list[dict], lang: str, page: Page | None 
         before = sum(previous.values(), Decimal(0))
         total += (before, total[-1] - before)
     return Table(L("汇总", "Summary"), cols, frame_of(data, cols), total=total, landscape=True,
-                 header=page.header(f"{s.month} {L('工资汇总', 'pay summary')}", L("业绩含网络部；扣款以正数列示", "")),
+                 header=page.header(f"{s.month} {L('工资汇总', 'pay summary')}",
+                                    L(f"上月 = {previous_month}；", f"last month = {previous_month}; ") * bool(previous)
+                                    + L("扣款以正数列示", "deductions shown positive")),
                  footer=footer(lang))
 
 

@@ -109,7 +109,8 @@ def voucher_table(s: Settlement, v: Voucher, lang: str, page: Page | None = None
 
 
 def write_voucher(path: Path, s: Settlement, v: Voucher, lang: str = "zh", page: Page | None = None) -> None:
-    write_book(path, [voucher_table(s, v, lang, page)])
+    from settle.output.render import large_month
+    write_book(path, [voucher_table(s, v, lang, page)], fast=large_month(s))
 
 
 def introducer_table(s: Settlement, lang: str, page: Page | None = None) -> Table:
@@ -186,7 +187,8 @@ def _rebate_arrow(rb: pd.DataFrame, totals: pd.DataFrame, names: dict, headers: 
 
 def write_rebate_summary(path: Path, s: Settlement, lang: str = "zh", page: Page | None = None) -> None:
     """返款汇总.xlsx (finance): the introducers' totals, then every line by partner."""
-    write_book(path, [introducer_table(s, lang, page), rebate_lines_table(s, lang)])
+    from settle.output.render import large_month
+    write_book(path, [introducer_table(s, lang, page), rebate_lines_table(s, lang)], fast=large_month(s))
 
 
 def write_vouchers(folder: Path, s: Settlement, lang: str = "zh", page: Page | None = None) -> list[Voucher]:

@@ -261,7 +261,8 @@ def _styled_sheet(wb, st: _Styles, t: Table) -> None:
 
 def _wrapped_lines(text: str, width: float) -> int:
     """How many printed lines a wrapped cell takes (CJK characters count twice)."""
-    return sum(max(1, -(-_width(part) // max(1, int(width) - 1))) for part in text.split("\n"))
+    per_line = max(1, int(width * 1.15))  # CJK fonts print narrower than two Latin widths
+    return sum(max(1, -(-_width(part) // per_line)) for part in text.split("\n"))
 
 
 def _put(ws, r, c, v, kind, fmt, blank=False):
@@ -376,7 +377,8 @@ def _write_rust(path: Path, tables: Sequence[Table]) -> None:
     bold = rx.Format().set_bold()
     head = rx.Format().set_bold().set_background_color("#DDEBF7").set_border("thin")
     entries, formats, widths, merges, header_rows, freeze, pages, headers = [], {}, {}, {}, {}, {}, {}, {}
-    charts = {}
+    charts, heights = {}, {}
+    wrap = rx.Format().set_text_wrap()
     for t in tables:
         name = t.name[:31]
         entries.append((name, _with_below(_rust_table(t), t)))
@@ -386,6 +388,8 @@ def _write_rust(path: Path, tables: Sequence[Table]) -> None:
         formats[name] = {h: {MONEY: money, DATE: date, DATETIME: stamp}[k] for h, k in t.columns
                          if k in (MONEY, DATE, DATETIME)}
         widths[name] = _fit_widths(t)
+        if t.wrap and isinstance(t.frame, pd.DataFrame) and len(t.frame) <= SMALL_ROWS:
+            heights[name] = _rust_wrap(t, widths[name], formats[name], wrap)
         last = max(1, len(t.columns) - 1)
         merges[name] = [(i, 0, i, last, line, title if i == 0 else bold) for i, line in enumerate(t.title)]
         header_rows[name] = t.header_row
@@ -396,7 +400,22 @@ def _write_rust(path: Path, tables: Sequence[Table]) -> None:
         headers[name] = head
     rx.write_worksheets(entries, str(path), freeze_panes=freeze, column_formats=formats, column_widths=widths,
                         merge_ranges=merges, header_row=header_rows, page_setup=pages, header_format=headers,
-                        datetime_format="yyyy-mm-dd hh:mm", **({"charts": charts} if charts else {}))
+                        datetime_format="yyyy-mm-dd hh:mm", **({"charts": charts} if charts else {}),
+                        **({"row_heights": heights} if heights else {}))
+
+
+def _rust_wrap(t: Table, widths: list[float], formats: dict, wrap) -> dict[int, float]:
+    """Wrapped columns of a small sheet (a payslip's 计算过程): a wrapping column format and the
+    row heights their lines need."""
+    heights = {}
+    for c in t.wrap:
+        formats[t.columns[c][0]] = wrap
+        for i, v in enumerate(t.frame.iloc[:, c]):
+            if isinstance(v, str):
+                lines = _wrapped_lines(v, widths[c])
+                if lines > 1:
+                    heights[t.header_row + 1 + i] = max(heights.get(t.header_row + 1 + i, 0), 15.0 * lines)
+    return heights
 
 
 def _with_below(table, t: Table):
