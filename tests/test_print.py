@@ -18,7 +18,6 @@ import zipfile
 
 import openpyxl
 import pytest
-
 from builders import monthly, person
 from conftest import ok
 

@@ -19,9 +19,9 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-
-from builders import person, reg, bill
+from builders import bill, person, reg
 from conftest import ok
+
 from settle.output.checks import Difference
 from settle.output.payroll import check_payroll
 from settle.output.strips import check_strips
