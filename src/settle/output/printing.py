@@ -26,12 +26,14 @@ class Page:
 
     def header(self, centre: str, right: str = "") -> str:
         """An Excel page header: organisation left, what the page is centred, `right` right."""
-        parts = [f"&L{_amp(self.org)}" if self.org else "", f'&C&"-,Bold"&13 {_amp(centre)}',  # the space ends the size code
-                 f"&R{_amp(right)}" if right else ""]
+        # The space after &13 ends the size code: "&132024-05" would ask for a 132 024-point font.
+        parts = [f"&L{amp(self.org)}" if self.org else "", f'&C&"-,Bold"&13 {amp(centre)}',
+                 f"&R{amp(right)}" if right else ""]
         return "".join(parts)[:250]
 
 
-def _amp(text: str) -> str:
+def amp(text: str) -> str:
+    """Text inside an Excel page header: a literal & is written &&."""
     return str(text).replace("&", "&&")
 
 

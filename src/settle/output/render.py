@@ -15,7 +15,7 @@ import pandas as pd
 from settle.engine.crediting import REASON_DEPARTED, REASON_OUT_OF_WINDOW, REASON_UNREGISTERED, REASON_WALK_IN, VIOLATION_NAMES
 from settle.engine.pay import U, Payslip, Settlement, r2
 from settle.output.privacy import mask_key, mask_name, mask_names, safe_filename
-from settle.output.printing import DATE_BLANK, Page, as_figure, footer
+from settle.output.printing import DATE_BLANK, Page, amp, as_figure, footer
 from settle.output.words import rmb_words
 from settle.output.xlsx import DATE, DATETIME, INT, MONEY, NUM, TEXT, Table, frame_of, write_book
 
@@ -256,7 +256,7 @@ def detail_table(s: Settlement, slip: Payslip, lang: str) -> Table:
     total = [L("合计", "Total"), None, None, None, None, None, None, amount, None, rebate, perf, None, None, None]
     # The header stays in row 1 (readable by any program); the 合计 row carries the totals.
     return Table(L("业绩明细", "Detail"), cols, frame, total=total, landscape=True,
-                 header=f"&C{slip.name}（{slip.staff_id}）{s.month} {L('业绩明细', 'credited lines')}", footer=footer(lang))
+                 header=f"&C{amp(slip.name)}（{slip.staff_id}）{s.month} {L('业绩明细', 'credited lines')}", footer=footer(lang))
 
 
 def violation_columns(lang):
