@@ -454,7 +454,8 @@ def reconciliation_table(s: Settlement, rec: dict, rows: list[dict], lang: str) 
                  None, None, ""))
     cols = [(L("项目", "Item"), TEXT), (L("行数/人数", "Count"), INT), (L("金额", "Amount"), MONEY),
             (L("结果", "Result"), TEXT)]
-    return Table(L("核对", "Reconciliation"), cols, frame_of(data, cols), widths={0: 48})
+    return Table(L("核对", "Reconciliation"), cols, frame_of(data, cols), widths={0: 48},
+                 header=f"&C{s.month} {L('核对', 'reconciliation')}", footer=footer(lang))
 
 
 def write_summary(path: Path, s: Settlement, run_info: list[tuple[str, str]], lang: str = "zh",
