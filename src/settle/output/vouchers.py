@@ -20,7 +20,7 @@ import pandas as pd
 from settle.engine.pay import U, Settlement, r2
 from settle.output.checks import Difference, cell, money, sheet_rows, unreadable
 from settle.output.printing import DATE_BLANK, Page, as_figure, footer, signature_line
-from settle.output.privacy import mask_names, safe_filename
+from settle.output.privacy import safe_filename
 from settle.output.render import _arrow, _masked_keys_arrow, _masked_names_arrow, _round_div, _sources_arrow, _zh
 from settle.output.words import rmb_words
 from settle.output.xlsx import DATE, INT, MONEY, NUM, SMALL_ROWS, TEXT, Table, frame_of, write_book
@@ -36,66 +36,103 @@ class Voucher:
     partner: str
     referrer: str
     file: str                    # name inside 返款单/
-    rows: pd.DataFrame           # its 返款 rows (s.rebates), in 结算日期 order
+    start: int                   # its rows in the month's voucher table (see `vouchers`)
+    count: int
+    amount_fen: int              # sum of 金额
     total_fen: int               # sum of the rounded lines
 
     @property
     def total(self) -> Decimal:
         return (Decimal(self.total_fen) / 100).quantize(Decimal("0.01"))
 
+    @property
+    def amount(self) -> Decimal:
+        return (Decimal(self.amount_fen) / 100).quantize(Decimal("0.01"))
+
 
 def vouchers(s: Settlement) -> list[Voucher]:
-    """One voucher per introducer (合作单位, 转诊医生), sorted by both; file names are safe as
-    the payslips' are (SPEC §8) and never shared (a clash gets _2, _3…)."""
+    """One voucher per introducer (合作单位, 转诊医生), sorted by both, each one's lines by
+    结算日期 and source order; file names are safe as the payslips' are (SPEC §8) and never
+    shared (a clash gets _2, _3…). The rows of every voucher are built in one vectorised pass
+    (a group month has hundreds of introducers) and each voucher slices them."""
     if getattr(s, "_vouchers", None) is not None:
         return s._vouchers
     rb = s.rebates
     out: list[Voucher] = []
+    s._voucher_rows = None
     if len(rb):
-        referrer = rb["referrer"].astype(object).where(rb["referrer"].notna(), "") if "referrer" in rb else ""
-        rb = rb.assign(_ref=referrer, _fen=_round_div(rb["rebate_u"].to_numpy(dtype=np.int64), U))
+        ref = rb["referrer"].astype(object).where(rb["referrer"].notna(), "") if "referrer" in rb else \
+            pd.Series("", index=rb.index, dtype=object)
+        keys = pd.DataFrame({"p": rb["partner"].astype(object).to_numpy(), "r": ref.to_numpy(),
+                             "d": rb["settled_on"].to_numpy(), "f": rb["src_file"].astype(object).to_numpy(),
+                             "n": rb["src_row"].to_numpy()})
+        order = keys.sort_values(["p", "r", "d", "f", "n"], kind="stable").index.to_numpy()
+        g = rb.iloc[order].reset_index(drop=True)
+        partner, referrer = keys["p"].to_numpy()[order], keys["r"].to_numpy()[order]
+        change = np.r_[True, (partner[1:] != partner[:-1]) | (referrer[1:] != referrer[:-1])]
+        starts = np.flatnonzero(change)
+        counts = np.diff(np.r_[starts, len(g)])
+        fen = _round_div(g["rebate_u"].to_numpy(dtype=np.int64), U)
+        totals = np.add.reduceat(fen, starts)
+        amounts = np.add.reduceat(g["amount_fen"].to_numpy(dtype=np.int64), starts)
+        s._voucher_rows = _voucher_arrow(s, g, fen, np.arange(len(g)) - np.repeat(starts, counts) + 1)
         used: set[str] = set()
-        for (partner, ref), grp in rb.groupby(["partner", "_ref"], sort=True):
-            stem = safe_filename(str(partner), str(ref)) if ref else safe_filename(str(partner), "")
-            name, n = stem, 1
+        for a, n, amount, total in zip(starts.tolist(), counts.tolist(), amounts.tolist(), totals.tolist()):
+            p, r = str(partner[a]), str(referrer[a])
+            stem = safe_filename(p, r)
+            name, k = stem, 1
             while name.casefold() in used:
-                n += 1
-                name = f"{stem}_{n}"
+                k += 1
+                name = f"{stem}_{k}"
             used.add(name.casefold())
-            grp = grp.sort_values(["settled_on", "src_file", "src_row"], kind="stable")
-            out.append(Voucher(str(partner), str(ref), name + ".xlsx", grp, int(grp["_fen"].sum())))
+            out.append(Voucher(p, r, name + ".xlsx", a, n, int(amount), int(total)))
     s._vouchers = out
     return out
+
+
+def _voucher_arrow(s: Settlement, g: pd.DataFrame, fen: np.ndarray, seq: np.ndarray):
+    """Every voucher line of the month as one Arrow table, columns in voucher order."""
+    import pyarrow as pa
+
+    names = s.staff.set_index("staff_id")["name"].to_dict()
+    who = g["owner_staff"].where(g["owner_staff"].notna(), g["network_staff"]).astype(object).to_numpy()
+    codes, uniq = pd.factorize(who)
+    who_names = pa.array([names.get(w, "") for w in uniq] + [""], type=pa.string()).take(
+        pa.array(np.where(codes < 0, len(uniq), codes)))
+    text = lambda col: pa.array(g[col].astype("string[pyarrow]"), type=pa.string(), from_pandas=True)  # noqa: E731
+    return pa.table({
+        "seq": pa.array(seq.astype(str), type=pa.string()), "record_no": text("record_no"),
+        "patient": _masked_names_arrow(text("patient_name")),
+        "settled_on": pa.array(g["settled_on"].to_numpy(dtype="datetime64[ns]")),
+        "category": text("category"), "portion": text("portion"),
+        "amount": pa.array(g["amount_fen"].to_numpy(dtype=np.int64) / 100), "rate": text("rate"),
+        "rebate": pa.array(fen / 100), "who": who_names})
 
 
 def voucher_table(s: Settlement, v: Voucher, lang: str, page: Page | None = None) -> Table:
     """The printed voucher: A4 portrait, title, lines with masked patients, total in figures and
     in 人民币大写, and the signature lines the seed asks for."""
+    from settle.output.render import large_month
+
     L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
     page = page or Page()
-    names = s.staff.set_index("staff_id")["name"].to_dict()
-    g = v.rows
-    who = g["owner_staff"].where(g["owner_staff"].notna(), g["network_staff"]).astype(object)
+    if getattr(s, "_vouchers", None) is None:
+        vouchers(s)
     cols = [(L("序号", "No."), TEXT), (L("病历号", "Record no"), TEXT), (L("患者", "Patient"), TEXT),
             (L("结算日期", "Settled"), DATE), (L("项目类别", "Category"), TEXT), (L("类别", "Portion"), TEXT),
             (L("金额", "Amount"), MONEY), (L("比例", "Rate"), NUM), (L("返款", "Rebate"), MONEY),
             (L("经办业务员", "Salesperson"), TEXT)]
-    frame = pd.DataFrame({
-        0: [str(i) for i in range(1, len(g) + 1)], 1: g["record_no"].astype(object).to_numpy(),
-        2: mask_names(g["patient_name"]).to_numpy(), 3: g["settled_on"].to_numpy(),
-        4: g["category"].astype(object).to_numpy(), 5: g["portion"].astype(object).to_numpy(),
-        6: g["amount_fen"].to_numpy(dtype=np.int64) / 100, 7: [as_figure(str(r)) for r in g["rate"]],
-        8: g["_fen"].to_numpy(dtype=np.int64) / 100,
-        9: [names.get(w, "") if isinstance(w, str) else "" for w in who]})
-    frame.columns = [h for h, _ in cols]
+    frame = s._voucher_rows.slice(v.start, v.count).rename_columns([h for h, _ in cols])
+    if not large_month(s):  # the styled writer: rates as numbers with their format
+        frame = frame.to_pandas()
+        frame[cols[7][0]] = pd.Series([as_figure(r) for r in frame.iloc[:, 7]], index=frame.index, dtype=object)
     gap = "　　"
     title = [f"{page.org} {L('合作单位返款单', 'rebate voucher')}".strip(),
              f"{L('月份', 'Month')}：{s.month}{gap}{L('合作单位', 'Partner')}：{v.partner}{gap}"
              f"{L('介绍人（转诊医生）', 'Introducer')}：{v.referrer or '—'}",
              L("保密：一次性与介绍人本人结算（R46）；仅列本月已结算的疗程（R1）。",
                "Confidential: settled once with the introducer in person (R46); only courses settled this month (R1).")]
-    amount = (Decimal(int(g["amount_fen"].sum())) / 100).quantize(Decimal("0.01"))
-    total = [L("合计", "Total"), L(f"{len(g)} 笔", f"{len(g)} lines"), None, None, None, None, amount, None,
+    total = [L("合计", "Total"), L(f"{v.count} 笔", f"{v.count} lines"), None, None, None, None, v.amount, None,
              v.total, None]
     below = [(f"{L('返款合计（大写）', 'Total in words')}：{L('人民币', 'RMB ')}{rmb_words(v.total)}{gap}"
               f"{L('（小写）', '(figures)')}：¥{v.total:,}", "bold"), ("", "plain"),
@@ -119,8 +156,8 @@ def introducer_table(s: Settlement, lang: str, page: Page | None = None) -> Tabl
     vs = vouchers(s)
     cols = [(L("合作单位", "Partner"), TEXT), (L("介绍人（转诊医生）", "Introducer"), TEXT), (L("笔数", "Lines"), INT),
             (L("返款合计", "Rebate total"), MONEY), (L("返款单", "Voucher"), TEXT)]
-    rows = [(v.partner, v.referrer or None, len(v.rows), v.total, f"{VOUCHER_DIR}/{v.file}") for v in vs]
-    total = (L("合计", "Total"), L(f"{len(vs)} 张返款单", f"{len(vs)} vouchers"), sum(len(v.rows) for v in vs),
+    rows = [(v.partner, v.referrer or None, v.count, v.total, f"{VOUCHER_DIR}/{v.file}") for v in vs]
+    total = (L("合计", "Total"), L(f"{len(vs)} 张返款单", f"{len(vs)} vouchers"), sum(v.count for v in vs),
              sum((v.total for v in vs), Decimal(0)), None)
     return Table(L("按介绍人", "By introducer"), cols, frame_of(rows, cols), total=total,
                  header=page.header(f"{s.month} {L('返款汇总（保密）', 'rebates (confidential)')}"), footer=footer(lang))
@@ -203,7 +240,7 @@ def write_vouchers(folder: Path, s: Settlement, lang: str = "zh", page: Page | N
 
 def voucher_records(s: Settlement) -> list[dict]:
     """settlement.json's "vouchers": what `check_vouchers` compares the files with."""
-    return [{"partner": v.partner, "referrer": v.referrer, "file": v.file, "lines": int(len(v.rows)),
+    return [{"partner": v.partner, "referrer": v.referrer, "file": v.file, "lines": v.count,
              "total": str(v.total)} for v in vouchers(s)]
 
 
