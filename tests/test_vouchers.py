@@ -26,7 +26,7 @@ from settle.output.checks import Difference
 from settle.output.payroll import check_payroll
 from settle.output.strips import check_strips
 from settle.output.vouchers import check_rebate_summary, check_vouchers
-from settle.output.words import rmb_words
+from settle.output.words import rmb_figures, rmb_words
 
 D = dt.datetime
 
@@ -189,3 +189,7 @@ def test_payroll_import_has_its_bom_and_equals_the_summary(two_months):
 ])
 def test_rmb_words(amount, words):
     assert rmb_words(amount) == words
+
+
+def test_rmb_figures_put_the_sign_before_the_yuan_sign():
+    assert (rmb_figures("1234.5"), rmb_figures("-100"), rmb_figures("0")) == ("¥1,234.50", "-¥100.00", "¥0.00")

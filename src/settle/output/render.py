@@ -16,7 +16,7 @@ from settle.engine.crediting import REASON_DEPARTED, REASON_OUT_OF_WINDOW, REASO
 from settle.engine.pay import U, Payslip, Settlement, r2
 from settle.output.privacy import mask_key, mask_name, mask_names, safe_filename
 from settle.output.printing import DATE_BLANK, Page, amp, as_figure, footer
-from settle.output.words import rmb_words
+from settle.output.words import rmb_figures, rmb_words
 from settle.output.xlsx import DATE, DATETIME, INT, MONEY, NUM, TEXT, Table, frame_of, write_book
 
 
@@ -100,7 +100,7 @@ def payslip_table(s: Settlement, slip: Payslip, lang: str, page: Page | None = N
     total = (L("应发合计", "Total"), "R39", None, None, slip.total,
              L("各行四舍五入到分后相加（R37）", "sum of the rounded lines (R37)"))
     below = [(f"{L('应发合计（大写）', 'Total in words')}：{L('人民币', 'RMB ')}{rmb_words(slip.total)}{gap}"
-              f"{L('（小写）', '(figures)')}：¥{slip.total:,}", "bold"), ("", "plain"),
+              f"{L('（小写）', '(figures)')}：{rmb_figures(slip.total)}", "bold"), ("", "plain"),
              (f"{L('签收', 'Received by')}：____________________{gap}{L('日期', 'Date')}：{DATE_BLANK}", "sign")]
     return Table(L("工资条", "Payslip"), cols, frame_of(rows, cols), title=title, total=total, below=below,
                  widths={0: 14, 1: 8, 2: 13, 3: 13, 4: 13, 5: 44}, wrap=(5,), grid=True,

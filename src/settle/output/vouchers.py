@@ -22,7 +22,7 @@ from settle.output.checks import Difference, cell, money, sheet_rows, unreadable
 from settle.output.printing import DATE_BLANK, Page, as_figure, footer, signature_line
 from settle.output.privacy import safe_filename
 from settle.output.render import _arrow, _masked_keys_arrow, _masked_names_arrow, _round_div, _sources_arrow, _zh
-from settle.output.words import rmb_words
+from settle.output.words import rmb_figures, rmb_words
 from settle.output.xlsx import DATE, INT, MONEY, NUM, SMALL_ROWS, TEXT, Table, frame_of, write_book
 
 VOUCHER_DIR = "返款单"
@@ -135,7 +135,7 @@ def voucher_table(s: Settlement, v: Voucher, lang: str, page: Page | None = None
     total = [L("合计", "Total"), L(f"{v.count} 笔", f"{v.count} lines"), None, None, None, None, v.amount, None,
              v.total, None]
     below = [(f"{L('返款合计（大写）', 'Total in words')}：{L('人民币', 'RMB ')}{rmb_words(v.total)}{gap}"
-              f"{L('（小写）', '(figures)')}：¥{v.total:,}", "bold"), ("", "plain"),
+              f"{L('（小写）', '(figures)')}：{rmb_figures(v.total)}", "bold"), ("", "plain"),
              (signature_line([L("经办业务员", "Salesperson"), L("经治医生", "Treating doctor")]), "sign"),
              (signature_line([L("院领导审批", "Approved (hospital)"), L("领款人", "Received by")]), "sign"),
              (f"{L('日期', 'Date')}：{DATE_BLANK}", "sign")]

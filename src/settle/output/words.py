@@ -74,3 +74,9 @@ def rmb_words(amount) -> str:
     if jiao == 0:
         return sign + head + ("零" if yuan else "") + DIGITS[fen] + "分"
     return sign + head + DIGITS[jiao] + "角" + DIGITS[fen] + "分"
+
+
+def rmb_figures(amount) -> str:
+    """The amount in figures as a voucher writes it: ¥1,234.56, -¥100.00."""
+    value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{'-' if value < 0 else ''}¥{abs(value):,}"
