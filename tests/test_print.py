@@ -132,7 +132,8 @@ def test_attention_lists_who_changed_more_than_the_threshold(months):
     _, may = months
     rows = list(openpyxl.load_workbook(_out(may, "部门汇总.xlsx"))["关注"].iter_rows(values_only=True))
     assert rows[0][:4] == ("工号", "姓名", "角色", "应发合计")
-    assert [r[0] for r in rows[1:]] == ["S1"]                   # S2 unchanged; 95 % share: nobody
+    assert [r[0] for r in rows[1:]] == ["S1", None, "关注：占部门应发合计 > 95%，或应发合计较上月变化 > ±50%"
+                                        "（settle.yaml attention: 可改）"]   # S2 unchanged; 95 % share: nobody
     assert rows[1][5:7] == (1190, 2870) and "+241.2%" in rows[1][7]   # 2870 / 1190
 
 

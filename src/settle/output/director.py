@@ -109,9 +109,10 @@ def attention_table(s: Settlement, h: History, lang: str, page: Page) -> Table:
     note = (f"关注：占部门应发合计 > {h.share:.0%}，或应发合计较上月变化 > ±{h.change:.0%}（settle.yaml attention: 可改）"
             if zh else f"attention: above {h.share:.0%} of the department's pay, or changed by more than "
                        f"{h.change:.0%} since last month (settle.yaml attention:)")
-    # The rule stays in the page header: the header row is row 1, as on every sheet a program reads.
+    # The rule goes under the list: the header row stays row 1, as on every sheet a program reads.
     return Table("关注" if zh else "Attention", cols, frame_of(rows, cols), widths={7: 48}, wrap=(7,),
-                 landscape=True, header=page.header(f"{s.month} {'关注' if zh else 'attention'}", note), footer=footer(lang))
+                 below=[(note, "plain")], landscape=True,
+                 header=page.header(f"{s.month} {'关注' if zh else 'attention'}"), footer=footer(lang))
 
 
 def chart_table(s: Settlement, lang: str, page: Page) -> Table:
