@@ -61,9 +61,10 @@ def stream(rules: dict, sid: str) -> dict:
 
 
 def rebate_rows(r: Result) -> list[dict]:
-    """The summary's 返款 sheet as dicts keyed by header (the header row is the one with 合作单位)."""
-    wb = openpyxl.load_workbook(r.root / "output" / r.month / "部门汇总.xlsx", read_only=True)
-    rows = [list(row) for row in wb["返款"].iter_rows(values_only=True)]
+    """返款汇总.xlsx's 返款明细 sheet as dicts keyed by header (the header row is the one with
+    合作单位); R46 moved the rebate lines out of 部门汇总."""
+    wb = openpyxl.load_workbook(r.root / "output" / r.month / "返款汇总.xlsx", read_only=True)
+    rows = [list(row) for row in wb["返款明细"].iter_rows(values_only=True)]
     head = next(i for i, row in enumerate(rows) if "合作单位" in row and "返款" in row)
     header = rows[head]
     out = []

@@ -34,7 +34,7 @@ from conftest import Result, invoke
 from settle import __version__
 
 MONTH = "2024-05"
-SUMMARY_SHEETS = ["汇总", "返款", "违规", "未归属", "核对", "运行信息"]
+SUMMARY_SHEETS = ["汇总", "关注", "图表", "趋势", "违规", "未归属", "核对", "运行信息"]  # 返款: R46
 PAYSLIP_SHEETS = ["工资条", "业绩明细", "违规"]
 STAMP = re.compile(r"\d{8}-\d{6}(-\d+)?")      # history/<YYYYMMDD-HHMMSS>[-n]
 SUBPROCESS_TIMEOUT = 60

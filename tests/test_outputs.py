@@ -85,7 +85,7 @@ def test_patients_are_masked_everywhere(hostile, settle):
 def test_summary_looks_finished(hostile, settle):
     settle(hostile)
     wb = openpyxl.load_workbook(hostile.root / "output/2024-05/部门汇总.xlsx")
-    assert wb.sheetnames == ["汇总", "返款", "违规", "未归属", "核对", "运行信息"]
+    assert wb.sheetnames == ["汇总", "关注", "图表", "趋势", "违规", "未归属", "核对", "运行信息"]  # 返款: R46
     ws = wb["汇总"]
     header = [c.value for c in ws[1]]
     assert header[:5] == ["工号", "姓名", "角色", "小组", "业绩"] and header[-1] == "应发合计"
@@ -150,7 +150,7 @@ def test_summary_sheets_read_as_tables_with_pandas(month_ws, settle):
     assert list(summary.columns[:5]) == ["工号", "姓名", "角色", "小组", "业绩"]
     row = summary[summary["工号"] == "S001"].iloc[0]
     assert float(row["应发合计"]) == 119.0 and summary.iloc[-1]["工号"] == "合计"
-    for sheet in ("返款", "违规", "未归属", "核对"):
+    for sheet in ("关注", "图表", "趋势", "违规", "未归属", "核对"):
         assert not pd.read_excel(path, sheet_name=sheet).columns.str.startswith("Unnamed").all()
     detail = pd.read_excel(next((month_ws.root / "output/2024-05/工资条").glob("S001_*.xlsx")), sheet_name="业绩明细")
     assert list(detail.columns[:2]) == ["病历号", "患者姓名"] and detail.iloc[0]["金额"] == 1000

@@ -368,17 +368,15 @@ def test_verify_checks_rebates_violations_and_reconciliation_of_the_sample_month
     assert report.ok, report
     summary = root / "output" / MONTH / "部门汇总.xlsx"
     wb = openpyxl.load_workbook(summary)
-    rebates, violations, rec = wb["返款"], wb["违规"], wb["核对"]
-    rebates.cell(rebates.max_row, 11).value = 1.0
+    violations, rec = wb["违规"], wb["核对"]   # 返款 lives in 返款汇总.xlsx now (R46): test_vouchers checks it
     code = violations.cell(2, 1).value
     violations.delete_rows(2)
     rec["C3"] = 1.0
     wb.save(summary)
     report, _ = verify(root, Month.parse(MONTH))
     got = {d.place(): (d.recorded, d.found) for d in report.workbooks}
-    assert got[f"部门汇总.xlsx › 返款 › K{rebates.max_row}"][1] == "1.00"
     n = sum(1 for v in json.loads((root / "output" / MONTH / "settlement.json").read_text("utf-8"))["violations"]
             if v["code"] == code)
     assert got[f"部门汇总.xlsx › 违规 › A:A {code}"] == (str(n), str(n - 1))
     assert got["部门汇总.xlsx › 核对 › C3"][1] == "1.00"
-    assert len(report.workbooks) == 3
+    assert len(report.workbooks) == 2

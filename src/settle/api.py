@@ -121,39 +121,12 @@ class Published:
 
 
 def write_outputs(folder: Path, result: Result, lang: str = "zh", step: Step = _no_step) -> dict:
-    """Everything `run` writes, into `folder` (a staging folder): the payslips on the worker
-    processes while this one writes the summary and settlement.json."""
-    from settle.output.render import payslip_file, prepare_details, reconciliation, write_payslip, write_summary
-    from settle.output.result import run_info, settlement_json
-    from settle.parallel import in_background
-
+    """Everything `run` writes, into `folder` (a staging folder): the month's rules (SPEC §10),
+    then the workbooks and settlement.json (output/month.py)."""
+    from settle.output.month import write_month
     from settle.records import store_rules
-    settlement = result.settlement
-    meta = result.meta(lang)
     store_rules(folder, result.loaded, lang)          # SPEC §10: the month keeps its rules
-    slips = folder / PAYSLIP_FOLDER
-    slips.mkdir()
-    step("业绩明细 / detail rows")
-    prepare_details(settlement)
-    step("工资条与汇总 / payslips and summary")
-    summary = folder / SUMMARY_FILE
-    info = run_info(settlement, **meta)
-
-    def job(item):
-        # The summary is one more job for the workers, so exactly two processes write.
-        if item is None:
-            write_summary(summary, settlement, info, lang)
-        else:
-            write_payslip(slips / payslip_file(item), settlement, item, lang)
-
-    with in_background(job, [None, *settlement.payslips]):
-        pass
-    from settle.output.interdept_xlsx import write_interdept
-    write_interdept(folder, getattr(settlement, "interdept", None), lang)  # R42 科间转诊奖励.xlsx
-    rec = reconciliation(settlement)
-    data = settlement_json(settlement, rec=rec, **meta)
-    (folder / "settlement.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    return rec
+    return write_month(folder, result.settlement, result.loaded, result.meta(lang), lang, step)
 
 
 class InputsChanged(Exception):

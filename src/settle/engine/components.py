@@ -47,7 +47,7 @@ def _quota_factor(comp: P.BasePay, slip: Payslip, ctx: PayContext) -> tuple[Deci
         if not regs_:
             return ONE, " × 1（无正式业务员）"
         mean = sum((p.performance for p in regs_), ZERO) / len(regs_)
-        return min(ONE, max(ZERO, mean / comp.quota)), f" × 正式业务员人均业绩 {fmt_money(mean)}/{comp.quota}"
+        return min(ONE, max(ZERO, mean / comp.quota)), f" × min(1, max(0, 正式业务员人均业绩 {fmt_money(mean)}/{comp.quota}))"
     return ONE, ""
 
 

@@ -198,7 +198,7 @@ def deciding_registration(out: pd.DataFrame, regs: pd.DataFrame, owner: np.ndarr
     out["deciding_reg"] = deciding
     dec = deciding >= 0
     where = np.where(dec, regs.index.get_indexer(np.where(dec, deciding, regs.index[0] if len(regs) else 0)), -1)
-    for col in ("channel", "partner", "card_type", "clinic_team"):
+    for col in ("channel", "partner", "card_type", "clinic_team", "referrer"):  # referrer: R46's vouchers
         src = regs[col].astype("string[pyarrow]").array
         out["reg_" + col] = pd.Series(src.take(where, allow_fill=True), index=out.index) if len(regs) else \
             pd.Series([None] * n, index=out.index, dtype="string[pyarrow]")

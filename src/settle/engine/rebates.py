@@ -70,7 +70,7 @@ def _surgery_rebate(lines: pd.DataFrame, r: P.SurgeryRebate, credited: np.ndarra
 
 REBATE_COLUMNS = ["partner", "portion", "rule", "rebate_id", "record_no", "patient_name", "patient_key", "settled_on",
                   "category", "amount_fen", "rate", "rebate_u", "owner_staff", "network_staff", "src_file",
-                  "src_sheet", "src_row"]
+                  "src_sheet", "src_row", "referrer"]   # referrer: the introducer of R46's voucher
 _TRACE = ["record_no", "patient_name", "patient_key", "settled_on", "category", "amount_fen", "owner_staff",
           "network_staff", "src_file", "src_sheet", "src_row"]
 
@@ -85,7 +85,7 @@ def rebate_table(lines: pd.DataFrame, policy: P.Policy) -> pd.DataFrame:
         t = pd.DataFrame({"partner": pct["partner"], "portion": "合作单位",
                           "rule": pct["rebate_id"].map(lambda r: rules[r].rule), "rebate_id": pct["rebate_id"],
                           **{c: pct[c] for c in _TRACE}, "rate": _rate_texts(pct["rebate_rate_u"]),
-                          "rebate_u": pct["rebate_u"]})
+                          "rebate_u": pct["rebate_u"], "referrer": _referrers(pct)})
         rows.append(t)
     fixed = sub[sub["rebate_fixed_u"] > 0]
     for rid, f in fixed.groupby("rebate_id", sort=False, observed=True):
@@ -93,11 +93,18 @@ def rebate_table(lines: pd.DataFrame, policy: P.Policy) -> pd.DataFrame:
         for portion, amt in r.split.items():  # one row per portion of each fixed rebate (R15)
             rows.append(pd.DataFrame({"partner": f["partner"], "portion": portion, "rule": r.rule, "rebate_id": r.id,
                                       **{c: f[c] for c in _TRACE}, "rate": f"{amt} 元/人",
-                                      "rebate_u": int(amt * 100 * U)}))
+                                      "rebate_u": int(amt * 100 * U), "referrer": _referrers(f)}))
     if not rows:
         return pd.DataFrame(columns=REBATE_COLUMNS)
     out = pd.concat(rows, ignore_index=True)[REBATE_COLUMNS]
     return out.sort_values(["partner", "portion", "src_file", "src_row"], kind="stable").reset_index(drop=True)
+
+
+def _referrers(lines: pd.DataFrame) -> pd.Series:
+    """The deciding registration's 转诊医生 (R46), '' when none."""
+    if "reg_referrer" not in lines:
+        return pd.Series("", index=lines.index, dtype=object)
+    return lines["reg_referrer"].astype(object).where(lines["reg_referrer"].notna(), "")
 
 
 def _rate_texts(rates_u: pd.Series) -> np.ndarray:

@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
@@ -69,9 +70,14 @@ class Config:
     lang: str | None = None
     history_keep: int | None = None      # issue 14: keep the last N reruns of an open month
     lock_stale_after: float = 7200.0     # seconds after which another host's lock file is stale
+    hospital: str = ""                 # printed in the payslips' and vouchers' title block (issue 18)
+    department: str = "市场部"
+    attention_share: Decimal = Decimal("0.30")   # 关注: above this share of the department's pay
+    attention_change: Decimal = Decimal("0.50")  # 关注: pay changed by more than this since last month
 
 
-_CONFIG_KEYS = {"patterns", "aliases", "output", "holidays", "locale", "lang", "history_keep", "lock_stale_after"}
+_CONFIG_KEYS = {"patterns", "aliases", "output", "holidays", "locale", "lang", "history_keep", "lock_stale_after",
+                "hospital", "department", "attention"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|hours?|m|min|minutes?|s|sec|seconds?|小时|分钟|秒)?\s*$", re.I)
 
 
@@ -96,6 +102,40 @@ def _keep_and_stale(raw: dict, name: str, problems: Problems) -> dict:
             unit = (m.group(2) or "h").lower()
             scale = 3600 if unit[0] in "h小" else 60 if unit[0] in "m分" else 1
             out["lock_stale_after"] = float(m.group(1)) * scale
+    return out
+
+
+_ATTENTION_KEYS = {"share": "attention_share", "change": "attention_change"}
+
+
+def _fraction(value) -> Decimal | None:
+    """30%, "30 %", 0.3 or "0.3" → Decimal("0.3"); None when it is not a fraction ≥ 0."""
+    text = str(value).strip()
+    try:
+        d = Decimal(text[:-1].strip()) / 100 if text.endswith("%") else Decimal(text)
+    except ArithmeticError:
+        return None
+    return d if d.is_finite() and d >= 0 else None
+
+
+def _attention(raw, name: str, problems: Problems) -> dict:
+    """settle.yaml `attention: {share: 30%, change: 50%}` (issue 18: the summary's 关注 list)."""
+    out = {}
+    if raw is None:
+        return out
+    if not isinstance(raw, dict):
+        problems.add(problem("bad_config", file=name, column="attention",
+                             detail="attention 应为键值表 / must be a mapping: {share: 30%, change: 50%}"))
+        return out
+    for key, value in raw.items():
+        field_name = _ATTENTION_KEYS.get(str(key))
+        frac = _fraction(value)
+        if field_name is None or frac is None:
+            problems.add(problem("bad_config", file=name, column=f"attention.{key}",
+                                 detail=f"attention.{key}: \"{value}\" 应为百分比 / must be a percentage "
+                                        "(share, change: e.g. 30%)"))
+            continue
+        out[field_name] = frac
     return out
 
 
@@ -147,7 +187,8 @@ def load_config(path: Path, problems: Problems) -> Config:
     lang = raw.get("lang") or raw.get("locale")
     return Config(patterns=patterns, aliases=aliases, output=str(raw.get("output") or "output"),
                   holidays=tuple(holidays), lang=lang if lang in ("zh", "en") else None,
-                  **_keep_and_stale(raw, name, problems))
+                  hospital=str(raw.get("hospital") or ""), department=str(raw.get("department") or "市场部"),
+                  **_attention(raw.get("attention"), name, problems), **_keep_and_stale(raw, name, problems))
 
 
 @dataclass

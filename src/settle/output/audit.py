@@ -261,7 +261,34 @@ def check_reconciliation(folder: Path, record: dict, books: Books) -> list[Diffe
 
 
 Checker = Callable[[Path, dict, Books], list[Difference]]
-CHECKS: list[Checker] = [check_payslip_files, check_payslips, check_summary_people, check_rebates, check_violations,
+
+
+def _by_place(fn) -> Checker:
+    """A checker of the form (folder, settlement.json) -> [(where, recorded, found)], as the
+    workbooks of R42, R46, R47 and the strips provide them."""
+    def check(folder: Path, record: dict, books: Books) -> list[Difference]:
+        out = []
+        for d in fn(folder, record):
+            where, recorded, found = d[0], d[1], d[2]
+            parts = [p.strip() for p in str(where).split("›")]
+            out.append(Difference(parts[0], parts[1] if len(parts) > 1 else "", " › ".join(parts[2:]),
+                                  str(recorded), str(found)))
+        return out
+    check.__name__ = getattr(fn, "__name__", "check")
+    return check
+
+
+def _more_checks() -> list[Checker]:
+    from settle.output.interdept_xlsx import check_interdept_workbook
+    from settle.output.payroll import check_payroll
+    from settle.output.strips import check_strips
+    from settle.output.vouchers import check_rebate_summary, check_vouchers
+    return [_by_place(f) for f in (check_vouchers, check_rebate_summary, check_payroll, check_strips,
+                                   check_interdept_workbook)]
+
+
+# 返款 moved out of 部门汇总 (R46): its totals are checked in 返款汇总.xlsx by check_rebate_summary.
+CHECKS: list[Checker] = [check_payslip_files, check_payslips, check_summary_people, check_violations,
                          check_reconciliation]
 
 
@@ -269,6 +296,6 @@ def audit_workbooks(folder: Path, record: dict, checks: list[Checker] | None = N
     """Every difference between the workbooks published in `folder` and `record`."""
     books = Books(Path(folder))
     out: list[Difference] = []
-    for check in checks or CHECKS:
+    for check in checks or (CHECKS + _more_checks()):
         out.extend(check(Path(folder), record, books))
     return out

@@ -40,11 +40,6 @@ def mask_names(s: pd.Series) -> pd.Series:
     return pd.Series(masked[inv], index=s.index)
 
 
-def mask_keys(s: pd.Series) -> pd.Series:
-    values = s.astype(object)
-    return pd.Series(["****" + v[-4:] if isinstance(v, str) and v else "" for v in values], index=s.index)
-
-
 def safe_filename(staff_id: str, name: str, limit: int = 80) -> str:
     """`<工号>_<姓名>` safe on Windows and Linux: no separators, reserved names, control or bidi
     characters, trailing dots or spaces; NFC; bounded length. The 工号 keeps people apart."""

@@ -17,7 +17,9 @@ from settle.engine.reconcile import reconciliation  # noqa: F401  (re-exported: 
 from settle.engine.pay import U, Payslip, Settlement, r2
 from settle.problems import VIOLATION_NAMES
 from settle.output.privacy import mask_key, mask_name, mask_names, safe_filename
-from settle.output.xlsx import DATE, DATETIME, INT, MONEY, SMALL_ROWS, TEXT, Table, frame_of, write_book
+from settle.output.printing import DATE_BLANK, Page, amp, as_figure, footer
+from settle.output.words import rmb_figures, rmb_words
+from settle.output.xlsx import DATE, DATETIME, INT, MONEY, NUM, TEXT, Table, frame_of, write_book
 
 
 REASON_NAMES = {
@@ -76,22 +78,34 @@ def shares_of(s: Settlement, staff_id: str) -> pd.DataFrame:
     return s.shares.iloc[rows] if rows is not None else s.shares.iloc[0:0]
 
 
-def payslip_table(s: Settlement, slip: Payslip, lang: str) -> Table:
+def payslip_table(s: Settlement, slip: Payslip, lang: str, page: Page | None = None) -> Table:
+    """The printed payslip (issue 18): A4 portrait; a title block with the hospital and department
+    (settle.yaml), month, name, 工号, role and team; one line per component with 基数 and 比例 as
+    numbers and its 计算过程 wrapped inside the page; 应发合计 in figures and in 人民币大写; a
+    签收 line and date; the page header names the month and person, the footer numbers the pages."""
     L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
+    page = page or Page()
     status = L("正式", "regular") if slip.regular else L("试用期", "probation")
-    title = [f"{s.month} {L('工资条', 'payslip')}",
-             f"{L('姓名', 'Name')}：{slip.name}　{L('工号', 'Staff id')}：{slip.staff_id}　{L('角色', 'Role')}："
-             f"{slip.role}　{L('小组', 'Team')}：{slip.team or '-'}",
-             f"{L('月份', 'Month')}：{s.month}　{L('在职天数', 'Days employed')}：{slip.employed_days}/{s.month.days}　"
-             f"{L('状态', 'Status')}：{status}　{L('本月业绩', 'Performance')}：{r2(slip.performance):,}",
-             f"{L('应发合计', 'Total pay')}：{slip.total:,} {L('元', 'yuan')}"] + list(slip.flags)
-    cols = [(L("名称", "Item"), TEXT), (L("依据/规则", "Rule"), TEXT), (L("基数", "Base"), TEXT),
-            (L("比例或单价", "Rate or unit"), TEXT), (L("金额", "Amount"), MONEY), (L("计算过程", "Derivation"), TEXT)]
-    rows = [(l.name, l.rule, l.base, l.rate, l.amount, l.detail) for l in slip.lines]
+    gap = "　　"
+    title = [f"{page.org} {L('工资条', 'payslip')}".strip(),
+             f"{L('月份', 'Month')}：{s.month}{gap}{L('姓名', 'Name')}：{slip.name}{gap}{L('工号', 'Staff id')}："
+             f"{slip.staff_id}",
+             f"{L('角色', 'Role')}：{slip.role}{gap}{L('小组', 'Team')}：{slip.team or '-'}{gap}"
+             f"{L('在职天数', 'Days employed')}：{slip.employed_days}/{s.month.days}{gap}{L('状态', 'Status')}：{status}",
+             f"{L('本月业绩', 'Performance')}：{r2(slip.performance):,}{gap}{L('应发合计', 'Total pay')}：{slip.total:,} "
+             f"{L('元', 'yuan')}"] + list(slip.flags)
+    cols = [(L("名称", "Item"), TEXT), (L("依据/规则", "Rule"), TEXT), (L("基数", "Base"), NUM),
+            (L("比例或单价", "Rate or unit"), NUM), (L("金额", "Amount"), MONEY), (L("计算过程", "Derivation"), TEXT)]
+    rows = [(l.name, l.rule, as_figure(l.base), as_figure(l.rate), l.amount, l.detail) for l in slip.lines]
     total = (L("应发合计", "Total"), "R39", None, None, slip.total,
              L("各行四舍五入到分后相加（R37）", "sum of the rounded lines (R37)"))
-    return Table(L("工资条", "Payslip"), cols, frame_of(rows, cols), title=title, total=total,
-                 widths={0: 16, 1: 10, 2: 16, 3: 16, 4: 14, 5: 70})
+    below = [(f"{L('应发合计（大写）', 'Total in words')}：{L('人民币', 'RMB ')}{rmb_words(slip.total)}{gap}"
+              f"{L('（小写）', '(figures)')}：{rmb_figures(slip.total)}", "bold"), ("", "plain"),
+             (f"{L('签收', 'Received by')}：____________________{gap}{L('日期', 'Date')}：{DATE_BLANK}", "sign")]
+    return Table(L("工资条", "Payslip"), cols, frame_of(rows, cols), title=title, total=total, below=below,
+                 widths={0: 14, 1: 8, 2: 13, 3: 13, 4: 13, 5: 44}, wrap=(5,), grid=True,
+                 header=page.header(f"{s.month} {L('工资条', 'payslip')}", f"{slip.name}（{slip.staff_id}）"),
+                 footer=footer(lang))
 
 
 def detail_columns(lang):
@@ -101,10 +115,6 @@ def detail_columns(lang):
             (L("项目类别", "Category"), TEXT), (L("金额", "Amount"), MONEY), (L("计入比例", "Share"), TEXT),
             (L("返款", "Rebate"), MONEY), (L("业绩", "Performance"), MONEY), (L("业绩类别", "Stream"), TEXT),
             (L("规则", "Rule"), TEXT), (L("来源", "Source"), TEXT)]
-
-
-DETAIL_FIELDS = ("record_no", "patient_name", "patient_key", "visited_at", "settled_on", "department", "category",
-                 "amount", "share", "rebate", "performance", "stream", "rule", "source")
 
 
 def _arrow(series: pd.Series):
@@ -243,12 +253,10 @@ def detail_table(s: Settlement, slip: Payslip, lang: str) -> Table:
     rebate = r2(Decimal(rebate_fen) / 100)
     perf = r2(sum(slip.stream_performance.values(), Decimal(0)))
     L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
-    title = [f"{slip.name}（{slip.staff_id}）{s.month} {L('业绩明细', 'credited lines')}",
-             L(f"合计 {len(frame)} 行：金额 {amount:,}，返款 {rebate:,}，业绩 {perf:,}（业绩为精确值合计后四舍五入；扣业绩/取消业绩在工资条上计算）",
-               f"{len(frame)} lines: amount {amount:,}, rebates {rebate:,}, performance {perf:,}")]
     total = [L("合计", "Total"), None, None, None, None, None, None, amount, None, rebate, perf, None, None, None]
-    del title  # the header stays in row 1 (readable by any program); the 合计 row carries the totals
-    return Table(L("业绩明细", "Detail"), cols, frame, total=total, landscape=True)
+    # The header stays in row 1 (readable by any program); the 合计 row carries the totals.
+    return Table(L("业绩明细", "Detail"), cols, frame, total=total, landscape=True,
+                 header=f"&C{amp(slip.name)}（{slip.staff_id}）{s.month} {L('业绩明细', 'credited lines')}", footer=footer(lang))
 
 
 def violation_columns(lang):
@@ -289,8 +297,8 @@ def violations_of(s: Settlement, staff_id: str) -> pd.DataFrame:
     return s.violations.iloc[rows] if rows is not None else s.violations.iloc[0:0]
 
 
-def write_payslip(path: Path, s: Settlement, slip: Payslip, lang: str = "zh") -> None:
-    tables = [payslip_table(s, slip, lang), detail_table(s, slip, lang),
+def write_payslip(path: Path, s: Settlement, slip: Payslip, lang: str = "zh", page: Page | None = None) -> None:
+    tables = [payslip_table(s, slip, lang, page), detail_table(s, slip, lang),
               violation_table(violations_of(s, slip.staff_id), {slip.staff_id: slip.name}, lang)]
     write_book(path, tables, fast=large_month(s))
 
@@ -315,82 +323,42 @@ def summary_rows(s: Settlement) -> list[dict]:
     return rows
 
 
-def summary_table(s: Settlement, rows: list[dict], lang: str) -> Table:
+def summary_table(s: Settlement, rows: list[dict], lang: str, page: Page | None = None,
+                  previous: dict | None = None, previous_month: str = "") -> Table:
+    """汇总: one row per person and a 合计 row counting the paid people and 网络部 apart; with
+    last month settled, 上月应发合计 and 变化 beside 应发合计 (issue 18). The page header carries
+    the title and month on every printed page; the header row stays row 1 (a table any program
+    reads)."""
     L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
+    page = page or Page()
     cols = [(L("工号", "Staff id"), TEXT), (L("姓名", "Name"), TEXT), (L("角色", "Role"), TEXT), (L("小组", "Team"), TEXT),
             (L("业绩", "Performance"), MONEY)] + [(L(c, COLUMN_EN[c]), MONEY) for c in SUMMARY_COLUMNS] + \
            [(L("应发合计", "Total pay"), MONEY)]
-    data = [(r["staff_id"], r["name"], r["role"], r["team"], r["performance"], *[r[c] for c in SUMMARY_COLUMNS],
-             r["total"]) for r in rows]
+    if previous is not None:
+        cols += [(L("上月应发合计", "Last month"), MONEY), (L("变化", "Change"), MONEY)]
+    data = []
+    for r in rows:
+        row = (r["staff_id"], r["name"], r["role"], r["team"], r["performance"], *[r[c] for c in SUMMARY_COLUMNS],
+               r["total"])
+        if previous is not None:
+            before = previous.get(r["staff_id"])
+            row += (before, None if r["total"] is None or before is None else r["total"] - before)
+        data.append(row)
     paid = [r for r in rows if r["total"] is not None]
-    total = (L("合计", "Total"), f"{len(paid)} 人" if lang == "zh" else f"{len(paid)} people", None, None,
+    network = len(rows) - len(paid)
+    count = L(f"{len(paid)} 人", f"{len(paid)} paid") + (L(f"＋网络部 {network} 人", f" + {network} 网络部") if network else "")
+    total = (L("合计", "Total"), count, None, None,
              sum((r["performance"] for r in rows), Decimal(0)),
              *[sum((r[c] for r in paid), Decimal(0)) for c in SUMMARY_COLUMNS],
              sum((r["total"] for r in paid), Decimal(0)))
-    title = [f"{s.month} {L('市场部工资汇总', 'marketing department pay summary')}",
-             L("扣款以正数列示并从应发合计中减去；网络部只计业绩不发工资。",
-               "Deductions are shown positive and subtracted; 网络部 has performance and no pay.")]
-    del title  # header in row 1 so the sheet reads as a table; the note is in 核对
-    return Table(L("汇总", "Summary"), cols, frame_of(data, cols), total=total, landscape=True)
-
-
-def rebate_table(s: Settlement, lang: str) -> Table:
-    L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
-    rb = s.rebates
-    cols = [(L("合作单位", "Partner"), TEXT), (L("类别", "Portion"), TEXT), (L("规则", "Rule"), TEXT),
-            (L("病历号", "Record no"), TEXT), (L("患者姓名", "Patient"), TEXT), (L("患者标识", "Patient key"), TEXT),
-            (L("结算日期", "Settled"), DATE), (L("项目类别", "Category"), TEXT), (L("金额", "Amount"), MONEY),
-            (L("比例", "Rate"), TEXT), (L("返款", "Rebate"), MONEY), (L("业务员", "Salesperson"), TEXT),
-            (L("来源", "Source"), TEXT)]
-    names = s.staff.set_index("staff_id")["name"].to_dict()
-    totals = s.rebate_totals
-    grand = r2(sum(totals["total"], Decimal(0))) if len(totals) else Decimal("0.00")
-    if len(rb):
-        frame = _rebate_arrow(rb, totals, names, [h for h, _ in cols], L("小计", "subtotal"))
-        if len(rb) <= SMALL_ROWS:
-            frame = frame.to_pandas()
-    else:
-        frame = frame_of([], cols)
-    title = [f"{s.month} {L('返款（按合作单位）', 'rebates by partner')}",
-             L(f"合计 {len(totals)} 家合作单位，返款 {grand:,} 元（每家合计按精确值四舍五入）",
-               f"{len(totals)} partners, rebates {grand:,}")]
-    total = [L("合计", "Total"), None, None, None, None, None, None, None, None, None, grand, None, None]
-    del title
-    return Table(L("返款", "Rebates"), cols, frame, total=total, landscape=True)
-
-
-def _rebate_arrow(rb: pd.DataFrame, totals: pd.DataFrame, names: dict, headers: list, subtotal: str):
-    """The 返款 rows as one Arrow table: each partner's lines, then its 小计 row."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    who = rb["owner_staff"].where(rb["owner_staff"].notna(), rb["network_staff"]).astype(object).to_numpy()
-    wcodes, wuniq = pd.factorize(who)
-    who_text = pa.array([f"{w} {names.get(w, '')}" for w in wuniq] + [""], type=pa.string()).take(
-        pa.array(np.where(wcodes < 0, len(wuniq), wcodes)))
-    text = lambda col: pc.cast(_arrow(rb[col].astype("string[pyarrow]")), pa.string())  # noqa: E731
-    partners = list(totals["partner"])
-    order = {p: i for i, p in enumerate(partners)}
-    key = rb["partner"].astype(object).map(order).to_numpy(dtype=np.int64) * 2
-    lines = pa.table({
-        headers[0]: text("partner"), headers[1]: text("portion"), headers[2]: text("rule"),
-        headers[3]: text("record_no"), headers[4]: _masked_names_arrow(text("patient_name")),
-        headers[5]: _masked_keys_arrow(text("patient_key")),
-        headers[6]: pa.array(rb["settled_on"].to_numpy(dtype="datetime64[ns]")),
-        headers[7]: text("category"), headers[8]: pa.array(rb["amount_fen"].to_numpy(dtype=np.int64) / 100),
-        headers[9]: text("rate"), headers[10]: pa.array(_round_div(rb["rebate_u"].to_numpy(dtype=np.int64), U) / 100),
-        headers[11]: who_text,
-        headers[12]: _sources_arrow(pc.cast(_arrow(rb["src_file"].astype(str)), pa.string()),
-                                    pc.cast(_arrow(rb["src_sheet"].fillna("").astype(str)), pa.string()),
-                                    pa.array(rb["src_row"].to_numpy(dtype=np.int64))),
-        "_k": pa.array(key)})
-    k = len(partners)
-    subs = {h: pa.nulls(k, type=lines.schema.field(h).type) for h in headers}
-    subs[headers[0]] = pa.array([f"{p} {subtotal}" for p in partners], type=pa.string())
-    subs[headers[10]] = pa.array([float(t) for t in totals["total"]], type=pa.float64())
-    subs["_k"] = pa.array(np.arange(k, dtype=np.int64) * 2 + 1)
-    both = pa.concat_tables([lines, pa.table(subs, schema=lines.schema)])
-    return both.take(pc.sort_indices(both["_k"])).drop_columns(["_k"])  # Arrow's sort is stable
+    if previous is not None:
+        before = sum(previous.values(), Decimal(0))
+        total += (before, total[-1] - before)
+    return Table(L("汇总", "Summary"), cols, frame_of(data, cols), total=total, landscape=True,
+                 header=page.header(f"{s.month} {L('工资汇总', 'pay summary')}",
+                                    L(f"上月 = {previous_month}；", f"last month = {previous_month}; ") * bool(previous)
+                                    + L("扣款以正数列示", "deductions shown positive")),
+                 footer=footer(lang))
 
 
 def unattributed_table(s: Settlement, lang: str) -> Table:
@@ -421,15 +389,11 @@ def unattributed_table(s: Settlement, lang: str) -> Table:
     frame = pd.concat([part1, part2], ignore_index=True) if len(part2) else part1
     frame.columns = [h for h, _ in cols]
     total_fen = int(un["amount_fen"].sum())
-    title = [f"{s.month} {L('未归属的本月结算账单', 'settled lines credited to nobody')}",
-             L(f"逐行列出 {len(listed)} 行（按原因）；自然来诊 {len(walk)} 行按科室和项目类别汇总；合计 {len(un)} 行，"
-               f"{Decimal(total_fen) / 100:,} 元",
-               f"{len(listed)} lines listed by reason; {len(walk)} walk-in lines summarised; total {len(un)} lines, "
-               f"{Decimal(total_fen) / 100:,}")]
     total = [L("合计", "Total"), None, None, None, None, None, None, None, None, int(len(un)),
              Decimal(total_fen) / 100, None]
-    del title
-    return Table(L("未归属", "Unattributed"), cols, frame, total=total, landscape=True)
+    return Table(L("未归属", "Unattributed"), cols, frame, total=total, landscape=True,
+                 header=f"&C{s.month} {L('未归属的本月结算账单', 'settled lines credited to nobody')}",
+                 footer=footer(lang))
 
 
 def reconciliation_table(s: Settlement, rec: dict, rows: list[dict], lang: str) -> Table:
@@ -466,17 +430,28 @@ def reconciliation_table(s: Settlement, rec: dict, rows: list[dict], lang: str) 
                  None, None, ""))
     cols = [(L("项目", "Item"), TEXT), (L("行数/人数", "Count"), INT), (L("金额", "Amount"), MONEY),
             (L("结果", "Result"), TEXT)]
-    return Table(L("核对", "Reconciliation"), cols, frame_of(data, cols), widths={0: 48})
+    return Table(L("核对", "Reconciliation"), cols, frame_of(data, cols), widths={0: 48},
+                 header=f"&C{s.month} {L('核对', 'reconciliation')}", footer=footer(lang))
 
 
-def write_summary(path: Path, s: Settlement, run_info: list[tuple[str, str]], lang: str = "zh") -> dict:
+def write_summary(path: Path, s: Settlement, run_info: list[tuple[str, str]], lang: str = "zh",
+                  page: Page | None = None, history=None) -> dict:
+    """部门汇总.xlsx: 汇总, 关注, 图表, 趋势, 违规, 未归属, 核对, 运行信息. Rebate detail is not
+    here any more (R46: 返款汇总.xlsx and the vouchers); 核对 keeps the rebate total."""
+    from settle.output.director import History, attention_table, chart_table, trend_table
+
     L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
+    page = page or Page()
+    history = history or History()
     rows = summary_rows(s)
     rec = reconciliation(s)
     names = s.staff.set_index("staff_id")["name"].to_dict()
     info_cols = [(L("项目", "Item"), TEXT), (L("内容", "Value"), TEXT)]
-    tables = [summary_table(s, rows, lang), rebate_table(s, lang), violation_table(s.violations, names, lang),
-              unattributed_table(s, lang), reconciliation_table(s, rec, rows, lang),
+    violations = violation_table(s.violations, names, lang)
+    violations.header, violations.footer = f"&C{s.month} {L('违规', 'violations')}", footer(lang)
+    tables = [summary_table(s, rows, lang, page, history.previous, history.previous_month),
+              attention_table(s, history, lang, page), chart_table(s, lang, page), trend_table(s, history, lang, page),
+              violations, unattributed_table(s, lang), reconciliation_table(s, rec, rows, lang),
               Table(L("运行信息", "Run info"), info_cols, frame_of(run_info, info_cols), widths={0: 36, 1: 100})]
     if s.unrecovered:
         tables.insert(1, unrecovered_table(s, lang))

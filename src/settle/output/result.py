@@ -13,10 +13,7 @@ from settle.engine.pay import Settlement, r2
 from settle.output.derivation import derivation
 from settle.output.publish import who
 from settle.output.render import SUMMARY_COLUMNS, reconciliation
-
-
-def _s(x) -> str | None:
-    return None if x is None else str(x)
+from settle.output.vouchers import voucher_records
 
 
 def policy_dump(s: Settlement) -> dict:
@@ -68,7 +65,7 @@ def settlement_json(s: Settlement, *, files, rules_files, rules_source, workspac
         "people": people, "network": network,
         "totals": {"payslips": str(sum((p.total for p in s.payslips), Decimal(0))),
                    "performance": str(sum((r2(p.performance) for p in s.payslips), Decimal(0)))},
-        "violations": violations, "rebates": rebates,
+        "violations": violations, "rebates": rebates, "vouchers": voucher_records(s),
         "funds": [{"id": f[0], "name": f[1], "base": str(f[2]), "rate": str(f[3]), "amount": str(f[4])}
                   for f in s.funds],
         "reconciliation": rec,

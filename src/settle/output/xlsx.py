@@ -24,9 +24,23 @@ import numpy as np
 import pandas as pd
 
 TEXT, MONEY, INT, DATE, DATETIME = "text", "money", "int", "date", "datetime"
+NUM = "num"               # a figure with its own number format (a Num), e.g. 基数 1,500.00 or 比例 3%
 FAST_ROWS = 3000          # above this many data rows in a workbook, use the Rust writer
 LARGE_MONTH = 20000       # a month with more credited shares than this writes every workbook fast
 MONEY_FORMAT = "#,##0.00"
+
+
+@dataclass(frozen=True)
+class Num:
+    """A number cell with its display format (issue 18: 基数 and rates as numbers); `text` is
+    what a writer that cannot format cell by cell (the Rust one) shows instead."""
+
+    value: float
+    fmt: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass
@@ -39,6 +53,11 @@ class Table:
     below: Sequence[str] = ()                    # notes under the table (flags)
     widths: dict[int, float] = field(default_factory=dict)
     landscape: bool = False
+    header: str = ""                             # printed page header (Excel &-codes)
+    footer: str = "&C第 &P 页，共 &N 页"         # printed page footer: page numbers
+    wrap: tuple[int, ...] = ()                   # columns whose text wraps (row heights follow)
+    charts: Sequence[dict] = ()                  # native charts over this sheet's rows (see charts.py)
+    grid: bool = False                           # thin borders around the data cells (printed forms)
 
     @property
     def header_row(self) -> int:
@@ -69,7 +88,7 @@ def _pandas(frame) -> pd.DataFrame:
 
 def _fixed_widths(t: Table) -> list[float]:
     """Widths from the header and the column kind only (large sheets: no sampling)."""
-    base = {MONEY: 14.0, DATE: 12.0, DATETIME: 17.0, INT: 8.0, TEXT: 16.0}
+    base = {MONEY: 14.0, DATE: 12.0, DATETIME: 17.0, INT: 8.0, TEXT: 16.0, NUM: 14.0}
     return [t.widths.get(i, max(base[k], _width(h) + 2.0)) for i, (h, k) in enumerate(t.columns)]
 
 
@@ -105,6 +124,8 @@ def _cell_value(v, kind):
         return float(v)
     if kind == INT:
         return int(v)
+    if kind == NUM:
+        return v if isinstance(v, (Num, int, float)) else str(v)
     if kind in (DATE, DATETIME):
         try:
             return pd.Timestamp(v).to_pydatetime()
@@ -151,47 +172,115 @@ def _write_styled(path: Path, tables: Sequence[Table]) -> None:
 
 def _fill_styled(wb, tables: Sequence[Table]) -> None:
     wb.set_properties({"title": "settle", "author": "settle", "created": dt.datetime(2000, 1, 1)})
-    f = wb.add_format
-    head = f({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
-    fmts = {MONEY: f({"num_format": MONEY_FORMAT}), INT: f({"num_format": "0"}),
-            DATE: f({"num_format": "yyyy-mm-dd"}), DATETIME: f({"num_format": "yyyy-mm-dd hh:mm"}), TEXT: f({})}
-    bold = {MONEY: f({"bold": True, "num_format": MONEY_FORMAT, "top": 1}), INT: f({"bold": True, "top": 1}),
-            DATE: f({"bold": True, "top": 1}), DATETIME: f({"bold": True, "top": 1}), TEXT: f({"bold": True, "top": 1})}
-    title_fmt = f({"bold": True, "font_size": 13})
-    note_fmt = f({})
-    warn_fmt = f({"bold": True, "font_color": "#C00000"})
+    styles = _Styles(wb)
     for t in tables:
-        ws = wb.add_worksheet(t.name[:31])
-        ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
-        if t.landscape:
-            ws.set_landscape()
-        for i, line in enumerate(t.title):
-            ws.write_string(i, 0, line, title_fmt if i == 0 else note_fmt)
-        r0 = t.header_row
-        kinds = [k for _, k in t.columns]
-        for c, (h, _) in enumerate(t.columns):
-            ws.write_string(r0, c, h, head)
-        frame = _pandas(t.frame)
-        values = frame.to_numpy(dtype=object) if len(frame) else np.empty((0, len(kinds)), dtype=object)
-        r = r0 + 1
-        for row in values:
-            for c, (v, kind) in enumerate(zip(row, kinds)):
-                _put(ws, r, c, _cell_value(v, kind), kind, fmts[kind])
-            r += 1
-        last_data = r - 1
-        if t.total is not None:
-            for c, (v, kind) in enumerate(zip(t.total, kinds)):
-                _put(ws, r, c, _cell_value(v, kind), kind, bold[kind], blank=True)
-            r += 1
-        for i, line in enumerate(t.below):
-            ws.write_string(r + 1 + i, 0, line, warn_fmt)
-        for c, w in enumerate(_fit_widths(t)):
-            ws.set_column(c, c, w)
-        ws.freeze_panes(r0 + 1, 0)
-        if last_data > r0:
-            ws.autofilter(r0, 0, last_data, len(kinds) - 1)
-        ws.repeat_rows(r0)
+        _styled_sheet(wb, styles, t)
+
+
+class _Styles:
+    """The styled writer's formats, made once per workbook (a Num's format on first use)."""
+
+    def __init__(self, wb):
+        f = self.add = wb.add_format
+        self.head = f({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
+        self.cell = {MONEY: f({"num_format": MONEY_FORMAT, "valign": "top"}), INT: f({"num_format": "0", "valign": "top"}),
+                     DATE: f({"num_format": "yyyy-mm-dd", "valign": "top"}),
+                     DATETIME: f({"num_format": "yyyy-mm-dd hh:mm", "valign": "top"}),
+                     TEXT: f({"valign": "top"}), NUM: f({"valign": "top"})}
+        self.wrapped = f({"text_wrap": True, "valign": "top"})
+        self.bold = {MONEY: f({"bold": True, "num_format": MONEY_FORMAT, "top": 1}), INT: f({"bold": True, "top": 1}),
+                     DATE: f({"bold": True, "top": 1}), DATETIME: f({"bold": True, "top": 1}),
+                     TEXT: f({"bold": True, "top": 1}), NUM: f({"bold": True, "top": 1})}
+        self.title = f({"bold": True, "font_size": 15, "align": "center", "valign": "vcenter"})
+        self.subtitle = f({"bold": True, "font_size": 12})
+        self.note = f({})
+        self.below = {"plain": f({}), "bold": f({"bold": True, "font_size": 12}),
+                      "warn": f({"bold": True, "font_color": "#C00000"}), "sign": f({"font_size": 12})}
+        self._num: dict[str, object] = {}
+        self.grid = f({"border": 1, "border_color": "#808080"})
+
+    def num(self, fmt: str):
+        if fmt not in self._num:
+            self._num[fmt] = self.add({"num_format": fmt, "valign": "top"})
+        return self._num[fmt]
+
+
+def _below(line) -> tuple[str, str]:
+    return (line, "warn") if isinstance(line, str) else (line[0], line[1])
+
+
+def _styled_sheet(wb, st: _Styles, t: Table) -> None:
+    ws = wb.add_worksheet(t.name[:31])
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+    ws.center_horizontally()
+    if t.landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    if t.header:
+        ws.set_header(t.header)
+    if t.footer:
+        ws.set_footer(t.footer)
+    last_col = max(0, len(t.columns) - 1)
+    for i, line in enumerate(t.title):
+        if i == 0 and last_col > 0:
+            ws.merge_range(0, 0, 0, last_col, line, st.title)
+            ws.set_row(0, 24)
+        else:
+            ws.write_string(i, 0, line, st.subtitle if i == 1 and len(t.title) > 2 else st.note)
+    r0 = t.header_row
+    kinds = [k for _, k in t.columns]
+    for c, (h, _) in enumerate(t.columns):
+        ws.write_string(r0, c, h, st.head)
+    widths = _fit_widths(t)
+    frame = _pandas(t.frame)
+    values = frame.to_numpy(dtype=object) if len(frame) else np.empty((0, len(kinds)), dtype=object)
+    r = r0 + 1
+    for row in values:
+        lines = 1
+        for c, (v, kind) in enumerate(zip(row, kinds)):
+            v = _cell_value(v, kind)
+            if c in t.wrap and isinstance(v, str):
+                ws.write_string(r, c, v, st.wrapped)
+                lines = max(lines, _wrapped_lines(v, widths[c]))
+            elif isinstance(v, Num):
+                ws.write_number(r, c, v.value, st.num(v.fmt))
+            else:
+                _put(ws, r, c, v, kind, st.cell[kind])
+        if lines > 1:
+            ws.set_row(r, 15 * lines)
+        r += 1
+    last_data = r - 1
+    if t.total is not None:
+        for c, (v, kind) in enumerate(zip(t.total, kinds)):
+            _put(ws, r, c, _cell_value(v, kind), kind, st.bold[kind], blank=True)
+        r += 1
+    for i, line in enumerate(t.below):
+        text, style = _below(line)
+        if text:
+            ws.write_string(r + 1 + i, 0, text, st.below[style])
+        if style == "sign":
+            ws.set_row(r + 1 + i, 30)
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w)
+    if t.grid and last_data > r0:
+        ws.conditional_format(r0 + 1, 0, last_data, len(kinds) - 1,
+                              {"type": "formula", "criteria": "=TRUE", "format": st.grid})
+    ws.freeze_panes(r0 + 1, 0)
+    if last_data > r0 and not t.below:
+        ws.autofilter(r0, 0, last_data, len(kinds) - 1)
+    ws.repeat_rows(r0)
+    if t.charts:
+        from settle.output.charts import add_styled_charts
+        add_styled_charts(wb, ws, t, r0, last_data)
+
+
+def _wrapped_lines(text: str, width: float) -> int:
+    """How many printed lines a wrapped cell takes (CJK characters count twice)."""
+    per_line = max(1, int(width * 1.15))  # CJK fonts print narrower than two Latin widths
+    return sum(max(1, -(-_width(part) // per_line)) for part in text.split("\n"))
 
 
 def _put(ws, r, c, v, kind, fmt, blank=False):
@@ -251,7 +340,7 @@ def _small_column(values: list, kind: str):
         return pa.array(cells, type=pa.int64())
     if kind in (DATE, DATETIME):
         return pa.array(cells, type=pa.timestamp("us"))
-    return pa.array(cells, type=pa.string())
+    return pa.array([None if c is None else str(c) for c in cells], type=pa.string())
 
 
 SMALL_ROWS = 5000
@@ -306,23 +395,59 @@ def _write_rust(path: Path, tables: Sequence[Table]) -> None:
     bold = rx.Format().set_bold()
     head = rx.Format().set_bold().set_background_color("#DDEBF7").set_border("thin")
     entries, formats, widths, merges, header_rows, freeze, pages, headers = [], {}, {}, {}, {}, {}, {}, {}
+    charts, heights = {}, {}
+    wrap = rx.Format().set_text_wrap()
     for t in tables:
         name = t.name[:31]
-        entries.append((name, _rust_table(t)))
+        entries.append((name, _with_below(_rust_table(t), t)))
+        if t.charts:
+            from settle.output.charts import rust_charts
+            charts[name] = rust_charts(t)
         formats[name] = {h: {MONEY: money, DATE: date, DATETIME: stamp}[k] for h, k in t.columns
                          if k in (MONEY, DATE, DATETIME)}
         widths[name] = _fit_widths(t)
+        if t.wrap and isinstance(t.frame, pd.DataFrame) and len(t.frame) <= SMALL_ROWS:
+            heights[name] = _rust_wrap(t, widths[name], formats[name], wrap)
         last = max(1, len(t.columns) - 1)
         merges[name] = [(i, 0, i, last, line, title if i == 0 else bold) for i, line in enumerate(t.title)]
         header_rows[name] = t.header_row
         freeze[name] = {"row": t.header_row + 1, "col": 0}
         pages[name] = {"paper_size": 9, "fit_to_pages": (1, 0), "landscape": bool(t.landscape),
-                       "repeat_rows": t.header_row}
+                       "repeat_rows": t.header_row, "center_horizontally": True,
+                       **({"header": t.header} if t.header else {}), **({"footer": t.footer} if t.footer else {})}
         headers[name] = head
     with _rust_errors(path):
         rx.write_worksheets(entries, str(path), freeze_panes=freeze, column_formats=formats, column_widths=widths,
                             merge_ranges=merges, header_row=header_rows, page_setup=pages, header_format=headers,
-                            datetime_format="yyyy-mm-dd hh:mm")
+                            datetime_format="yyyy-mm-dd hh:mm", **({"charts": charts} if charts else {}),
+                            **({"row_heights": heights} if heights else {}))
+
+
+def _rust_wrap(t: Table, widths: list[float], formats: dict, wrap) -> dict[int, float]:
+    """Wrapped columns of a small sheet (a payslip's 计算过程): a wrapping column format and the
+    row heights their lines need."""
+    heights = {}
+    for c in t.wrap:
+        formats[t.columns[c][0]] = wrap
+        for i, v in enumerate(t.frame.iloc[:, c]):
+            if isinstance(v, str):
+                lines = _wrapped_lines(v, widths[c])
+                if lines > 1:
+                    heights[t.header_row + 1 + i] = max(heights.get(t.header_row + 1 + i, 0), 15.0 * lines)
+    return heights
+
+
+def _with_below(table, t: Table):
+    """The Rust writer cannot place cells below its table: the notes under it (大写, 签收) become
+    rows of their own, text in the first column, after a blank row."""
+    import pyarrow as pa
+
+    if not t.below or not len(table.schema) or not pa.types.is_string(table.schema.field(0).type):
+        return table
+    lines = [""] + [_below(line)[0] for line in t.below]
+    extra = {f.name: (pa.array(lines, type=f.type) if i == 0 else pa.nulls(len(lines), type=f.type))
+             for i, f in enumerate(table.schema)}
+    return pa.concat_tables([table, pa.table(extra, schema=table.schema)])
 
 
 _OS_ERROR = re.compile(r"\(os error (\d+)\)")

@@ -1,0 +1,64 @@
+"""Everything `run` writes into output/MONTH/ (SPEC §7, R46, R47, issue 18), into a staging
+folder: payslips, 部门汇总, vouchers and 返款汇总 on the worker processes, then the strips, the
+payroll import and settlement.json here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from settle.output.printing import Page
+
+
+def page_of(ws) -> Page:
+    """settle.yaml's `hospital:` and `department:` for the printed pages."""
+    cfg = ws.config
+    return Page(hospital=getattr(cfg, "hospital", ""), department=getattr(cfg, "department", "市场部") or "市场部")
+
+
+def write_month(folder: Path, settlement, loaded, meta: dict, lang: str, step=lambda label: None) -> dict:
+    """`meta`: what settlement.json and 运行信息 record besides the figures (files, rules, record)."""
+    from settle.output.director import read_history
+    from settle.output.payroll import write_payroll
+    from settle.output.render import payslip_file, prepare_details, reconciliation, write_payslip, write_summary
+    from settle.output.result import run_info, settlement_json
+    from settle.output.strips import FILE as STRIPS_FILE, write_strips
+    from settle.output.vouchers import SUMMARY_FILE, VOUCHER_DIR, vouchers, write_rebate_summary, write_voucher
+    from settle.parallel import in_background
+
+    ws = loaded.ws
+    page = page_of(ws)
+    slips = folder / "工资条"          # names never depend on --lang (issue 18.5)
+    slips.mkdir()
+    (folder / VOUCHER_DIR).mkdir()
+    step("业绩明细 / detail rows")
+    prepare_details(settlement)
+    vs = vouchers(settlement)  # before the workers fork: they share the grouping
+    history = read_history(ws.out_root, settlement.month, ws.config.attention_share, ws.config.attention_change)
+    step("工资条与汇总 / payslips and summary")
+    summary = folder / "部门汇总.xlsx"
+    info = run_info(settlement, **meta)
+
+    def job(item):
+        # The summary and 返款汇总 are jobs for the workers too, so exactly two processes write.
+        kind, what = item
+        if kind == "summary":
+            write_summary(summary, settlement, info, lang, page, history)
+        elif kind == "rebates":
+            write_rebate_summary(folder / SUMMARY_FILE, settlement, lang, page)
+        elif kind == "voucher":
+            write_voucher(folder / VOUCHER_DIR / what.file, settlement, what, lang, page)
+        else:
+            write_payslip(slips / payslip_file(what), settlement, what, lang, page)
+
+    items = [("summary", None), ("rebates", None), *(("slip", p) for p in settlement.payslips),
+             *(("voucher", v) for v in vs)]
+    with in_background(job, items):
+        write_strips(folder / STRIPS_FILE, settlement, lang, page)
+        write_payroll(folder, settlement, lang, page)
+    from settle.output.interdept_xlsx import write_interdept
+    write_interdept(folder, settlement.interdept, lang)  # R42 科间转诊奖励.xlsx
+    rec = reconciliation(settlement)
+    data = settlement_json(settlement, rec=rec, **meta)
+    (folder / "settlement.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    return rec
