@@ -210,15 +210,8 @@ def _age(path: Path, holder: dict) -> float | None:
 
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
+    from settle.load.prefetch import _alive as alive   # one liveness test for locks and shm folders
+    return alive(pid)
 
 
 def _take_away(path: Path) -> None:
