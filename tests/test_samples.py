@@ -88,8 +88,7 @@ def test_partner_totals_from_lines_equal_the_rebate_sheet():
 def test_run_names_the_planted_perimeter_cases(tmp_path, planted):
     """SPEC §8.1 in the samples: the owner file and the repeated lines are warnings, and `run`
     names 钱进, who left a month early, with the 业绩 her patient's lines send to 未归属."""
-    if "departed_before_may" not in planted["situations"]:
-        pytest.skip("samples/ predate issue 11's plants: regenerate them (make samples)")
+    assert "departed_before_may" in planted["situations"], "samples/ are stale: regenerate them (make samples)"
     ws = tmp_path / "ws"
     shutil.copytree(SAMPLES, ws, ignore=shutil.ignore_patterns("output"))
     r = invoke("run", "2024-05", "--workspace", str(ws))

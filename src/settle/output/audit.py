@@ -12,7 +12,7 @@ record and are never looked at.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
@@ -70,14 +70,7 @@ def read_sheet(path: Path, index: int) -> list[tuple]:
     return book[index][1] if book and index < len(book) else []
 
 
-def dec(value) -> Decimal | None:
-    """A cell or recorded figure as Decimal to the fen; None when it is not a number."""
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value).replace(",", "")).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        return None
+from settle.output.checks import money as dec  # noqa: E402  (a cell or figure as Decimal to the fen)
 
 
 def cell(row: int, col: int) -> str:
