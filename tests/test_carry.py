@@ -75,4 +75,4 @@ def test_R45_a_rerun_of_the_earlier_month_changes_the_carry_and_verify_names_it(
     v = invoke("verify", "2024-06", "--workspace", str(ws.root))
     assert v.exit_code == 1, v.output
     assert "output/2024-05/settlement.json" in v.output     # the earlier result it stood on changed
-    assert "S1 王芳 total" in v.output and "-500.00" in v.output and "-300.00" in v.output
+    assert "S1 王芳 应发合计" in v.output and "-500.00" in v.output and "-300.00" in v.output

@@ -163,7 +163,7 @@ def test_check_cards_never_writes_into_a_closed_month(month):
 def test_check_cards_does_not_race_a_run_in_progress(month, monkeypatch):
     """A settlement in progress (its lock held) is not raced: nothing written, the reason said."""
     import settle.api as api
-    from settle.output.publish import MonthLock
+    from settle.output.lock import MonthLock
     monkeypatch.setattr(api, "CARD_CHECK_WAIT", 0.1)
     with MonthLock(month.root, "2024-05"):
         r = invoke("check-cards", "2024-05", "--workspace", str(month.root), "--lang", "en")

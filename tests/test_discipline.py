@@ -213,7 +213,7 @@ def test_R44_a_hire_spanning_two_months_is_zeroed_in_both_and_a_closed_month_is_
 
 def test_R43_R44_R45_rules_are_validated_like_the_rest(tmp_path):
     from settle.problems import Problems
-    from settle.rules.policy import default_rules_dir, load_policy
+    from settle.rules.loader import default_rules_dir, load_policy
 
     text = (default_rules_dir() / "default.yaml").read_text(encoding="utf-8")
     bad = (text.replace("improper_means_multiplier: 2 ", "improper_means_multiplier: 0 ")

@@ -11,8 +11,8 @@ import pytest
 from settle.engine.components import COMPONENT_KINDS
 from settle.engine.streams import REGISTRATION_KINDS, STREAM_KINDS
 from settle.problems import Problems
-from settle.rules import policy as P
-from settle.rules.policy import default_rules_dir, load_policy
+from settle.rules import schema as P
+from settle.rules.loader import default_rules_dir, load_policy
 
 DEFAULT = (default_rules_dir() / "default.yaml").read_text(encoding="utf-8")
 ENGINE = Path(__file__).resolve().parents[1] / "src" / "settle" / "engine"

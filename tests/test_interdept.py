@@ -22,7 +22,7 @@ from settle.engine.pipeline import load
 from settle.load.workspace import Month
 from settle.output.interdept_xlsx import check_interdept_workbook
 from settle.problems import Problems
-from settle.rules.policy import default_rules_dir
+from settle.rules.loader import default_rules_dir
 
 SLIP_HEADERS = ["转诊日期", "病历号", "患者姓名", "转出科室", "首诊医生", "转入科室", "接诊医生"]
 MAY = "2024-05"
@@ -255,7 +255,7 @@ def test_rules_without_the_block_turn_r42_off(hospital, settle, tmp_path):
     ("min_after: 100 ", "interdept_referral.bonus", "unknown key"),
 ])
 def test_rules_schema_names_file_key_and_line(tmp_path, edit, key, message):
-    from settle.rules.policy import load_policy
+    from settle.rules.loader import load_policy
     text = (default_rules_dir() / "default.yaml").read_text(encoding="utf-8")
     replacement = {"reward: 50 ": "reward: -50 ", "days_after: 30 ": "days_after: -1 ",
                    "min_after: 100 ": "min_after: 100\n  bonus: 5 "}[edit]

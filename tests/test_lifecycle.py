@@ -353,7 +353,7 @@ def test_a_second_run_of_the_same_month_gets_exit_3_naming_the_holder(ws, tmp_pa
 def test_the_lock_file_is_not_removed_from_under_the_next_holder(tmp_path):
     """Releasing keeps the lock file, so a run waiting on it and a newcomer lock the same file:
     after A releases and B takes the month, C is refused."""
-    from settle.output.publish import LockHeld, MonthLock
+    from settle.output.lock import LockHeld, MonthLock
 
     a, b, c = (MonthLock(tmp_path, MONTH) for _ in range(3))
     a.__enter__()
@@ -385,7 +385,7 @@ def test_stale_lock_files_left_behind_do_not_block(ws):
 HOLD_LOCK = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from settle.output.publish import MonthLock
+    from settle.output.lock import MonthLock
     with MonthLock(Path(sys.argv[1]), sys.argv[2]):
         print("HELD", flush=True)
         time.sleep(60)
@@ -675,7 +675,7 @@ def test_verify_after_an_input_changed_lists_the_file_and_the_figures(settled_on
     assert f"{MONTH}/收费明细.xlsx" in text and "已修改" in text
     assert "登记表.xlsx" not in text                    # only the changed file is listed
     rows = [line for line in r.output.splitlines() if "S001" in line]
-    assert any("total" in line and "119.00" in line and "71.40" in line for line in rows), r.output
+    assert any("应发合计" in line and "119.00" in line and "71.40" in line for line in rows), r.output
     assert any("1000.00" in line and "600.00" in line for line in rows), r.output
     assert "S002" not in text                          # 李娜's figures did not change
     assert snapshot(out_dir(root)) == before

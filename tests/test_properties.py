@@ -34,7 +34,8 @@ from hypothesis import strategies as st
 
 from builders import (ADJ_HEADERS, BILL_HEADERS, DAILY_HEADERS, REG_HEADERS, STAFF_HEADERS, auto_reports, person,
                       write_xlsx)
-from settle.engine.pay import U, PayLine
+from settle.engine.money import U
+from settle.engine.model import PayLine
 from settle.engine.pipeline import blocking, compute, load
 from settle.problems import Problems
 from settle.output.render import REASON_ORDER, SUMMARY_COLUMNS, reconciliation, summary_rows, write_summary

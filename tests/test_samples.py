@@ -73,7 +73,7 @@ def test_sample_month_ties_out(settled):
 def test_partner_totals_from_lines_equal_the_rebate_sheet():
     """R17 大额返款 reads per-partner totals grouped from the lines; the 返款 sheet lists rows.
     Both must give the same partners, row counts and rounded totals."""
-    from settle.engine.pay import partner_totals, rebate_table, rebate_totals
+    from settle.engine.rebates import partner_totals, rebate_table, rebate_totals
     from settle.engine.pipeline import compute, load
     from settle.problems import Problems
     from settle.load.workspace import Month

@@ -26,7 +26,7 @@ import pytest
 import xlsxwriter
 
 from settle.engine.crediting import REASON_UNREGISTERED, link_patients
-from settle.engine.pay import U
+from settle.engine.money import U
 from settle.engine.pipeline import blocking, compute, load
 from settle.problems import Problems
 from settle.output.render import reconciliation

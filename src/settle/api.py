@@ -191,7 +191,8 @@ def settle_month(workspace, month, *, rules=None, out=None, lang: str = "zh", st
                  before_publish=None) -> RunOutcome:
     """`settle run`: under the month's lock, compute the month and publish it — or nothing."""
     from settle.load.workspace import Workspace
-    from settle.output.publish import LockHeld, MonthLock, PublishError, is_closed, recover, tend_history
+    from settle.output.lock import LockHeld, MonthLock
+    from settle.output.publish import PublishError, is_closed, recover, tend_history
     from settle.records import read_record, rules_change
 
     t0 = time.perf_counter()
@@ -297,7 +298,8 @@ def check_cards(workspace, month=None, *, rules=None, out=None, lang: str = "zh"
 def _write_card_check(ws, month, target: Path, final: Path, check: CardCheck, lang) -> tuple[str, dict] | None:
     """Write 卡片检查.xlsx under the month's lock (never while a run publishes) and never into a
     closed month. Returns why nothing was written (a message code and its parameters), or None."""
-    from settle.output.publish import LockHeld, MonthLock, is_closed, recover
+    from settle.output.lock import LockHeld, MonthLock
+    from settle.output.publish import is_closed, recover
     from settle.output.render import write_card_check
 
     try:
@@ -357,6 +359,46 @@ def explain(workspace, month, person: str, *, rules=None, out=None, lang: str = 
     return Explanation(ex, problems, result.settlement, folder, None)
 
 
+@dataclass
+class DoctorExplanation:
+    """One doctor's 科间转诊单 of a month (`settle explain MONTH --doctor NAME`, R42)."""
+
+    month: object = None
+    doctor: str = ""
+    result: object = None                # engine.interdept.InterdeptResult
+    slips: list = field(default_factory=list)
+    recorded: bool = False               # the settled month's record, else a preview computed now
+    problems: Problems = field(default_factory=Problems)
+
+    def to_json(self) -> dict:
+        return {"month": str(self.month), "doctor": self.doctor, "recorded": self.recorded,
+                "slips": [s.to_json() for s in self.slips]}
+
+
+def explain_doctor(workspace, month, doctor: str, *, rules=None, out=None) -> DoctorExplanation:
+    from settle.engine.interdept import explain_doctor as doctor_slips
+    from settle.engine.pipeline import blocking, load
+    problems = Problems()
+    m = _parse_month(month, problems)
+    if m is None:
+        return DoctorExplanation(problems=problems)
+    loaded = load(workspace, m, problems, rules=rules, out=out)
+    if blocking(problems) or loaded.policy is None:
+        return DoctorExplanation(m, doctor, problems=problems)
+    result, slips, recorded = doctor_slips(loaded, doctor)
+    if not slips:
+        return DoctorExplanation(m, doctor, problems=Problems([problem("unknown_doctor", value=doctor,
+                                                                       month=str(m))]))
+    return DoctorExplanation(m, doctor, result, slips, recorded, problems)
+
+
+def verify(workspace, month, *, out=None, rules=None):
+    """`settle verify`: (VerifyReport, Problems); the report is None when the month cannot be
+    verified (not settled, bad month). See settle.verify."""
+    from settle.verify import verify as verify_record
+    return verify_record(Path(workspace), month, out=_path(out), rules=_path(rules))
+
+
 # --- simulate -----------------------------------------------------------------------------------
 
 @dataclass
@@ -405,7 +447,8 @@ class CloseOutcome:
 def close_month(workspace, month, *, reopen: bool = False, reason: str | None = None, out=None) -> CloseOutcome:
     """Mark a settled month final (`settle close`), or reopen it with a reason; both logged."""
     from settle.load.workspace import Workspace
-    from settle.output.publish import CLOSED_MARK, HISTORY, LockHeld, MonthLock, is_closed, recover, settled_folder, who
+    from settle.output.lock import LockHeld, MonthLock, who
+    from settle.output.publish import CLOSED_MARK, HISTORY, is_closed, recover, settled_folder
 
     problems = Problems()
     m = _parse_month(month, problems)

@@ -7,11 +7,13 @@ stays machine-readable.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import time
 from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -98,7 +100,7 @@ def progress(enabled: bool, total: int):
 
 def print_run_summary(con: Console, outcome, lang: str, *, all_rows: bool = False) -> None:
     """The per-person table, violations, 核对 and where the outputs went."""
-    from settle.engine.pay import r2
+    from settle.engine.money import r2
     s, rec, previous = outcome.result.settlement, outcome.published.rec, outcome.previous
     why = ""
     if outcome.rules_changed is not None:
@@ -214,3 +216,131 @@ def report_close(con: Console, c, lang: str) -> None:
               "host": info.get("host"), "since": info.get("since")}
     failed = c.status in ("not_settled", "needs_reason", "locked")
     print_message(con, _CLOSE_TEXT[c.status], lang, style="red" if failed else None, month=c.month, **params)
+
+
+# --- explain, simulate, verify (SPEC §10) ---------------------------------------------------------
+
+def print_explained(con: Console, ex, lang: str) -> None:
+    """One person's payslip from a record or a preview, every line with its rule and derivation."""
+    from settle.records import money
+    p = ex.person
+    label = say("explain.preview", lang) if ex.preview else say("explain.settled", lang, at=ex.settled_at,
+                                                                  version=ex.version)
+    sep = "，" if lang == "zh" else ", "
+    team = sep + p["team"] if p["team"] else ""
+    con.print(f"[bold]{p['name']} ({p['staff_id']}{sep}{p['role']}{team}) {ex.month} — {label}[/bold]")
+    con.print(say("employed_line", lang, days=p["employed_days"], month_days=p["month_days"],
+                  status=say("regular" if p["regular"] else "probation", lang), performance=money(p["performance"])))
+    for name, v in ex.streams:
+        con.print(f"  {name}: {money(v)}")
+    t = Table(title=say("explain.title_preview" if ex.preview else "explain.title", lang))
+    for code in ("col_item", "col_rule", "col_base", "col_rate", "col_amount", "col_derivation"):
+        t.add_column(say(code, lang), justify="right" if code == "col_amount" else "left", overflow="fold")
+    for line in ex.lines:
+        t.add_row(line["name"], line["rule"], line["base"], line["rate"], money(line["amount"]), line["derivation"])
+    t.add_row(say("total_pay", lang), "R39", "", "", f"[bold]{money(ex.total)}[/bold]", "")
+    con.print(t)
+    for f in ex.flags:
+        con.print(f"[yellow]{f}[/yellow]")
+
+
+def cell_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, dt.datetime):
+        return f"{v:%Y-%m-%d}" if v.time() == dt.time(0) else f"{v:%Y-%m-%d %H:%M}"
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return f"{v:,.2f}"
+    return str(v)
+
+
+def print_credited_lines(con: Console, ex, s, folder: Path, record, lang: str) -> None:
+    """业绩明细: computed for a preview; for a settled month, the rows of the published payslip."""
+    lt = Table(title=say("credited_lines", lang))
+    if s is not None:
+        from settle.output.render import detail_columns, detail_rows, shares_of
+        d = detail_rows(s, shares_of(s, ex.person["staff_id"]))
+        keep = (0, 1, 4, 6, 7, 8, 9, 10, 11, 13)   # the rest of 业绩明细 is in the payslip workbook
+        cols = detail_columns(lang)
+        for i in keep:
+            lt.add_column(cols[i][0], overflow="fold")
+        for r in d.itertuples(index=False):
+            lt.add_row(*[cell_text(r[i]) for i in keep])
+    else:
+        from settle.output.audit import read_sheet
+        rel = (record.get("files") or {}).get("payslips", {}).get(ex.person["staff_id"])
+        rows = read_sheet(folder / rel, 1) if rel else []
+        for h in (rows[0] if rows else []):
+            lt.add_column(str(h or ""), overflow="fold")
+        for r in rows[1:]:
+            lt.add_row(*[cell_text(v) for v in r])
+    con.print(lt)
+
+
+def print_comparison(con: Console, cmp, path: Path, lang: str) -> None:
+    """simulate: per person 应发合计 settled → simulated and the difference, department totals."""
+    for m in cmp.months:
+        t = Table(title=say("simulate.title", lang, month=m.month, base=say(f"simulate.{m.base}", lang),
+                            other=cmp.other))
+        for i, h in enumerate(say("simulate.columns", lang).split("|")):
+            t.add_column(h, justify="right" if i >= 2 else "left")
+        for p in m.people:
+            t.add_row(p.staff_id, p.name, f"{p.settled.get('应发合计', 0):,}", f"{p.simulated.get('应发合计', 0):,}",
+                      f"{p.difference('应发合计'):+,}")
+        a, b = m.total("settled"), m.total("simulated")
+        t.add_row(say("simulate.total", lang), "", f"{a:,}", f"{b:,}", f"{b - a:+,}")
+        con.print(t)
+        con.print(say("simulate.base_settled" if m.base == "settled" else "simulate.base_computed", lang))
+        for f in m.changed_inputs:
+            con.print(f"[yellow]{say('simulate.input_changed', lang, file=f)}[/yellow]")
+    con.print(say("simulate.written", lang, path=path))
+
+
+def print_verify(con: Console, report, lang: str) -> None:
+    """verify: the files and workbooks that differ from the record, and the recomputed figures."""
+    diffs = report.files + report.workbooks
+    if diffs:
+        t = Table(title=say("verify.title_files", lang))
+        for h in say("verify.columns_files", lang).split("|"):
+            t.add_column(h, overflow="fold")
+        for d in diffs:
+            t.add_row(d.place(), d.person, d.recorded, d.found, say(d.what, lang))
+        con.print(t)
+    if report.figures:
+        t = Table(title=say("verify.title_figures", lang))
+        for h in say("verify.columns_figures", lang).split("|"):
+            t.add_column(h, overflow="fold")
+        for row in report.figures:
+            t.add_row(*[v.text(lang) if hasattr(v, "text") else str(v) for v in row])
+        con.print(t)
+    n = len(diffs) + len(report.figures)
+    con.print(say("verify.ok", lang, month=report.month) if report.ok else
+              say("verify.differs", lang, month=report.month, n=n))
+
+
+def print_doctor(con: Console, d, lang: str) -> None:
+    """explain --doctor (R42): each referral slip, the amounts that decided it and its lines."""
+    from settle.engine.interdept import OUTCOME_NAMES, _num, reason_text
+    idx, rules = (0 if lang == "zh" else 1), d.result.rules
+    reward = sum((s.reward for s in d.slips), Decimal("0.00"))
+    label = say("doctor.recorded" if d.recorded else "doctor.preview", lang)
+    con.print(f"[bold]{say('doctor.title', lang, doctor=d.doctor, month=d.month, label=label)}: {reward:,}[/bold]")
+    for s in d.slips:
+        carried = say("doctor.carried", lang) if s.carried_in else ""
+        con.print(f"{s.referred_on:%Y-%m-%d} {s.record_no} {s.patient_name} {s.from_department} → {s.to_department}"
+                  f"{carried}: [bold]{OUTCOME_NAMES[s.outcome][idx]}[/bold] {reason_text(s.reason, rules, lang)} "
+                  f"{say('doctor.reward', lang)} {s.reward:,}  ({s.source})")
+        out, inn = Decimal(s.amount_fen("out")) / 100, Decimal(s.amount_fen("in")) / 100
+        con.print("  " + say("doctor.amounts", lang, out=f"{out:,.2f}", out_cmp="≥" if out >= rules.min_before else "<",
+                             min_out=_num(rules.min_before), inn=f"{inn:,.2f}",
+                             in_cmp="≥" if inn >= rules.min_after else "<", min_in=_num(rules.min_after)))
+        if not s.lines:
+            continue
+        t = Table()
+        for h in say("doctor.columns", lang).split("|"):
+            t.add_column(h, overflow="fold")
+        for ln in s.lines:
+            t.add_row(say("doctor.side_out" if ln.side == "out" else "doctor.side_in", lang), ln.visited,
+                      ln.department, ln.category, f"{Decimal(ln.amount_fen) / 100:,.2f}",
+                      say("doctor.inpatient" if ln.inpatient else "doctor.counts", lang), ln.source)
+        con.print(t)

@@ -170,7 +170,7 @@ def explain_recorded(record: dict, person: str, lang: str) -> tuple[Explained | 
 
 def explain_preview(settlement, person: str) -> tuple[Explained | None, Problems]:
     """An unsettled month's payslip computed now: a preview (SPEC §10, labelled 预览)."""
-    from settle.engine.pay import r2
+    from settle.engine.money import r2
 
     people = {p.staff_id: {"name": p.name, "role": p.role} for p in settlement.payslips}
     sid, problems = find_person(people, person)

@@ -3,7 +3,7 @@
 The inputs and the recorded rules are re-hashed (a changed file is named); the month is
 recomputed from its inputs under its *recorded* rules and compared with settlement.json; every
 workbook in output/MONTH/ is compared with settlement.json (output/audit.py). `verify()` is the
-library function; `verify_month()` renders it for the command line.
+library function; settle.console.print_verify renders it for the command line.
 """
 
 from __future__ import annotations
@@ -12,45 +12,65 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
 from settle.output.audit import Difference, audit_workbooks
-from settle.problems import Problems, problem, text
+from settle.problems import Problems, problem, say
 
-MATCH, DIFFERENT, CANNOT = 0, 1, 2
+@dataclass(frozen=True)
+class Item:
+    """A verify text in the catalogue (settle.problems.MESSAGES), rendered in the run's language."""
+
+    code: str
+    params: tuple = ()
+
+    def text(self, lang: str = "zh") -> str:
+        return say(self.code, lang, **dict(self.params))
+
+    def __str__(self) -> str:
+        return self.text("zh")
 
 
-def compare(recorded: dict, fresh: dict) -> list[tuple[str, str, str]]:
-    """(what, recorded, recomputed) for every figure that differs."""
+def _item(code: str, **params) -> Item:
+    return Item(code, tuple(params.items()))
+
+
+_FIELDS = {"performance": "verify.performance", "total": "verify.total"}
+
+
+def compare(recorded: dict, fresh: dict) -> list[tuple]:
+    """(what, recorded, recomputed) for every figure that differs; `what` is an Item."""
     diffs = []
     rp, fp = recorded.get("people", {}), fresh.get("people", {})
     for sid in sorted(set(rp) | set(fp)):
         a, b = rp.get(sid), fp.get(sid)
         if a is None or b is None:
-            diffs.append((f"{sid} 工资条", "有" if a else "无", "有" if b else "无"))
+            diffs.append((_item("verify.payslip", sid=sid), _item("verify.present" if a else "verify.absent"),
+                          _item("verify.present" if b else "verify.absent")))
             continue
+        name = a.get("name", "")
         for key in ("performance", "total"):
             if a[key] != b[key]:
-                diffs.append((f"{sid} {a.get('name', '')} {key}", a[key], b[key]))
+                diffs.append((_item(_FIELDS[key], sid=sid, name=name), a[key], b[key]))
         if a.get("carry_forward") != b.get("carry_forward"):  # R45: what the next month deducts
-            diffs.append((f"{sid} 结转 / carried", str((a.get("carry_forward") or {}).get("amount", "")),
+            diffs.append((_item("verify.carried", sid=sid, name=name),
+                          str((a.get("carry_forward") or {}).get("amount", "")),
                           str((b.get("carry_forward") or {}).get("amount", ""))))
         for col, val in a.get("columns", {}).items():
             if b.get("columns", {}).get(col) != val:
-                diffs.append((f"{sid} {a.get('name', '')} {col}", val, b.get("columns", {}).get(col)))
+                diffs.append((_item("verify.column", sid=sid, name=name, column=col), val,
+                              b.get("columns", {}).get(col)))
     for sid in sorted(set(recorded.get("network", {})) | set(fresh.get("network", {}))):
         a = recorded.get("network", {}).get(sid, {}).get("performance")
         b = fresh.get("network", {}).get(sid, {}).get("performance")
         if a != b:
-            diffs.append((f"{sid} 网络部业绩", str(a), str(b)))
+            diffs.append((_item("verify.network", sid=sid), str(a), str(b)))
     key = lambda v: (v.get("code"), v.get("staff_id"), v.get("file"), v.get("row"), v.get("card_no"))  # noqa: E731
     ra = sorted(map(key, recorded.get("violations", [])), key=str)
     fa = sorted(map(key, fresh.get("violations", [])), key=str)
     if ra != fa:
-        diffs.append(("违规清单 / violations", f"{len(ra)} 项", f"{len(fa)} 项"))
+        diffs.append((_item("verify.violations"), _item("verify.n_items", n=len(ra)), _item("verify.n_items", n=len(fa))))
     if recorded.get("rebates") != fresh.get("rebates"):
-        diffs.append(("返款 / rebates", str(len(recorded.get("rebates", []))), str(len(fresh.get("rebates", [])))))
+        diffs.append((_item("verify.rebates"), _item("verify.n_items", n=len(recorded.get("rebates", []))),
+                      _item("verify.n_items", n=len(fresh.get("rebates", [])))))
     return diffs
 
 
@@ -93,8 +113,14 @@ def verify(workspace: Path, month, *, out: Path | None = None, rules: Path | Non
     from settle.output.result import settlement_json
     from settle.records import read_record
 
+    from settle.engine.pipeline import parse_month
+    from settle.load.workspace import Month
+
     problems = Problems()
-    ws = Workspace.open(workspace, Problems(), out)
+    month = month if isinstance(month, Month) else parse_month(str(month), problems)
+    if month is None:
+        return None, problems
+    ws = Workspace.open(Path(workspace), Problems(), out)
     folder = settled_folder(ws.out_root, str(month))
     record = read_record(folder)
     if record is None:
@@ -123,42 +149,3 @@ def verify(workspace: Path, month, *, out: Path | None = None, rules: Path | Non
                             rules_source=loaded.rules_source, workspace=str(loaded.ws.root), started=dt.datetime.now())
     report.figures = compare(record, fresh)
     return report, problems
-
-
-def verify_month(o, month_text: str, con: Console) -> int:
-    """The command line's `verify`: render the report; exit 0 all agree, 1 differences, 2 cannot."""
-    from settle.console import print_problems
-    from settle.engine.pipeline import parse_month
-
-    problems = Problems()
-    m = parse_month(month_text, problems)
-    report = None
-    if m is not None:
-        report, problems = verify(o.workspace, m, out=o.out, rules=o.rules)
-    if report is None:
-        print_problems(con, problems, o.lang)
-        return CANNOT
-    render_report(con, report, o.lang)
-    return MATCH if report.ok else DIFFERENT
-
-
-def render_report(con: Console, report: VerifyReport, lang: str) -> None:
-    zh = lang == "zh"
-    diffs = report.files + report.workbooks
-    if diffs:
-        t = Table(title="与记录不一致" if zh else "Differences from the record")
-        for h in (("位置", "Where"), ("人员", "Person"), ("记录", "Recorded"), ("现在", "Found"), ("说明", "What")):
-            t.add_column(h[0] if zh else h[1], overflow="fold")
-        for d in diffs:
-            t.add_row(d.place(), d.person, d.recorded, d.found, text(d.what, lang))
-        con.print(t)
-    if report.figures:
-        t = Table(title="重新计算后不同的数字" if zh else "Figures that differ when recomputed")
-        for h in (("项目", "Item"), ("记录", "Recorded"), ("重新计算", "Recomputed")):
-            t.add_column(h[0] if zh else h[1])
-        for row in report.figures:
-            t.add_row(*map(str, row))
-        con.print(t)
-    n = len(diffs) + len(report.figures)
-    con.print(text("verify.ok", lang, month=report.month) if report.ok else
-              text("verify.differs", lang, month=report.month, n=n))

@@ -17,7 +17,7 @@ import pandas as pd
 from settle.engine.joins import positions
 from settle.load.workspace import Month
 from settle.problems import EXCEPTION_CONFIRMED, VIOLATIONS
-from settle.rules.policy import Policy
+from settle.rules.schema import Policy
 
 # The rejection codes R21–R25, in the order a line shows the first that is in force (R7).
 REJECTION_ORDER = ("duplicate_card", "late_registration", "existing_patient", "incomplete_referral",

@@ -10,7 +10,7 @@ import pandas as pd
 
 from settle.engine.model import PayLine, Payslip
 from settle.load.workspace import Month
-from settle.rules import policy as P
+from settle.rules import schema as P
 
 
 def carry_in(history, month: Month, by_id: dict[str, Payslip], names: dict) -> list[tuple]:

@@ -15,7 +15,7 @@ from settle.engine.limits import limit_errors, limited
 from settle.engine.model import PayLine, Payslip
 from settle.engine.money import ONE, ZERO, fmt_money, fmt_rate, perf_of, yuan
 from settle.load.workspace import Month
-from settle.rules import policy as P
+from settle.rules import schema as P
 
 
 @dataclass

@@ -24,7 +24,6 @@ from settle.engine.card_checks import (
     card_violations,
     flag_registrations,
     mark_conflicts,
-    violation_row,  # noqa: F401  (re-exported: engine/pay.py imports it here)
 )
 from settle.engine.joins import found, lookup, positions, strings, take_text
 from settle.load.workspace import Month

@@ -15,11 +15,11 @@ from typing import Callable
 
 import pandas as pd
 
-from settle.engine.crediting import violation_row
+from settle.engine.card_checks import violation_row
 from settle.engine.model import PayLine, Payslip
 from settle.engine.money import ZERO, fmt_money, fmt_rate, r2, yuan
 from settle.engine.workdays import next_working_day
-from settle.rules import policy as P
+from settle.rules import schema as P
 
 # What 不服从 takes its share of: R30, R31, R33, stream commissions, R34, R35 and R18 leader lines.
 PAY_COLUMNS = ("基本工资", "补贴", "绩效考核", "提成", "管理奖金", "团队提成")

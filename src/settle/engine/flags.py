@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from settle.engine.crediting import Credit, violation_row
+from settle.engine.card_checks import violation_row
+from settle.engine.crediting import Credit
 from settle.engine.model import PayLine, Payslip
 from settle.engine.reports import report_violations
 from settle.load.workspace import Month
-from settle.rules import policy as P
+from settle.rules import schema as P
 
 
 def duplicate_card_fines(credit: Credit, month: Month, policy: P.Policy) -> dict[str, list[PayLine]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from settle.rules import policy as P
+from settle.rules import schema as P
 
 
 def match_mask(frame: pd.DataFrame, m: P.Match, *, category="category", channel="reg_channel",

@@ -12,7 +12,7 @@ from settle.engine.crediting import Credit
 from settle.engine.money import ZERO, r2
 from settle.engine.rebates import rebate_table
 from settle.load.workspace import Month
-from settle.rules import policy as P
+from settle.rules import schema as P
 
 
 @dataclass
@@ -89,6 +89,9 @@ class Settlement:
     rebate_rows: pd.DataFrame | None = field(default=None, repr=False)   # the 返款 sheet
     details: tuple | None = field(default=None, repr=False)              # 业绩明细 table, bounds, sums
     violation_index: dict | None = field(default=None, repr=False)       # staff_id -> rows of 违规
+    share_index: dict | None = field(default=None, repr=False)           # staff_id -> rows of shares
+    voucher_list: list | None = field(default=None, repr=False)          # output.vouchers.Voucher, sorted
+    voucher_rows: object = field(default=None, repr=False)               # their lines (Arrow table)
 
     @property
     def rebates(self) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-from settle.rules import policy as P
+from settle.rules import schema as P
 
 U = 10**6                 # micro units per unit (micro-fen per fen; a share of 1 is U)
 CENT = Decimal("0.01")

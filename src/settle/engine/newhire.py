@@ -7,7 +7,7 @@ import pandas as pd
 
 from settle.engine.model import PayLine, Payslip
 from settle.engine.money import ZERO
-from settle.rules import policy as P
+from settle.rules import schema as P
 
 LEFT_ON_THEIR_OWN = ("", "自动离职")   # 离职类型 empty or 自动离职; 辞退 is paid as R40 says
 

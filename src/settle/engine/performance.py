@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from settle.engine.money import ONE, U, ZERO, perf_of, rate_u
-from settle.rules import policy as P
+from settle.rules import schema as P
 
 SHARE_COLUMNS = ("stream", "patient", "category", "amount_fen", "rebate_u", "reg_clinic_team", "settled_on",
                  "src_order")

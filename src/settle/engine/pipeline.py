@@ -11,7 +11,8 @@ from settle.engine.history import History
 from settle.engine.interdept import interdept_month
 from settle.load.inputs import Inputs, load_inputs
 from settle.load.perimeter import Perimeter, check_inputs, check_roster
-from settle.engine.pay import Settlement, settle_month
+from settle.engine.model import Settlement
+from settle.engine.settle_month import settle_month
 from settle.rules import Policy, RulesVersion, default_rules_dir, load_version
 from settle.problems import Problems, problem
 from settle.load.workspace import Month, Workspace

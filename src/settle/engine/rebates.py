@@ -14,7 +14,7 @@ import pandas as pd
 
 from settle.engine.matching import match_mask
 from settle.engine.money import U, fmt_rate, micro_to_yuan, r2, rate_u
-from settle.rules import policy as P
+from settle.rules import schema as P
 
 
 def assign_rebates(lines: pd.DataFrame, policy: P.Policy) -> pd.DataFrame:

@@ -12,7 +12,8 @@ from decimal import Decimal
 import numpy as np
 
 from settle.engine.crediting import REASON_ORDER
-from settle.engine.pay import Settlement, r2
+from settle.engine.model import Settlement
+from settle.engine.money import r2
 
 # MONTH's lines that do not count (R1), by 结算状态: not settled, in a course, settled in another month.
 EXCLUDED_STATUSES = (("未结算", "未结算"), ("疗程中", "疗程中"), ("其他月份结算", "已结算"))

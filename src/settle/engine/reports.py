@@ -7,11 +7,11 @@ import datetime as dt
 
 import pandas as pd
 
-from settle.engine.crediting import violation_row
+from settle.engine.card_checks import violation_row
 from settle.engine.model import PayLine
 from settle.engine.workdays import next_working_day, working_days
 from settle.load.workspace import Month
-from settle.rules import policy as P
+from settle.rules import schema as P
 
 FINDING_COLUMNS = ["staff_id", "day", "code", "due", "submitted_at", "file", "sheet", "row"]
 

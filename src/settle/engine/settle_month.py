@@ -25,7 +25,7 @@ from settle.engine.reports import report_findings, report_fines
 from settle.engine.streams import assign_streams, registration_commissions, stream_commissions, stream_order
 from settle.engine.workdays import employed_days
 from settle.load.workspace import Month
-from settle.rules import policy as P
+from settle.rules import schema as P
 
 
 def payslip_holders(staff: pd.DataFrame, perf: dict, factor: Factors, month: Month, policy: P.Policy) -> list[Payslip]:

@@ -20,7 +20,7 @@ from settle.engine.model import PayLine
 from settle.engine.money import ONE, U, ZERO, fmt_money, fmt_rate, perf_of
 from settle.engine.performance import Factors
 from settle.load.workspace import Month
-from settle.rules import policy as P
+from settle.rules import schema as P
 
 
 def assign_streams(lines: pd.DataFrame, policy: P.Policy) -> np.ndarray:

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 
 from settle.load.workspace import Month
-from settle.rules import policy as P
+from settle.rules import schema as P
 
 
 def employed_days(hired, left, month: Month) -> int:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from settle.engine.pay import Settlement, r2
+from settle.engine.model import Settlement
+from settle.engine.money import r2
 from settle.output.printing import Page, footer
 from settle.output.xlsx import MONEY, TEXT, Table, frame_of
 
@@ -146,7 +147,7 @@ def trend_table(s: Settlement, h: History, lang: str, page: Page) -> Table:
 
 def quota_of(s: Settlement) -> Decimal:
     """R30's quota (20 000 in the shipped rules): the first base component's own quota."""
-    from settle.rules import policy as P
+    from settle.rules import schema as P
 
     for comp in s.policy.pay:
         if isinstance(comp, P.BasePay) and comp.quota is not None and comp.quota_on == "own":

@@ -14,7 +14,7 @@ import io
 from decimal import Decimal
 from pathlib import Path
 
-from settle.engine.pay import Settlement
+from settle.engine.model import Settlement
 from settle.output.checks import Difference, money, sheet_rows, unreadable
 from settle.output.printing import Page, footer
 from settle.output.render import COLUMN_EN, SUMMARY_COLUMNS, _zh

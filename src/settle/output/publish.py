@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from settle.faults import Fault, disk_full, from_os_error, human, tree_size
-from settle.output.lock import LockHeld, MonthLock, who  # noqa: F401 - the lock's home since issue 14
 
 CLOSED_MARK = "closed.json"
 HISTORY = "history"

@@ -14,7 +14,8 @@ import pandas as pd
 
 from settle.engine.crediting import REASON_DEPARTED, REASON_ORDER, REASON_OUT_OF_WINDOW, REASON_UNREGISTERED, REASON_WALK_IN
 from settle.engine.reconcile import reconciliation  # noqa: F401  (re-exported: cli, result and tests read it here)
-from settle.engine.pay import U, Payslip, Settlement, r2
+from settle.engine.money import U, r2
+from settle.engine.model import Payslip, Settlement
 from settle.problems import VIOLATION_NAMES
 from settle.output.privacy import mask_key, mask_name, mask_names, safe_filename
 from settle.output.printing import DATE_BLANK, Page, amp, as_figure, footer
@@ -70,10 +71,10 @@ def payslip_file(slip: Payslip) -> str:
 
 def shares_of(s: Settlement, staff_id: str) -> pd.DataFrame:
     """One person's credited shares (the 业绩明细 rows), found through a one-off group index."""
-    index = getattr(s, "_share_index", None)
+    index = s.share_index
     if index is None:
         index = s.shares.groupby("staff_id", observed=True).indices if len(s.shares) else {}
-        s._share_index = index
+        s.share_index = index
     rows = index.get(staff_id)
     return s.shares.iloc[rows] if rows is not None else s.shares.iloc[0:0]
 

@@ -9,9 +9,10 @@ from decimal import Decimal
 import yaml
 
 from settle import __version__
-from settle.engine.pay import Settlement, r2
+from settle.engine.model import Settlement
+from settle.engine.money import r2
 from settle.output.derivation import derivation
-from settle.output.publish import who
+from settle.output.lock import who
 from settle.output.render import SUMMARY_COLUMNS, reconciliation
 from settle.output.vouchers import voucher_records
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from settle.engine.pay import Settlement
+from settle.engine.model import Settlement
 from settle.output.payroll import payroll_columns
 from settle.output.printing import Page, footer
 from settle.output.render import SUMMARY_COLUMNS, _zh, summary_rows

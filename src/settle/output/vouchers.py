@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from settle.engine.pay import U, Settlement, r2
+from settle.engine.money import U, r2
+from settle.engine.model import Settlement
 from settle.output.checks import Difference, cell, money, sheet_rows, unreadable
 from settle.output.printing import DATE_BLANK, Page, as_figure, footer, signature_line
 from settle.output.privacy import safe_filename
@@ -55,11 +56,11 @@ def vouchers(s: Settlement) -> list[Voucher]:
     结算日期 and source order; file names are safe as the payslips' are (SPEC §8) and never
     shared (a clash gets _2, _3…). The rows of every voucher are built in one vectorised pass
     (a group month has hundreds of introducers) and each voucher slices them."""
-    if getattr(s, "_vouchers", None) is not None:
-        return s._vouchers
+    if s.voucher_list is not None:
+        return s.voucher_list
     rb = s.rebates
     out: list[Voucher] = []
-    s._voucher_rows = None
+    s.voucher_rows = None
     if len(rb):
         ref = rb["referrer"].astype(object).where(rb["referrer"].notna(), "") if "referrer" in rb else \
             pd.Series("", index=rb.index, dtype=object)
@@ -75,7 +76,7 @@ def vouchers(s: Settlement) -> list[Voucher]:
         fen = _round_div(g["rebate_u"].to_numpy(dtype=np.int64), U)
         totals = np.add.reduceat(fen, starts)
         amounts = np.add.reduceat(g["amount_fen"].to_numpy(dtype=np.int64), starts)
-        s._voucher_rows = _voucher_arrow(s, g, fen, np.arange(len(g)) - np.repeat(starts, counts) + 1)
+        s.voucher_rows = _voucher_arrow(s, g, fen, np.arange(len(g)) - np.repeat(starts, counts) + 1)
         used: set[str] = set()
         for a, n, amount, total in zip(starts.tolist(), counts.tolist(), amounts.tolist(), totals.tolist()):
             p, r = str(partner[a]), str(referrer[a])
@@ -86,7 +87,7 @@ def vouchers(s: Settlement) -> list[Voucher]:
                 name = f"{stem}_{k}"
             used.add(name.casefold())
             out.append(Voucher(p, r, name + ".xlsx", a, n, int(amount), int(total)))
-    s._vouchers = out
+    s.voucher_list = out
     return out
 
 
@@ -116,13 +117,13 @@ def voucher_table(s: Settlement, v: Voucher, lang: str, page: Page | None = None
 
     L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
     page = page or Page()
-    if getattr(s, "_vouchers", None) is None:
+    if s.voucher_list is None:
         vouchers(s)
     cols = [(L("序号", "No."), TEXT), (L("病历号", "Record no"), TEXT), (L("患者", "Patient"), TEXT),
             (L("结算日期", "Settled"), DATE), (L("项目类别", "Category"), TEXT), (L("类别", "Portion"), TEXT),
             (L("金额", "Amount"), MONEY), (L("比例", "Rate"), NUM), (L("返款", "Rebate"), MONEY),
             (L("经办业务员", "Salesperson"), TEXT)]
-    frame = s._voucher_rows.slice(v.start, v.count).rename_columns([h for h, _ in cols])
+    frame = s.voucher_rows.slice(v.start, v.count).rename_columns([h for h, _ in cols])
     if not large_month(s):  # the styled writer: rates as numbers with their format
         frame = frame.to_pandas()
         frame[cols[7][0]] = pd.Series([as_figure(r) for r in frame.iloc[:, 7]], index=frame.index, dtype=object)
