@@ -792,14 +792,14 @@ def test_run_info_records_version_user_host_time_hashes_and_policy(ws):
     wb = openpyxl.load_workbook(out_dir(ws.root) / "部门汇总.xlsx")
     rows = [tuple(r) for r in wb["运行信息"].iter_rows(values_only=True)]
     info = {k: v for k, v in rows if k}
-    assert info["工具 / tool"] == f"settle {__version__}"
-    assert info["操作人 / user"] == f"{user}@{host}"
-    assert info["运行时间 / time"] == data["generated_at"]
+    assert info["工具"] == f"settle {__version__}"
+    assert info["操作人"] == f"{user}@{host}"
+    assert info["运行时间"] == data["generated_at"]
     for name in list(data["inputs"]) + ["rules/default.yaml"]:
         assert info[f"SHA-256 {name}"] == _sha(ws.root / name), name
     assert set(read) <= {k[len("SHA-256 "):] for k in info if k.startswith("SHA-256 ")}
     keys = [k for k, _ in rows]
-    params = "\n".join(v for k, v in rows[keys.index("规则参数 / policy parameters") + 1:] if not k and v)
+    params = "\n".join(v for k, v in rows[keys.index("规则参数") + 1:] if not k and v)
     dumped = yaml.safe_load(params)
     assert str(dumped["violations"]["performance_warning"]) == "12345"
     assert str([p for p in dumped["pay"] if p["id"] == "base"][0]["amount"]) == "1600"

@@ -355,7 +355,7 @@ def explain(workspace, month, person: str, *, rules=None, out=None, lang: str = 
     result = run_month(workspace, m, rules=rules, out=out)
     if not result.ok:
         return Explanation(problems=result.problems)
-    ex, problems = explain_preview(result.settlement, person)
+    ex, problems = explain_preview(result.settlement, person, lang)
     return Explanation(ex, problems, result.settlement, folder, None)
 
 

@@ -66,7 +66,7 @@ def run(o: Options, month: str = typer.Argument(..., help=f"{MONTH}, e.g. 2024-0
     Example:  settle run 2024-05 --workspace 工作目录
     """
     con = console.make_console(json_mode=o.json)
-    with console.progress(not (o.quiet or o.json), 5) as step:
+    with console.progress(not (o.quiet or o.json), 5, o.lang) as step:
         outcome = api.settle_month(o.workspace, month, rules=o.rules, out=o.out, lang=o.lang, step=step)
     payload = console.report_run(con, outcome, o.lang, quiet=o.quiet, all_rows=all_rows)
     if outcome.status == "error":

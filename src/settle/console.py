@@ -70,9 +70,9 @@ def print_message(con: Console, code: str, lang: str, *, style: str | None = Non
 
 
 @contextmanager
-def progress(enabled: bool, total: int):
+def progress(enabled: bool, total: int, lang: str = "zh"):
     """A progress bar on a terminal; silent otherwise. SETTLE_TIMING=1 prints each stage's
-    seconds on stderr (for `make bench`)."""
+    seconds on stderr (for `make bench`). A stage's label is "中文 / English": the run's half shows."""
     if os.environ.get("SETTLE_TIMING"):
         last = [time.perf_counter(), None]
 
@@ -94,7 +94,8 @@ def progress(enabled: bool, total: int):
         task = prog.add_task("", total=total)
 
         def step(label: str):
-            prog.update(task, advance=1, description=label)
+            zh, _, en = label.partition(" / ")
+            prog.update(task, advance=1, description=zh if lang == "zh" or not en else en)
         yield step
 
 
@@ -130,7 +131,7 @@ def print_run_summary(con: Console, outcome, lang: str, *, all_rows: bool = Fals
     if len(v):
         from settle.problems import VIOLATION_NAMES
         counts = v.groupby("code").size()
-        items = "，".join(f"{VIOLATION_NAMES[code][0 if lang == 'zh' else 1]} {n}" for code, n in counts.items())
+        items = ("，" if lang == "zh" else ", ").join(f"{VIOLATION_NAMES[code][0 if lang == 'zh' else 1]} {n}" for code, n in counts.items())
         con.print(say("violations_line", lang, items=items))
     verdict = say("balanced" if rec["balanced"] else "not_balanced", lang)
     con.print(say("check_line", lang, total=f"{rec['total_fen'] / 100:,.2f}", credited=f"{rec['credited_fen'] / 100:,.2f}",
@@ -259,7 +260,7 @@ def print_credited_lines(con: Console, ex, s, folder: Path, record, lang: str) -
     lt = Table(title=say("credited_lines", lang))
     if s is not None:
         from settle.output.render import detail_columns, detail_rows, shares_of
-        d = detail_rows(s, shares_of(s, ex.person["staff_id"]))
+        d = detail_rows(s, shares_of(s, ex.person["staff_id"]), lang)
         keep = (0, 1, 4, 6, 7, 8, 9, 10, 11, 13)   # the rest of 业绩明细 is in the payslip workbook
         cols = detail_columns(lang)
         for i in keep:

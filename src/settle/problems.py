@@ -174,8 +174,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                            "{count} rows have a {column} outside {month} (rows {rows}): {effect_en}"),
     "duplicate_file": (ERROR, "与 {other} 内容完全相同：同一文件放了两次，请删除其中一个",
                        "has exactly the same content as {other}: the same file twice; delete one of them"),
-    "duplicate_line": (WARNING, "与 {other} 是同一收费行（病历号 {record}、就诊时间、项目类别、金额 {amount} 都相同），只计一次",
-                       "is the same billing line as {other} (病历号 {record}, visit time, category and amount "
+    "duplicate_line": (WARNING, "与 {other} › 第 {other_row} 行是同一收费行（病历号 {record}、就诊时间、项目类别、金额 {amount} "
+                       "都相同），只计一次",
+                       "is the same billing line as {other} › row {other_row} (病历号 {record}, visit time, category and amount "
                        "{amount} all equal): counted once"),
     "duplicate_lines_more": (WARNING, "另有 {count} 行收费明细与其他文件中的行完全相同，均只计一次",
                              "{count} more billing lines repeat lines of another file: each counted once"),
@@ -192,7 +193,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "departed_with_lines": (WARNING, "{name}（{staff_id}）的离职日期是 {left}，早于 {month}，但本月有 {regs} 条登记、"
                                      "{lines} 行收费明细：业绩 {amount} 计入未归属（R5）",
                             "{name} ({staff_id}) left on {left}, before {month}, but has {regs} registrations and "
-                            "{lines} billing lines this month: {amount} of performance goes to 未归属 (R5)"),
+                            "{lines} billing lines this month: {amount} of performance goes to the unattributed lines (R5)"),
     "vanished_from_payslips": (WARNING, "{name}（{staff_id}）{previous} 有工资条，本月没有：{reason}",
                                "{name} ({staff_id}) had a payslip in {previous} but has none this month: {reason_en}"),
 }

@@ -138,7 +138,7 @@ def find_person(people: dict, person: str) -> tuple[str | None, Problems]:
     if len(named) == 1:
         return named[0], problems
     if named:
-        candidates = "，".join(f"{sid} {people[sid].get('name', '')}（{people[sid].get('role', '')}）" for sid in named)
+        candidates = " · ".join(f"{sid} {people[sid].get('name', '')} ({people[sid].get('role', '')})" for sid in named)
         problems.add(problem("ambiguous_payslip", person=person, n=len(named), candidates=candidates))
     else:
         problems.add(problem("unknown_payslip", person=person))
@@ -153,24 +153,28 @@ def explain_recorded(record: dict, person: str, lang: str) -> tuple[Explained | 
     sid, problems = find_person(people, person)
     if sid is None:
         return None, problems
+    from settle.output.english import record_translator
+    tr = record_translator(record, lang)
     p = people[sid]
     policy = record.get("rules", {}).get("policy") or {}
-    names = {s.get("id"): s.get("name") for s in policy.get("streams", []) + policy.get("registration_streams", [])}
+    names = {s.get("id"): tr(s.get("name")) for s in policy.get("streams", []) + policy.get("registration_streams", [])}
     month = record.get("month", "")
     from settle.load.workspace import Month
     info = dict(staff_id=sid, name=p["name"], role=p["role"], team=p.get("team") or "",
                 employed_days=p["employed_days"], month_days=Month.parse(month).days, regular=p["regular"],
                 performance=p["performance"])
-    lines = [dict(name=l["name"], rule=l["rule"], base=units(l["base"], lang), rate=units(l["rate"], lang),
-                  amount=l["amount"], derivation=render(l, lang)) for l in p["lines"]]
+    lines = [dict(name=tr(l["name"]), rule=tr(l["rule"]), base=units(l["base"], lang), rate=units(l["rate"], lang),
+                  amount=l["amount"], derivation=render(dict(l, name=tr(l["name"]), rule=tr(l["rule"])), lang)) for l in p["lines"]]
     version = (record.get("rules", {}).get("version") or "base")
     return Explained(month, False, info, [(names.get(k, k), v) for k, v in p.get("stream_performance", {}).items()],
-                     lines, p["total"], list(p.get("flags", [])), record.get("generated_at", ""), version), problems
+                     lines, p["total"], [tr(f) for f in p.get("flags", [])], record.get("generated_at", ""),
+                     version), problems
 
 
-def explain_preview(settlement, person: str) -> tuple[Explained | None, Problems]:
+def explain_preview(settlement, person: str, lang: str = "zh") -> tuple[Explained | None, Problems]:
     """An unsettled month's payslip computed now: a preview (SPEC §10, labelled 预览)."""
     from settle.engine.money import r2
+    from settle.output.english import data_words, translator
 
     people = {p.staff_id: {"name": p.name, "role": p.role} for p in settlement.payslips}
     sid, problems = find_person(people, person)
@@ -180,10 +184,12 @@ def explain_preview(settlement, person: str) -> tuple[Explained | None, Problems
     info = dict(staff_id=sid, name=slip.name, role=slip.role, team=slip.team or "",
                 employed_days=slip.employed_days, month_days=settlement.month.days, regular=slip.regular,
                 performance=str(r2(slip.performance)))
-    streams = [(settlement.policy.stream(k).name, str(r2(v))) for k, v in slip.stream_performance.items()]
-    lines = [dict(name=l.name, rule=l.rule, base=l.base, rate=l.rate, amount=str(l.amount), derivation=l.detail)
-             for l in slip.lines]
-    return Explained(str(settlement.month), True, info, streams, lines, str(slip.total), list(slip.flags)), problems
+    tr = translator(lang, settlement.policy, data_words(settlement) if lang != "zh" else ())
+    streams = [(tr(settlement.policy.stream(k).name), str(r2(v))) for k, v in slip.stream_performance.items()]
+    lines = [dict(name=tr(l.name), rule=tr(l.rule), base=tr(l.base), rate=tr(l.rate), amount=str(l.amount),
+                  derivation=tr(l.detail)) for l in slip.lines]
+    return Explained(str(settlement.month), True, info, streams, lines, str(slip.total),
+                     [tr(f) for f in slip.flags]), problems
 
 
 def money(text: str) -> str:

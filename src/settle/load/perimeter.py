@@ -245,10 +245,10 @@ def duplicate_lines(billing: pd.DataFrame, month: Month, skip: set) -> tuple[np.
     src_row = sub["src_row"].to_numpy()
     for i in np.flatnonzero(dup)[:MAX_DUPLICATE_LINES]:
         j = first_row[code[i]]
-        other = " › ".join(str(x) for x in (src_file[j], src_sheet[j] or None, f"第 {int(src_row[j])} 行") if x)
+        other = " › ".join(str(x) for x in (src_file[j], src_sheet[j] or None) if x)
         amount = sub["amount_fen"].iloc[i]
         found.append(problem("duplicate_line", file=src_file[i], sheet=src_sheet[i] or None, row=int(src_row[i]),
-                             other=other, record=sub["record_no"].iloc[i],
+                             other=other, other_row=int(src_row[j]), record=sub["record_no"].iloc[i],
                              amount="" if pd.isna(amount) else f"{Decimal(int(amount)) / 100:,.2f}"))
     if int(dup.sum()) > MAX_DUPLICATE_LINES:
         found.append(problem("duplicate_lines_more", count=int(dup.sum()) - MAX_DUPLICATE_LINES))

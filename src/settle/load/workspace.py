@@ -71,7 +71,7 @@ class Config:
     history_keep: int | None = None      # issue 14: keep the last N reruns of an open month
     lock_stale_after: float = 7200.0     # seconds after which another host's lock file is stale
     hospital: str = ""                 # printed in the payslips' and vouchers' title block (issue 18)
-    department: str = "市场部"
+    department: str = ""                 # settle.yaml department: (unset: 市场部, or Marketing in English)
     attention_share: Decimal = Decimal("0.30")   # 关注: above this share of the department's pay
     attention_change: Decimal = Decimal("0.50")  # 关注: pay changed by more than this since last month
 
@@ -187,7 +187,7 @@ def load_config(path: Path, problems: Problems) -> Config:
     lang = raw.get("lang") or raw.get("locale")
     return Config(patterns=patterns, aliases=aliases, output=str(raw.get("output") or "output"),
                   holidays=tuple(holidays), lang=lang if lang in ("zh", "en") else None,
-                  hospital=str(raw.get("hospital") or ""), department=str(raw.get("department") or "市场部"),
+                  hospital=str(raw.get("hospital") or ""), department=str(raw.get("department") or ""),
                   **_attention(raw.get("attention"), name, problems), **_keep_and_stale(raw, name, problems))
 
 

@@ -112,6 +112,8 @@ def check_payslip_files(folder: Path, record: dict, books: Books) -> list[Differ
 def check_payslips(folder: Path, record: dict, books: Books) -> list[Difference]:
     """Each payslip's lines (name, amount) and its total against the record."""
     out = []
+    from settle.output.english import record_translator
+    shown = record_translator(record, record.get("lang", "zh"))   # how the run's language printed a name
     for sid, rel in record.get("files", {}).get("payslips", {}).items():
         person = record["people"].get(sid, {})
         sheets = books.sheets(rel)
@@ -123,7 +125,7 @@ def check_payslips(folder: Path, record: dict, books: Books) -> list[Difference]
             continue
         name, rows, header, total = found
         lines = rows[header + 1:total]
-        recorded = person.get("lines", [])
+        recorded = [dict(line, name=shown(line.get("name"))) for line in person.get("lines", [])]
         for i in range(max(len(lines), len(recorded))):
             r = header + 1 + i
             got = lines[i] if i < len(lines) else (None,) * 6

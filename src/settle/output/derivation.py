@@ -56,19 +56,12 @@ def derivation(line, policy: Policy | None, *, days: int, month_days: int) -> di
                        "detail": line.detail}}
 
 
-# The engine's unit words in 基数 / 比例或单价, in English (longest first).
-UNITS_EN = (("按项目类别", "by category"), ("元/张", " yuan per card"), ("元/次", " yuan per time"),
-            ("完成率", "completion"), ("按例", "per case"), ("批准人", "approved by"), (" 例", " cases"),
-            (" 天", " days"), (" 张", " cards"), (" 次", " times"), (" 人", " people"))
-
-
 def units(text: str, lang: str) -> str:
     """A recorded 基数 or 比例或单价 in `lang` (the record holds the Chinese the engine wrote)."""
     if lang == "zh" or not text:
         return text
-    for zh, en in UNITS_EN:
-        text = text.replace(zh, en)
-    return text
+    from settle.output.english import english
+    return english(text)
 
 
 def render(recorded: dict, lang: str) -> str:
@@ -78,6 +71,8 @@ def render(recorded: dict, lang: str) -> str:
     if lang == "zh":
         return params.get("detail") or recorded.get("detail", "")
     template = CODES.get(d.get("code", "line"), CODES["line"])[1]
+    for key in ("name", "rule"):   # as the run's language shows them (records.explain_recorded)
+        params[key] = recorded.get(key, params.get(key, ""))
     params["base"], params["rate"] = units(params.get("base", ""), lang), units(params.get("rate", ""), lang)
     try:
         return template.format(**params)

@@ -74,7 +74,7 @@ def change_of(now: Decimal, before: Decimal | None) -> Decimal | None:
     return None if before is None else now - before
 
 
-def attention_rows(s: Settlement, h: History) -> list[tuple]:
+def attention_rows(s: Settlement, h: History, lang: str = "zh") -> list[tuple]:
     """关注: anyone above `share` of the department's pay, or whose pay changed by more than
     `change` (relative to last month's, by absolute value) since last month."""
     _, pay = department_figures(s)
@@ -83,19 +83,21 @@ def attention_rows(s: Settlement, h: History) -> list[tuple]:
         reasons = []
         part = p.total / pay if pay > 0 else None
         if part is not None and part > h.share:
-            reasons.append(f"占部门应发 {part:.1%}（> {h.share:.0%}）")
+            reasons.append(f"占部门应发 {part:.1%}（> {h.share:.0%}）" if lang == "zh"
+                           else f"{part:.1%} of the department's pay (> {h.share:.0%})")
         before = h.previous.get(p.staff_id) if h.previous is not None else None
         delta = change_of(p.total, before)
         rel = None
         if before is not None and before != 0:
             rel = delta / abs(before)
             if abs(rel) > h.change:
-                reasons.append(f"较上月 {rel:+.1%}（超过 ±{h.change:.0%}）")
+                reasons.append(f"较上月 {rel:+.1%}（超过 ±{h.change:.0%}）" if lang == "zh"
+                               else f"{rel:+.1%} since last month (more than ±{h.change:.0%})")
         elif before is not None and delta != 0:
-            reasons.append("上月为 0")
+            reasons.append("上月为 0" if lang == "zh" else "last month was 0")
         if reasons:
             out.append((p.staff_id, p.name, p.role, p.total, float(part) if part is not None else None,
-                        before, delta, "；".join(reasons)))
+                        before, delta, ("；" if lang == "zh" else "; ").join(reasons)))
     return out
 
 
@@ -106,7 +108,7 @@ def attention_table(s: Settlement, h: History, lang: str, page: Page) -> Table:
             ("上月应发合计" if zh else "Last month", MONEY), ("变化" if zh else "Change", MONEY),
             ("原因" if zh else "Why", TEXT)]
     from settle.output.xlsx import Num
-    rows = [(*r[:4], Num(r[4], "0.0%", f"{r[4]:.1%}") if r[4] is not None else None, *r[5:]) for r in attention_rows(s, h)]
+    rows = [(*r[:4], Num(r[4], "0.0%", f"{r[4]:.1%}") if r[4] is not None else None, *r[5:]) for r in attention_rows(s, h, lang)]
     note = (f"关注：占部门应发合计 > {h.share:.0%}，或应发合计较上月变化 > ±{h.change:.0%}（settle.yaml attention: 可改）"
             if zh else f"attention: above {h.share:.0%} of the department's pay, or changed by more than "
                        f"{h.change:.0%} since last month (settle.yaml attention:)")
@@ -122,7 +124,8 @@ def chart_table(s: Settlement, lang: str, page: Page) -> Table:
     quota = quota_of(s)
     cols = [("姓名" if zh else "Name", TEXT), ("应发合计" if zh else "Total pay", MONEY),
             ("业绩" if zh else "Performance", MONEY), (f"业绩定额 {quota:,.0f}" if zh else f"quota {quota:,.0f}", MONEY)]
-    rows = [(f"{p.name}（{p.staff_id}）", p.total, r2(p.performance), quota) for p in s.payslips]
+    rows = [(f"{p.name}（{p.staff_id}）" if zh else f"{p.name} ({p.staff_id})", p.total, r2(p.performance), quota)
+            for p in s.payslips]
     charts = [{"type": "bar", "title": ("应发合计（按人）" if zh else "Total pay by person"), "categories": 0,
                "series": [1]},
               {"type": "column", "title": ("业绩与定额" if zh else "Performance against the quota"), "categories": 0,

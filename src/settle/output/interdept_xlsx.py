@@ -24,6 +24,7 @@ from settle.engine.interdept import (
     InterdeptResult,
     reason_text,
 )
+from settle.output.english import source
 from settle.output.xlsx import (
     DATE,
     DATETIME,
@@ -58,7 +59,7 @@ def doctor_table(r: InterdeptResult, lang: str) -> Table:
     total = (L("合计", "Total"), L(f"{len(doctors)} 人", f"{len(doctors)} doctors"),
              sum(d.slips for d in doctors), sum(d.carried_in for d in doctors),
              sum(d.successes for d in doctors), r.total)
-    return Table(L("医生汇总", "Doctors"), cols, frame_of(rows, cols), total=total)
+    return Table(L("医生汇总", "Doctors"), cols, frame_of(rows, cols), total=total, lang=lang)
 
 
 def slip_table(r: InterdeptResult, lang: str) -> Table:
@@ -74,16 +75,16 @@ def slip_table(r: InterdeptResult, lang: str) -> Table:
         rows.append((s.referred_on, s.record_no, s.patient_name, s.from_department, s.first_doctor,
                      s.to_department, s.receiving_doctor, _yuan(s.amount_fen("out")), _yuan(s.amount_fen("in")),
                      OUTCOME_NAMES[s.outcome][idx], _reason(s, r, lang), s.reward,
-                     L("是", "yes") if s.carried_in else "", s.source))
+                     L("是", "yes") if s.carried_in else "", source(s.source, lang)))
     total = (L("合计", "Total"), L(f"{len(rows)} 张", f"{len(rows)} slips"), None, None, None, None, None, None,
              None, L(f"成功 {r.count(SUCCESS)}", f"{r.count(SUCCESS)} successes"), None, r.total, None, None)
-    return Table(L("转诊单明细", "Slips"), cols, frame_of(rows, cols), total=total, landscape=True)
+    return Table(L("转诊单明细", "Slips"), cols, frame_of(rows, cols), total=total, landscape=True, lang=lang)
 
 
 def _reason(s, r: InterdeptResult, lang: str) -> str:
     text = reason_text(s.reason, r.rules, lang)
     if s.repeat_of:
-        first = next((o.source for o in r.slips if o.id == s.repeat_of), s.repeat_of)  # else last month's
+        first = source(next((o.source for o in r.slips if o.id == s.repeat_of), s.repeat_of), lang)  # else last month's
         text += (f"（同 {first}）" if lang == "zh" else f" (same as {first})")
     if s.outcome == CARRIED:
         text = (f"截至 {s.window_end:%Y-%m-%d} 仍可成功；目前：{text}" if lang == "zh" else
@@ -103,8 +104,9 @@ def lines_table(r: InterdeptResult, lang: str) -> Table:
             rows.append((s.record_no, s.first_doctor, s.referred_on,
                          L("转出", "before") if ln.side == "out" else L("转入", "after"), ln.visited,
                          ln.department, ln.category, _yuan(ln.amount_fen),
-                         L("否（住院类）", "no (inpatient)") if ln.inpatient else L("是", "yes"), ln.source, s.source))
-    return Table(L("依据账单", "Billing lines"), cols, frame_of(rows, cols), landscape=True)
+                         L("否（住院类）", "no (inpatient)") if ln.inpatient else L("是", "yes"),
+                         source(ln.source, lang), source(s.source, lang)))
+    return Table(L("依据账单", "Billing lines"), cols, frame_of(rows, cols), landscape=True, lang=lang)
 
 
 def open_table(r: InterdeptResult, lang: str) -> Table:
@@ -116,9 +118,9 @@ def open_table(r: InterdeptResult, lang: str) -> Table:
             (L("转入科室金额", "Amount after"), MONEY), (L("来源", "Source"), TEXT)]
     order = {REJECTED: 0, REPEAT: 1, CARRIED: 2}
     rows = [(OUTCOME_NAMES[s.outcome][idx], _reason(s, r, lang), s.referred_on, s.record_no, s.first_doctor,
-             s.from_department, s.to_department, _yuan(s.amount_fen("out")), _yuan(s.amount_fen("in")), s.source)
+             s.from_department, s.to_department, _yuan(s.amount_fen("out")), _yuan(s.amount_fen("in")), source(s.source, lang))
             for s in sorted((s for s in r.slips if s.outcome != SUCCESS), key=lambda s: (order[s.outcome], s.order))]
-    return Table(L("未成功", "Not successful"), cols, frame_of(rows, cols), landscape=True)
+    return Table(L("未成功", "Not successful"), cols, frame_of(rows, cols), landscape=True, lang=lang)
 
 
 def write_interdept(folder: Path, r: InterdeptResult | None, lang: str = "zh") -> Path | None:

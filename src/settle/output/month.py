@@ -10,10 +10,12 @@ from pathlib import Path
 from settle.output.printing import Page
 
 
-def page_of(ws) -> Page:
-    """settle.yaml's `hospital:` and `department:` for the printed pages."""
+def page_of(ws, lang: str = "zh") -> Page:
+    """settle.yaml's `hospital:` and `department:` for the printed pages (the department, when not
+    given, in the run's language)."""
     cfg = ws.config
-    return Page(hospital=getattr(cfg, "hospital", ""), department=getattr(cfg, "department", "市场部") or "市场部")
+    default = "市场部" if lang == "zh" else "Marketing"
+    return Page(hospital=getattr(cfg, "hospital", ""), department=getattr(cfg, "department", None) or default)
 
 
 def write_month(folder: Path, settlement, loaded, meta: dict, lang: str, step=lambda label: None) -> dict:
@@ -27,17 +29,17 @@ def write_month(folder: Path, settlement, loaded, meta: dict, lang: str, step=la
     from settle.parallel import in_background
 
     ws = loaded.ws
-    page = page_of(ws)
+    page = page_of(ws, lang)
     slips = folder / "工资条"          # names never depend on --lang (issue 18.5)
     slips.mkdir()
     (folder / VOUCHER_DIR).mkdir()
     step("业绩明细 / detail rows")
-    prepare_details(settlement)
+    prepare_details(settlement, lang)
     vs = vouchers(settlement)  # before the workers fork: they share the grouping
     history = read_history(ws.out_root, settlement.month, ws.config.attention_share, ws.config.attention_change)
     step("工资条与汇总 / payslips and summary")
     summary = folder / "部门汇总.xlsx"
-    info = run_info(settlement, **meta)
+    info = run_info(settlement, **meta, lang=lang)
 
     def job(item):
         # The summary and 返款汇总 are jobs for the workers too, so exactly two processes write.

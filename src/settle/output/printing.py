@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from settle.output.xlsx import Num
 
-COUNT_UNITS = {"张", "次", "人", "例", "天", "笔", "场"}
+COUNT_UNITS = {"张", "次", "人", "例", "天", "笔", "场", "card(s)", "time(s)", "head(s)", "case(s)", "days"}
 _FIGURE = re.compile(r"^\s*(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?)\s*(%|[^\d\s,./].*)?\s*$")
 
 
@@ -69,8 +69,14 @@ def as_figure(text):
     return Num(float(value), fmt, text)
 
 
-def signature_line(labels: list[str], blank: str = "________________") -> str:
-    return "　　".join(f"{label}：{blank}" for label in labels)
+def signature_line(labels: list[str], blank: str = "________________", lang: str = "zh") -> str:
+    gap, colon = ("　　", "：") if lang == "zh" else ("    ", ": ")
+    return gap.join(f"{label}{colon}{blank}" for label in labels)
 
 
 DATE_BLANK = "______年____月____日"
+DATE_BLANK_EN = "____-____-____"
+
+
+def date_blank(lang: str) -> str:
+    return DATE_BLANK if lang == "zh" else DATE_BLANK_EN

@@ -17,9 +17,10 @@ from settle.engine.reconcile import reconciliation  # noqa: F401  (re-exported: 
 from settle.engine.money import U, r2
 from settle.engine.model import Payslip, Settlement
 from settle.problems import VIOLATION_NAMES
+from settle.output.english import data_words, translator, violation_detail, violation_effect
 from settle.output.privacy import mask_key, mask_name, mask_names, safe_filename
-from settle.output.printing import DATE_BLANK, Page, amp, as_figure, footer
-from settle.output.words import rmb_figures, rmb_words
+from settle.output.printing import Page, amp, as_figure, date_blank, footer
+from settle.output.words import rmb_figures, words_of
 from settle.output.xlsx import DATE, DATETIME, INT, MONEY, NUM, TEXT, Table, frame_of, write_book
 
 
@@ -35,6 +36,7 @@ REASON_NAMES = {
     REASON_DEPARTED: ("已离职（R5）", "departed (R5)"),
 }
 SUMMARY_COLUMNS = ("基本工资", "补贴", "绩效考核", "提成", "管理奖金", "团队提成", "奖励", "扣款")
+EXCLUDED_EN = {"未结算": "not settled", "疗程中": "course in progress", "其他月份结算": "settled in another month"}
 COLUMN_EN = {"基本工资": "Base", "补贴": "Allowance", "绩效考核": "Assessment", "提成": "Commission",
              "管理奖金": "Mgmt bonus", "团队提成": "Team commission", "奖励": "Bonus", "扣款": "Deductions"}
 
@@ -43,18 +45,24 @@ def _zh(lang, zh, en):
     return zh if lang == "zh" else en
 
 
-def _source(file, sheet, row) -> str:
+def _row_words(lang: str) -> tuple[str, str]:
+    return ("第 ", " 行") if lang == "zh" else ("row ", "")
+
+
+def _source(file, sheet, row, lang: str = "zh") -> str:
     parts = [str(p) for p in (file, sheet) if isinstance(p, str) and p]
     if row is not None and not (isinstance(row, float) and np.isnan(row)):
-        parts.append(f"第 {int(row)} 行")
+        before, after = _row_words(lang)
+        parts.append(f"{before}{int(row)}{after}")
     return " › ".join(parts)
 
 
-def _sources(frame: pd.DataFrame) -> pd.Series:
+def _sources(frame: pd.DataFrame, lang: str = "zh") -> pd.Series:
     """file › sheet › 第 N 行 for every row, vectorised."""
     file = frame["src_file"].astype(str)
     sheet = frame["src_sheet"].fillna("").astype(str)
-    row = "第 " + frame["src_row"].astype("int64").astype(str) + " 行"
+    before, after = _row_words(lang)
+    row = before + frame["src_row"].astype("int64").astype(str) + after
     return pd.Series(np.where(sheet != "", file + " › " + sheet + " › " + row, file + " › " + row), index=frame.index)
 
 
@@ -85,27 +93,33 @@ def payslip_table(s: Settlement, slip: Payslip, lang: str, page: Page | None = N
     numbers and its 计算过程 wrapped inside the page; 应发合计 in figures and in 人民币大写; a
     签收 line and date; the page header names the month and person, the footer numbers the pages."""
     L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
+    tr = translator(lang, s.policy, data_words(s) if lang != "zh" else ())
     page = page or Page()
     status = L("正式", "regular") if slip.regular else L("试用期", "probation")
-    gap = "　　"
+    gap, colon = L("　　", "    "), L("：", ": ")
     title = [f"{page.org} {L('工资条', 'payslip')}".strip(),
-             f"{L('月份', 'Month')}：{s.month}{gap}{L('姓名', 'Name')}：{slip.name}{gap}{L('工号', 'Staff id')}："
-             f"{slip.staff_id}",
-             f"{L('角色', 'Role')}：{slip.role}{gap}{L('小组', 'Team')}：{slip.team or '-'}{gap}"
-             f"{L('在职天数', 'Days employed')}：{slip.employed_days}/{s.month.days}{gap}{L('状态', 'Status')}：{status}",
-             f"{L('本月业绩', 'Performance')}：{r2(slip.performance):,}{gap}{L('应发合计', 'Total pay')}：{slip.total:,} "
-             f"{L('元', 'yuan')}"] + list(slip.flags)
+             f"{L('月份', 'Month')}{colon}{s.month}{gap}{L('姓名', 'Name')}{colon}{slip.name}{gap}"
+             f"{L('工号', 'Staff id')}{colon}{slip.staff_id}",
+             f"{L('角色', 'Role')}{colon}{slip.role}{gap}{L('小组', 'Team')}{colon}{slip.team or '-'}{gap}"
+             f"{L('在职天数', 'Days employed')}{colon}{slip.employed_days}/{s.month.days}{gap}"
+             f"{L('状态', 'Status')}{colon}{status}",
+             f"{L('本月业绩', 'Performance')}{colon}{r2(slip.performance):,}{gap}{L('应发合计', 'Total pay')}{colon}"
+             f"{slip.total:,} {L('元', 'yuan')}"] + [tr(f) for f in slip.flags]
     cols = [(L("名称", "Item"), TEXT), (L("依据/规则", "Rule"), TEXT), (L("基数", "Base"), NUM),
             (L("比例或单价", "Rate or unit"), NUM), (L("金额", "Amount"), MONEY), (L("计算过程", "Derivation"), TEXT)]
-    rows = [(l.name, l.rule, as_figure(l.base), as_figure(l.rate), l.amount, l.detail) for l in slip.lines]
+    rows = [(tr(l.name), tr(l.rule), as_figure(tr(l.base)), as_figure(tr(l.rate)), l.amount, tr(l.detail))
+            for l in slip.lines]
     total = (L("应发合计", "Total"), "R39", None, None, slip.total,
              L("各行四舍五入到分后相加（R37）", "sum of the rounded lines (R37)"))
-    below = [(f"{L('应发合计（大写）', 'Total in words')}：{L('人民币', 'RMB ')}{rmb_words(slip.total)}{gap}"
-              f"{L('（小写）', '(figures)')}：{rmb_figures(slip.total)}", "bold"), ("", "plain"),
-             (f"{L('签收', 'Received by')}：____________________{gap}{L('日期', 'Date')}：{DATE_BLANK}", "sign")]
+    below = [(f"{L('应发合计（大写）', 'Total in words (RMB)')}{colon}{L('人民币', '')}{words_of(slip.total, lang)}{gap}"
+              f"{L('（小写）', '(figures)')}{colon}{rmb_figures(slip.total)}", "bold"), ("", "plain"),
+             (f"{L('签收', 'Received by')}{colon}____________________{gap}{L('日期', 'Date')}{colon}"
+              f"{date_blank(lang)}", "sign")]
     return Table(L("工资条", "Payslip"), cols, frame_of(rows, cols), title=title, total=total, below=below,
-                 widths={0: 14, 1: 8, 2: 13, 3: 13, 4: 13, 5: 44}, wrap=(5,), grid=True,
-                 header=page.header(f"{s.month} {L('工资条', 'payslip')}", f"{slip.name}（{slip.staff_id}）"),
+                 widths={0: 14, 1: 8, 2: 13, 3: 13, 4: 13, 5: 44} if lang == "zh" else
+                 {0: 17, 1: 10, 2: 14, 3: 16, 4: 13, 5: 40}, wrap=(0, 1, 2, 3, 5), grid=True,
+                 header=page.header(f"{s.month} {L('工资条', 'payslip')}", f"{slip.name} ({slip.staff_id})"
+                                    if lang != "zh" else f"{slip.name}（{slip.staff_id}）"),
                  footer=footer(lang))
 
 
@@ -137,17 +151,18 @@ def _masked_keys_arrow(arr):
     return pc.fill_null(pc.binary_join_element_wise("****", pc.utf8_slice_codeunits(arr, -4), ""), "")
 
 
-def _sources_arrow(file, sheet, row):
+def _sources_arrow(file, sheet, row, lang: str = "zh"):
     import pyarrow as pa
     import pyarrow.compute as pc
-    row_text = pc.binary_join_element_wise("第 ", pc.cast(row, pa.string()), " 行", "")
+    before, after = _row_words(lang)
+    row_text = pc.binary_join_element_wise(before, pc.cast(row, pa.string()), after, "")
     sheet = pc.fill_null(sheet, "")
     with_sheet = pc.binary_join_element_wise(file, sheet, row_text, " › ")
     without = pc.binary_join_element_wise(file, row_text, " › ")
     return pc.if_else(pc.equal(sheet, ""), without, with_sheet)
 
 
-def detail_arrow(s: Settlement, mine: pd.DataFrame):
+def detail_arrow(s: Settlement, mine: pd.DataFrame, lang: str = "zh"):
     """The 业绩明细 columns for share rows, as an Arrow table; money as yuan with 2 decimals
     (exact from integer micro-fen, rounded half-up for display)."""
     import pyarrow as pa
@@ -164,7 +179,7 @@ def detail_arrow(s: Settlement, mine: pd.DataFrame):
     codes, uniques = pd.factorize(share)
     share_text = pa.array([f"{u * 100 / U:g}%" for u in uniques], type=pa.string()).take(pa.array(codes)) \
         if len(share) else pa.array([], type=pa.string())
-    names = {st.id: st.name for st in s.policy.streams}
+    names = {st.id: (st.name if lang == "zh" else st.name_en or st.name) for st in s.policy.streams}
     rules = {st.id: st.rule for st in s.policy.streams}
     scodes, suniq = pd.factorize(mine["stream"].astype(object))
     stream = pa.array([names.get(u, u) for u in suniq], type=pa.string()).take(pa.array(scodes)) if len(mine) \
@@ -183,13 +198,13 @@ def detail_arrow(s: Settlement, mine: pd.DataFrame):
         "department": take("department").cast(pa.string()), "category": take("category").cast(pa.string()),
         "amount": pa.array(mine["amount_fen"].to_numpy(dtype=np.int64) / 100),
         "share": share_text, "rebate": pa.array(rebate_fen / 100), "performance": pa.array(perf_fen / 100),
-        "stream": stream, "rule": rule, "source": _sources_arrow(file, sheet, row),
+        "stream": stream, "rule": rule, "source": _sources_arrow(file, sheet, row, lang),
     })
 
 
-def detail_rows(s: Settlement, mine: pd.DataFrame) -> pd.DataFrame:
+def detail_rows(s: Settlement, mine: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """The 业绩明细 rows as a DataFrame (for `explain`)."""
-    frame = detail_arrow(s, mine).to_pandas()
+    frame = detail_arrow(s, mine, lang).to_pandas()
     frame.index = mine.index
     return frame
 
@@ -218,7 +233,7 @@ def _round_div_share(net_u: np.ndarray, share_u: np.ndarray) -> np.ndarray:
     return out
 
 
-def prepare_details(s: Settlement) -> None:
+def prepare_details(s: Settlement, lang: str = "zh") -> None:
     """Build every person's 业绩明细 rows in one vectorised pass (before the writers fork), in
     payslip order — by person, stream, 结算日期, source order — as one Arrow table that each
     payslip slices without copying."""
@@ -227,7 +242,7 @@ def prepare_details(s: Settlement) -> None:
         s.details = (None, {}, {})
         return
     ordered = sh.sort_values(["staff_id", "stream", "settled_on", "src_order"], kind="stable")
-    table = detail_arrow(s, ordered)
+    table = detail_arrow(s, ordered, lang)
     staff = ordered["staff_id"].to_numpy(dtype=object)
     starts = np.flatnonzero(np.r_[True, staff[1:] != staff[:-1]])
     ends = np.r_[starts[1:], len(staff)]
@@ -242,7 +257,7 @@ def prepare_details(s: Settlement) -> None:
 def detail_table(s: Settlement, slip: Payslip, lang: str) -> Table:
     cols = detail_columns(lang)
     if s.details is None:
-        prepare_details(s)
+        prepare_details(s, lang)
     table, bounds, sums = s.details
     where = bounds.get(slip.staff_id)
     if where is None:
@@ -257,7 +272,8 @@ def detail_table(s: Settlement, slip: Payslip, lang: str) -> Table:
     total = [L("合计", "Total"), None, None, None, None, None, None, amount, None, rebate, perf, None, None, None]
     # The header stays in row 1 (readable by any program); the 合计 row carries the totals.
     return Table(L("业绩明细", "Detail"), cols, frame, total=total, landscape=True,
-                 header=f"&C{amp(slip.name)}（{slip.staff_id}）{s.month} {L('业绩明细', 'credited lines')}", footer=footer(lang))
+                 header=f"&C{amp(slip.name)}{L('（', ' (')}{slip.staff_id}{L('）', ') ')}{s.month} "
+                        f"{L('业绩明细', 'credited lines')}", footer=footer(lang))
 
 
 def violation_columns(lang):
@@ -272,13 +288,15 @@ def violation_rows(v: pd.DataFrame, names: dict, lang: str):
     for r in v.itertuples():
         yield (r.code, VIOLATION_NAMES[r.code][0 if lang == "zh" else 1], r.rule, r.staff_id,
                names.get(r.staff_id, "") if isinstance(r.staff_id, str) else "",
-               _source(r.file, r.sheet, r.row), r.card_no, mask_key(r.patient_key), r.partner, r.detail, r.effect)
+               _source(r.file, r.sheet, r.row, lang), r.card_no, mask_key(r.patient_key), r.partner,
+               r.detail if lang == "zh" else violation_detail(r.code, r.detail),
+               r.effect if lang == "zh" else violation_effect(r.code, r.effect))
 
 
 def violation_table(v: pd.DataFrame, names: dict, lang: str, name: str | None = None) -> Table:
     cols = violation_columns(lang)
     return Table(name or _zh(lang, "违规", "Violations"), cols, frame_of(list(violation_rows(v, names, lang)), cols),
-                 landscape=True)
+                 landscape=True, lang=lang)
 
 
 def large_month(s: Settlement) -> bool | None:
@@ -347,7 +365,7 @@ def summary_table(s: Settlement, rows: list[dict], lang: str, page: Page | None 
         data.append(row)
     paid = [r for r in rows if r["total"] is not None]
     network = len(rows) - len(paid)
-    count = L(f"{len(paid)} 人", f"{len(paid)} paid") + (L(f"＋网络部 {network} 人", f" + {network} 网络部") if network else "")
+    count = L(f"{len(paid)} 人", f"{len(paid)} paid") + (L(f"＋网络部 {network} 人", f" + {network} network") if network else "")
     total = (L("合计", "Total"), count, None, None,
              sum((r["performance"] for r in rows), Decimal(0)),
              *[sum((r[c] for r in paid), Decimal(0)) for c in SUMMARY_COLUMNS],
@@ -381,7 +399,7 @@ def unattributed_table(s: Settlement, lang: str) -> Table:
         3: _masked_keys(listed["patient_key"]).to_numpy(), 4: listed["card_no"].astype(object),
         5: listed["visited_at"], 6: listed["settled_on"], 7: listed["department"].astype(object),
         8: listed["category"].astype(object), 9: 1, 10: listed["amount_fen"].to_numpy() / 100,
-        11: _sources(listed).to_numpy() if len(listed) else []})
+        11: _sources(listed, lang).to_numpy() if len(listed) else []})
     g = walk.groupby(["department", "category"], observed=True)["amount_fen"].agg(["size", "sum"]).reset_index()
     part2 = pd.DataFrame({0: REASON_NAMES[REASON_WALK_IN][idx] + L("（按科室、项目类别汇总）", " (by department and category)"),
                           1: None, 2: None, 3: None, 4: None, 5: pd.NaT, 6: pd.NaT,
@@ -405,29 +423,33 @@ def reconciliation_table(s: Settlement, rec: dict, rows: list[dict], lang: str) 
              yuan(rec["total_fen"]), ""),
             (L("  已归属", "  credited"), rec["credited_count"], yuan(rec["credited_fen"]), "")]
     for reason, v in rec["uncredited"].items():
-        data.append((f"  {L('未归属', 'uncredited')}：{REASON_NAMES[reason][idx]}", v["count"], yuan(v["fen"]), ""))
+        data.append((f"  {L('未归属：', 'uncredited: ')}{REASON_NAMES[reason][idx]}", v["count"], yuan(v["fen"]), ""))
     data.append((L("核对：已归属 + 未归属 = 本月结算账单", "check: credited + uncredited = settled billing"),
                  None, yuan(rec["credited_fen"] + rec["uncredited_fen"]),
                  L("平衡 ✓", "balanced ✓") if rec["balanced"] else L("不平衡 ✗", "NOT balanced ✗")))
     for label, v in rec["excluded"].items():
-        data.append((f"{L('不计入本月', 'not counted this month')}：{label}", v["count"], yuan(v["fen"]), ""))
+        data.append((f"{L('不计入本月：', 'not counted this month: ')}{L(label, EXCLUDED_EN.get(label, label))}",
+                     v["count"], yuan(v["fen"]), ""))
     payslip_total = r2(sum((p.total for p in s.payslips), Decimal(0)))
     summary_total = r2(sum((r["total"] for r in rows if r["total"] is not None), Decimal(0)))
     data.append((L("工资条应发合计之和", "sum of payslip totals"), len(s.payslips), payslip_total, ""))
     data.append((L("汇总表应发合计", "summary total"), None, summary_total,
                  L("一致 ✓", "equal ✓") if payslip_total == summary_total else L("不一致 ✗", "differs ✗")))
     for c in SUMMARY_COLUMNS:
-        data.append((f"{L('汇总列', 'summary column')} {c}", None,
+        data.append((f"{L('汇总列', 'summary column')} {L(c, COLUMN_EN[c])}", None,
                      sum((r[c] for r in rows if r[c] is not None), Decimal(0)), ""))
     data.append((L("返款合计（各合作单位四舍五入后相加）", "rebates total (per partner, rounded)"), int(s.rebate_totals["lines"].sum()) if len(s.rebate_totals) else 0,
                  Decimal(rec["rebate_total"]), ""))
+    tr = translator(lang, s.policy)
     for _, name, base, rate, amount in s.funds:
-        data.append((f"{name}（{L('基数', 'base')} {r2(base)} × {rate * 100:g}%）", None, amount, ""))
+        data.append((f"{tr(name)}{L('（', ' (')}{L('基数', 'base')} {r2(base)} × {rate * 100:g}%{L('）', ')')}",
+                     None, amount, ""))
     if "interdept_reward" in rec:
         data.append((L("科间转诊奖励（R42，医生，不在工资条内）", "inter-department referral reward (R42, doctors, "
                        "not on payslips)"), rec["interdept_successes"], Decimal(rec["interdept_reward"]), ""))
     data.append((L("说明：汇总表扣款以正数列示并从应发合计中减去；网络部只计业绩不发工资。",
-                   "Note: 汇总 shows deductions positive and subtracts them; 网络部 has performance and no pay."),
+                   "Note: the summary shows deductions as positive figures and subtracts them from the total; "
+                   "the network department has performance and no pay."),
                  None, None, ""))
     cols = [(L("项目", "Item"), TEXT), (L("行数/人数", "Count"), INT), (L("金额", "Amount"), MONEY),
             (L("结果", "Result"), TEXT)]
@@ -453,7 +475,8 @@ def write_summary(path: Path, s: Settlement, run_info: list[tuple[str, str]], la
     tables = [summary_table(s, rows, lang, page, history.previous, history.previous_month),
               attention_table(s, history, lang, page), chart_table(s, lang, page), trend_table(s, history, lang, page),
               violations, unattributed_table(s, lang), reconciliation_table(s, rec, rows, lang),
-              Table(L("运行信息", "Run info"), info_cols, frame_of(run_info, info_cols), widths={0: 36, 1: 100})]
+              Table(L("运行信息", "Run info"), info_cols, frame_of(run_info, info_cols), widths={0: 36, 1: 100},
+                    header=f"&C{s.month} {L('运行信息', 'run info')}", lang=lang)]
     if s.unrecovered:
         tables.insert(1, unrecovered_table(s, lang))
     write_book(path, tables, fast=large_month(s))
@@ -467,7 +490,7 @@ def unrecovered_table(s: Settlement, lang: str) -> Table:
             (L("欠款", "Debt"), MONEY)]
     total = (L("合计", "Total"), None, None, sum((d[3] for d in s.unrecovered), Decimal(0)))
     return Table(L("欠款未收回", "Unrecovered debts"), cols, frame_of([tuple(d) for d in s.unrecovered], cols),
-                 total=total)
+                 total=total, lang=lang)
 
 
 # --- card check ----------------------------------------------------------------------------------

@@ -100,25 +100,28 @@ def _isna(v) -> bool:
 
 
 def run_info(s: Settlement, *, files, rules_files, rules_source, workspace: str, started: dt.datetime,
-             record: dict | None = None) -> list:
+             record: dict | None = None, lang: str = "zh") -> list:
+    """运行信息: what ran, on what, with which rules — in the run's language."""
+    L = (lambda zh, en: zh) if lang == "zh" else (lambda zh, en: en)  # noqa: E731
     info = who()
-    rows = [("工具 / tool", f"settle {__version__}"), ("月份 / month", str(s.month)),
-            ("运行时间 / time", started.isoformat(timespec="seconds")),
-            ("操作人 / user", f"{info['user']}@{info['host']}"), ("工作目录 / workspace", workspace),
-            ("规则 / rules", {"workspace": "工作目录 rules/", "default": "未找到工作目录 rules/，使用内置默认方案 / "
-                                                                  "no rules/ in the workspace: shipped default policy"}
+    rows = [(L("工具", "tool"), f"settle {__version__}"), (L("月份", "month"), str(s.month)),
+            (L("运行时间", "time"), started.isoformat(timespec="seconds")),
+            (L("操作人", "user"), f"{info['user']}@{info['host']}"), (L("工作目录", "workspace"), workspace),
+            (L("规则", "rules"), {"workspace": L("工作目录 rules/", "the workspace's rules/"),
+                                 "default": L("未找到工作目录 rules/，使用内置默认方案",
+                                              "no rules/ in the workspace: the shipped default policy")}
              .get(rules_source, rules_source)),
-            ("方案 / policy", s.policy.name)]
+            (L("方案", "policy"), s.policy.name if lang == "zh" else s.policy.name_en or s.policy.name)]
     rules = (record or {}).get("rules", {})
     if rules:
-        rows += [("规则版本 / rules version", rules["version"]),
-                 ("规则存档 / rules kept in", rules["folder"] + "/"),
-                 ("SHA-256 合并后的规则 / merged policy", rules["policy_sha256"])]
+        rows += [(L("规则版本", "rules version"), rules["version"]),
+                 (L("规则存档", "rules kept in"), rules["folder"] + "/"),
+                 (L("SHA-256 合并后的规则", "SHA-256 merged policy"), rules["policy_sha256"])]
     for name, digest in rules_files:
-        rows.append((f"SHA-256 {name}", digest))
+        rows.append((f"SHA-256 {name if lang == 'zh' else name.replace('(内置) ', '(built-in) ')}", digest))
     for name, digest in files:
         rows.append((f"SHA-256 {name}", digest))
-    rows.append(("规则参数 / policy parameters", ""))
+    rows.append((L("规则参数", "policy parameters"), ""))
     dumped = yaml.safe_dump(policy_dump(s), allow_unicode=True, sort_keys=False)
     for line in dumped.splitlines():
         rows.append(("", line))

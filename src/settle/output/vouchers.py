@@ -20,10 +20,11 @@ import pandas as pd
 from settle.engine.money import U, r2
 from settle.engine.model import Settlement
 from settle.output.checks import Difference, cell, money, sheet_rows, unreadable
-from settle.output.printing import DATE_BLANK, Page, as_figure, footer, signature_line
+from settle.output.english import english
+from settle.output.printing import Page, as_figure, date_blank, footer, signature_line
 from settle.output.privacy import safe_filename
 from settle.output.render import _arrow, _masked_keys_arrow, _masked_names_arrow, _round_div, _sources_arrow, _zh
-from settle.output.words import rmb_figures, rmb_words
+from settle.output.words import rmb_figures, rmb_words, rmb_words_en, words_of
 from settle.output.xlsx import DATE, INT, MONEY, NUM, SMALL_ROWS, TEXT, Table, frame_of, write_book
 
 VOUCHER_DIR = "返款单"
@@ -124,22 +125,25 @@ def voucher_table(s: Settlement, v: Voucher, lang: str, page: Page | None = None
             (L("金额", "Amount"), MONEY), (L("比例", "Rate"), NUM), (L("返款", "Rebate"), MONEY),
             (L("经办业务员", "Salesperson"), TEXT)]
     frame = s.voucher_rows.slice(v.start, v.count).rename_columns([h for h, _ in cols])
+    if lang != "zh":
+        for i in (5, 7):   # 类别 (合作单位, 药店 …) and 比例 (30 元/人)
+            frame = frame.set_column(i, cols[i][0], english_column(frame.column(i)))
     if not large_month(s):  # the styled writer: rates as numbers with their format
         frame = frame.to_pandas()
         frame[cols[7][0]] = pd.Series([as_figure(r) for r in frame.iloc[:, 7]], index=frame.index, dtype=object)
-    gap = "　　"
+    gap, colon = L("　　", "    "), L("：", ": ")
     title = [f"{page.org} {L('合作单位返款单', 'rebate voucher')}".strip(),
-             f"{L('月份', 'Month')}：{s.month}{gap}{L('合作单位', 'Partner')}：{v.partner}{gap}"
-             f"{L('介绍人（转诊医生）', 'Introducer')}：{v.referrer or '—'}",
+             f"{L('月份', 'Month')}{colon}{s.month}{gap}{L('合作单位', 'Partner')}{colon}{v.partner}{gap}"
+             f"{L('介绍人（转诊医生）', 'Introducer')}{colon}{v.referrer or '—'}",
              L("保密：一次性与介绍人本人结算（R46）；仅列本月已结算的疗程（R1）。",
                "Confidential: settled once with the introducer in person (R46); only courses settled this month (R1).")]
     total = [L("合计", "Total"), L(f"{v.count} 笔", f"{v.count} lines"), None, None, None, None, v.amount, None,
              v.total, None]
-    below = [(f"{L('返款合计（大写）', 'Total in words')}：{L('人民币', 'RMB ')}{rmb_words(v.total)}{gap}"
-              f"{L('（小写）', '(figures)')}：{rmb_figures(v.total)}", "bold"), ("", "plain"),
-             (signature_line([L("经办业务员", "Salesperson"), L("经治医生", "Treating doctor")]), "sign"),
-             (signature_line([L("院领导审批", "Approved (hospital)"), L("领款人", "Received by")]), "sign"),
-             (f"{L('日期', 'Date')}：{DATE_BLANK}", "sign")]
+    below = [(f"{L('返款合计（大写）', 'Total in words (RMB)')}{colon}{L('人民币', '')}{words_of(v.total, lang)}{gap}"
+              f"{L('（小写）', '(figures)')}{colon}{rmb_figures(v.total)}", "bold"), ("", "plain"),
+             (signature_line([L("经办业务员", "Salesperson"), L("经治医生", "Treating doctor")], lang=lang), "sign"),
+             (signature_line([L("院领导审批", "Approved (hospital)"), L("领款人", "Received by")], lang=lang), "sign"),
+             (f"{L('日期', 'Date')}{colon}{date_blank(lang)}", "sign")]
     return Table(L("返款单", "Voucher"), cols, frame, title=title, total=total, below=below,
                  widths={0: 5, 1: 11, 2: 8, 3: 11, 4: 13, 5: 8, 6: 12, 7: 10, 8: 12, 9: 11}, grid=True,
                  header=page.header(f"{s.month} {L('返款单', 'rebate voucher')}", L("保密", "confidential")),
@@ -177,7 +181,7 @@ def rebate_lines_table(s: Settlement, lang: str) -> Table:
     totals = s.rebate_totals
     grand = r2(sum(totals["total"], Decimal(0))) if len(totals) else Decimal("0.00")
     if len(rb):
-        frame = _rebate_arrow(rb, totals, names, [h for h, _ in cols], L("小计", "subtotal"))
+        frame = _rebate_arrow(rb, totals, names, [h for h, _ in cols], L("小计", "subtotal"), lang)
         if len(rb) <= SMALL_ROWS:
             frame = frame.to_pandas()
     else:
@@ -188,7 +192,18 @@ def rebate_lines_table(s: Settlement, lang: str) -> Table:
                  footer=footer(lang))
 
 
-def _rebate_arrow(rb: pd.DataFrame, totals: pd.DataFrame, names: dict, headers: list, subtotal: str):
+def english_column(column):
+    """An Arrow text column with each distinct value in English (the engine's words: 合作单位 …)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    enc = pc.dictionary_encode(column)
+    enc = enc.combine_chunks() if isinstance(enc, pa.ChunkedArray) else enc
+    words = pa.array([english(x) if x is not None else None for x in enc.dictionary.to_pylist()], type=pa.string())
+    return words.take(enc.indices)
+
+
+def _rebate_arrow(rb: pd.DataFrame, totals: pd.DataFrame, names: dict, headers: list, subtotal: str,
+                  lang: str = "zh"):
     """The 返款 rows as one Arrow table: each partner's lines, then its 小计 row."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -202,16 +217,17 @@ def _rebate_arrow(rb: pd.DataFrame, totals: pd.DataFrame, names: dict, headers: 
     order = {p: i for i, p in enumerate(partners)}
     key = rb["partner"].astype(object).map(order).to_numpy(dtype=np.int64) * 2
     lines = pa.table({
-        headers[0]: text("partner"), headers[1]: text("portion"), headers[2]: text("rule"),
+        headers[0]: text("partner"), headers[1]: text("portion") if lang == "zh" else english_column(text("portion")),
+        headers[2]: text("rule"),
         headers[3]: text("record_no"), headers[4]: _masked_names_arrow(text("patient_name")),
         headers[5]: _masked_keys_arrow(text("patient_key")),
         headers[6]: pa.array(rb["settled_on"].to_numpy(dtype="datetime64[ns]")),
         headers[7]: text("category"), headers[8]: pa.array(rb["amount_fen"].to_numpy(dtype=np.int64) / 100),
-        headers[9]: text("rate"), headers[10]: pa.array(_round_div(rb["rebate_u"].to_numpy(dtype=np.int64), U) / 100),
+        headers[9]: text("rate") if lang == "zh" else english_column(text("rate")), headers[10]: pa.array(_round_div(rb["rebate_u"].to_numpy(dtype=np.int64), U) / 100),
         headers[11]: who_text,
         headers[12]: _sources_arrow(pc.cast(_arrow(rb["src_file"].astype(str)), pa.string()),
                                     pc.cast(_arrow(rb["src_sheet"].fillna("").astype(str)), pa.string()),
-                                    pa.array(rb["src_row"].to_numpy(dtype=np.int64))),
+                                    pa.array(rb["src_row"].to_numpy(dtype=np.int64)), lang),
         "_k": pa.array(key)})
     k = len(partners)
     subs = {h: pa.nulls(k, type=lines.schema.field(h).type) for h in headers}
@@ -277,8 +293,9 @@ def check_vouchers(folder: Path, settlement: dict) -> list[Difference]:
         lines_sum = sum((money(r[VOUCHER_REBATE_COL]) or Decimal(0) for r in data), Decimal(0))
         if lines_sum != Decimal(v["total"]):
             out.append(Difference(f"{where} › {sheet} › {VOUCHER_REBATE_COL}", v["total"], f"lines add up to {lines_sum}"))
-        words = rmb_words(v["total"])
-        if not any(isinstance(r[0], str) and words in r[0] for r in rows[total_row + 1:]):
+        words = rmb_words(v["total"])   # either language may have written the voucher
+        if not any(isinstance(r[0], str) and (words in r[0] or rmb_words_en(v["total"]) in r[0])
+                   for r in rows[total_row + 1:]):
             out.append(Difference(f"{where} › {sheet}", words, "大写 missing"))
     for name in sorted(present - {v["file"] for v in recorded}):
         out.append(Difference(f"{VOUCHER_DIR}/{name}", "not in the settlement", "present"))

@@ -76,6 +76,27 @@ def rmb_words(amount) -> str:
     return sign + head + DIGITS[jiao] + "角" + DIGITS[fen] + "分"
 
 
+def rmb_words_en(amount) -> str:
+    """The amount in English words for an English run (num2words for the numbers): 0.05 → five
+    fen; 10.00 → ten yuan only; 1000000.01 → one million yuan and one fen; -12.50 → minus twelve
+    yuan and fifty fen."""
+    from num2words import num2words
+
+    value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    fen_total = int(abs(value) * 100)
+    yuan, fen = divmod(fen_total, 100)
+    if fen_total == 0:
+        return "zero yuan only"
+    parts = ([f"{num2words(yuan, lang='en')} yuan"] if yuan else []) + ([f"{num2words(fen, lang='en')} fen"] if fen else [])
+    text = " and ".join(parts) + (" only" if not fen else "")
+    return ("minus " if value < 0 else "") + text
+
+
+def words_of(amount, lang: str) -> str:
+    """人民币大写 in a Chinese run, English words in an English one."""
+    return rmb_words(amount) if lang == "zh" else rmb_words_en(amount)
+
+
 def rmb_figures(amount) -> str:
     """The amount in figures as a voucher writes it: ¥1,234.56, -¥100.00."""
     value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -54,10 +54,15 @@ class Table:
     widths: dict[int, float] = field(default_factory=dict)
     landscape: bool = False
     header: str = ""                             # printed page header (Excel &-codes)
-    footer: str = "&C第 &P 页，共 &N 页"         # printed page footer: page numbers
+    footer: str | None = None                    # printed page footer; None: page numbers in `lang`
     wrap: tuple[int, ...] = ()                   # columns whose text wraps (row heights follow)
     charts: Sequence[dict] = ()                  # native charts over this sheet's rows (see charts.py)
     grid: bool = False                           # thin borders around the data cells (printed forms)
+    lang: str = "zh"                             # the run's language (the default footer's words)
+
+    def __post_init__(self) -> None:
+        if self.footer is None:
+            self.footer = "&C第 &P 页，共 &N 页" if self.lang == "zh" else "&CPage &P of &N"
 
     @property
     def header_row(self) -> int:
@@ -279,7 +284,9 @@ def _styled_sheet(wb, st: _Styles, t: Table) -> None:
 
 def _wrapped_lines(text: str, width: float) -> int:
     """How many printed lines a wrapped cell takes (CJK characters count twice)."""
-    per_line = max(1, int(width * 1.15))  # CJK fonts print narrower than two Latin widths
+    # CJK fonts print narrower than two Latin widths; Latin text wraps at spaces and loses some.
+    cjk = any("\u3400" <= ch <= "\u9fff" for ch in text)
+    per_line = max(1, int(width * (1.15 if cjk else 0.9)))
     return sum(max(1, -(-_width(part) // per_line)) for part in text.split("\n"))
 
 

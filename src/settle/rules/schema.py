@@ -179,6 +179,7 @@ class Stream(Strict):
 
     id: str
     name: str
+    name_en: str | None = None   # the name in an English run (--lang en); the Chinese name is the record
     rule: str = ""
     match: Match = Match()
     commission: Commission
@@ -191,6 +192,7 @@ class RegistrationStream(Strict):
 
     id: str
     name: str
+    name_en: str | None = None   # the name in an English run (--lang en); the Chinese name is the record
     rule: str = ""
     match: Match
     commission: RegistrationCommission
@@ -204,6 +206,7 @@ class RegistrationStream(Strict):
 class PercentRebate(Strict):
     id: str
     name: str
+    name_en: str | None = None   # the name in an English run (--lang en); the Chinese name is the record
     rule: str = ""
     type: Literal["percent"]
     match: Match
@@ -215,6 +218,7 @@ class SurgeryRebate(Strict):
 
     id: str
     name: str
+    name_en: str | None = None   # the name in an English run (--lang en); the Chinese name is the record
     rule: str = ""
     type: Literal["per_patient_surgery"]
     match: Match
@@ -235,6 +239,7 @@ Rebate = Annotated[Union[PercentRebate, SurgeryRebate], Field(discriminator="typ
 class Component(Strict):
     id: str
     name: str
+    name_en: str | None = None   # the name in an English run (--lang en); the Chinese name is the record
     rule: str = ""
     roles: tuple[Literal["业务员", "主管", "主任"], ...]
     cap: Amount | None = None
@@ -316,6 +321,7 @@ class Fund(Strict):
 
     id: str
     name: str
+    name_en: str | None = None   # the name in an English run (--lang en); the Chinese name is the record
     rule: str = ""
     stream: str
     rate: Rate
@@ -389,6 +395,7 @@ class InterdeptReferral(Strict):
 
 class Policy(Strict):
     name: str
+    name_en: str | None = None   # the name in an English run (--lang en); the Chinese name is the record
     version: int = 1
     description: str = ""
     crediting: Crediting = Crediting()

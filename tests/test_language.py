@@ -1,0 +1,135 @@
+"""One language per run (issue 18.5): an English run's workbooks hold no Chinese and a Chinese
+run's no English, apart from data (names, departments, 项目类别, partners, file and sheet names,
+the clerk's reasons, the policy's YAML as written); the engine's texts translate without touching
+the data inside them; amounts in words in either language."""
+
+import shutil
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLES
+
+from settle import api
+from settle.output.english import data_words, english, source, translator, violation_detail
+from settle.output.words import rmb_words, rmb_words_en, words_of
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from lang_scan import leftovers  # noqa: E402
+
+
+@pytest.fixture(scope="module", params=["zh", "en"])
+def sample_run(request, tmp_path_factory):
+    ws = tmp_path_factory.mktemp(f"lang_{request.param}") / "ws"
+    shutil.copytree(SAMPLES, ws, ignore=shutil.ignore_patterns("output"))
+    outcome = api.settle_month(ws, "2024-05", lang=request.param)
+    assert outcome.status == "ok"
+    return ws, request.param
+
+
+def test_the_sample_month_speaks_one_language(sample_run):
+    """Every sheet name, header, footer and cell of every workbook of the sample month."""
+    ws, lang = sample_run
+    found = leftovers(ws, "2024-05", lang)
+    assert not found, {k: list(v)[:5] for k, v in found.items()}
+
+
+def test_output_names_do_not_depend_on_the_language(sample_run):
+    ws, _ = sample_run
+    folder = ws / "output" / "2024-05"
+    assert {"部门汇总.xlsx", "工资条", "工资条_裁剪版.xlsx", "返款汇总.xlsx", "返款单", "settlement.json"} <= \
+        {p.name for p in folder.iterdir()}
+
+
+def test_the_scan_can_fail(tmp_path):
+    """The check above is not vacuous: a Chinese label in an English workbook is found."""
+    ws = tmp_path / "ws"
+    shutil.copytree(SAMPLES, ws, ignore=shutil.ignore_patterns("output"))
+    assert api.settle_month(ws, "2024-05", lang="en").status == "ok"
+    import openpyxl
+    book = ws / "output/2024-05/部门汇总.xlsx"
+    wb = openpyxl.load_workbook(book)
+    wb.worksheets[0]["A1"] = "应发合计"
+    wb.save(book)
+    assert leftovers(ws, "2024-05", "en")
+
+
+def test_engine_words_translate_and_data_stays():
+    """R38: the 事由 "工作时间在网吧上网" is the clerk's text — its 上网 is not the engine's word."""
+    text = "调整 2024-05/调整_2024-05.xlsx 第 13 行 2024-05-09：工作时间在网吧上网（批准人 李建国）"
+    out = english(text, keep=("工作时间在网吧上网", "李建国"))
+    assert out == "adjustment 2024-05/调整_2024-05.xlsx row 13 2024-05-09: 工作时间在网吧上网 (approved by 李建国)"
+    # the longest phrase wins over the policy's own name inside it (R34)
+    assert translator("en", None)("本组业务员最低绩效考核") == "lowest assessment among the team's salespeople"
+    assert translator("zh", None)("本组业务员最低绩效考核") == "本组业务员最低绩效考核"
+    assert source("收费明细.xlsx › Sheet1 › 第 7 行", "en") == "收费明细.xlsx › Sheet1 › row 7"
+    assert source("收费明细.xlsx › Sheet1 › 第 7 行", "zh") == "收费明细.xlsx › Sheet1 › 第 7 行"
+
+
+def test_a_derivation_adds_up_in_english_as_in_chinese():
+    """The figures and operators of a 计算过程 are left exactly as they are (R30)."""
+    zh = "5000 × 31/31 × min(1, max(0, 正式业务员人均业绩 68,724.71/20000))"
+    assert english(zh) == "5000 × 31/31 × min(1, max(0, average performance of regular salespeople 68,724.71/20000))"
+
+
+def test_a_violation_detail_is_read_back_through_its_template():
+    from settle.problems import VIOLATIONS
+    kind = VIOLATIONS["late_report"]
+    detail = "2024-05-06 的日报 2024-05-07 10:00 提交，应在 2024-05-06 24:00 前"
+    en = violation_detail("late_report", detail)
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in en), en
+    assert "2024-05-07 10:00" in en and kind.detail_en is not None
+
+
+def test_data_words_are_the_roster_and_the_adjustments():
+    import pandas as pd
+
+    class S:
+        staff = pd.DataFrame({"name": ["李建国"], "role": ["主任"], "leave_type": ["自动离职"]})
+        inputs = type("I", (), {"adjustments": pd.DataFrame({"reason": ["工作时间在网吧上网"]}),
+                                "files": [("2024-05/调整_2024-05.xlsx", "x")]})()
+    words = data_words(S())
+    assert "李建国" in words and "工作时间在网吧上网" in words and "2024-05/调整_2024-05.xlsx" in words
+    assert "自动离职" not in words   # the engine says it too (R44): translated, not kept
+
+
+@pytest.mark.parametrize("amount, zh, en", [
+    ("0.05", "伍分", "five fen"),
+    ("10.00", "壹拾元整", "ten yuan only"),
+    ("1000000.01", "壹佰万元零壹分", "one million yuan and one fen"),
+    ("-12.50", "负壹拾贰元伍角整", "minus twelve yuan and fifty fen"),
+    ("0", "零元整", "zero yuan only"),
+    ("35045.79", "叁万伍仟零肆拾伍元柒角玖分", "thirty-five thousand and forty-five yuan and seventy-nine fen"),
+])
+def test_amounts_in_words(amount, zh, en):
+    assert rmb_words(Decimal(amount)) == zh and words_of(Decimal(amount), "zh") == zh
+    assert rmb_words_en(Decimal(amount)) == en and words_of(Decimal(amount), "en") == en
+
+
+def test_a_month_written_in_english_verifies_and_explains_in_english(sample_run):
+    """verify reads an English month's payslip names through the recorded policy's name_en; explain
+    shows the names, rules, units and flags in English (the derivation adds up: R39)."""
+    ws, lang = sample_run
+    report, problems = api.verify(ws, "2024-05")
+    assert report is not None and report.ok, (report.files, report.figures, report.workbooks[:5])
+    ex = api.explain(ws, "2024-05", "S011", lang=lang)
+    names = [line["name"] for line in ex.explained.lines]
+    if lang == "en":
+        assert names[:2] == ["base pay", "assessment"] and "late daily report" in names
+        rule = next(line["rule"] for line in ex.explained.lines if line["name"] == "improper means")
+        assert rule == "R43 governance rules 2"
+        assert any(f.startswith("carried to 2024-06: -4160.03") for f in ex.explained.flags)
+    else:
+        assert names[:2] == ["基本工资", "绩效考核"] and "日报迟交" in names
+
+
+def test_a_preview_explains_in_english(tmp_path):
+    ws = tmp_path / "ws"
+    shutil.copytree(SAMPLES, ws, ignore=shutil.ignore_patterns("output"))
+    ex = api.explain(ws, "2024-05", "S002", lang="en")
+    assert ex.explained.preview
+    lines = {line["name"]: line for line in ex.explained.lines}
+    assert lines["base pay"]["derivation"].startswith("1500 × 31/31 × completion min(1, 66,051.21/20000)")
+    assert lines["management bonus"]["base"] == "lowest assessment among the team's salespeople"
