@@ -89,6 +89,7 @@ class Settlement:
     rebate_rows: pd.DataFrame | None = field(default=None, repr=False)   # the 返款 sheet
     details: tuple | None = field(default=None, repr=False)              # 业绩明细 table, bounds, sums
     violation_index: dict | None = field(default=None, repr=False)       # staff_id -> rows of 违规
+    violation_sheet: tuple | None = field(default=None, repr=False)      # (lang, every 违规 row as printed)
     share_index: dict | None = field(default=None, repr=False)           # staff_id -> rows of shares
     voucher_list: list | None = field(default=None, repr=False)          # output.vouchers.Voucher, sorted
     voucher_rows: object = field(default=None, repr=False)               # their lines (Arrow table)

@@ -55,12 +55,12 @@ def write_month(folder: Path, settlement, loaded, meta: dict, lang: str, step=la
 
     items = [("summary", None), ("rebates", None), *(("slip", p) for p in settlement.payslips),
              *(("voucher", v) for v in vs)]
-    with in_background(job, items):
+    from settle.output.interdept_xlsx import write_interdept
+    with in_background(job, items):   # this process writes the rest meanwhile
         write_strips(folder / STRIPS_FILE, settlement, lang, page)
         write_payroll(folder, settlement, lang, page)
-    from settle.output.interdept_xlsx import write_interdept
-    write_interdept(folder, settlement.interdept, lang)  # R42 科间转诊奖励.xlsx
-    rec = reconciliation(settlement)
-    data = settlement_json(settlement, rec=rec, **meta)
-    (folder / "settlement.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_interdept(folder, settlement.interdept, lang)  # R42 科间转诊奖励.xlsx
+        rec = reconciliation(settlement)
+        data = settlement_json(settlement, rec=rec, **meta)
+        (folder / "settlement.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     return rec

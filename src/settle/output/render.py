@@ -250,6 +250,9 @@ def prepare_details(s: Settlement, lang: str = "zh") -> None:
     amount = np.add.reduceat(ordered["amount_fen"].to_numpy(dtype=np.int64), starts)
     rebate = np.add.reduceat(_round_div(ordered["rebate_u"].to_numpy(dtype=np.int64), U), starts)
     violations_of(s, "")  # build the per-person violation index once, before the writers fork
+    if len(s.violations):  # and every 违规 row as a payslip prints it: each payslip takes its rows
+        names = s.staff.set_index("staff_id")["name"].to_dict()
+        s.violation_sheet = (lang, frame_of(list(violation_rows(s.violations, names, lang)), violation_columns(lang)))
     s.details = (table, {staff[a]: (a, b - a) for a, b in zip(starts, ends)},
                   {staff[a]: (int(x), int(y)) for a, x, y in zip(starts, amount, rebate)})
 
@@ -316,9 +319,19 @@ def violations_of(s: Settlement, staff_id: str) -> pd.DataFrame:
     return s.violations.iloc[rows] if rows is not None else s.violations.iloc[0:0]
 
 
+def person_violations(s: Settlement, slip: Payslip, lang: str) -> Table:
+    """The payslip's 违规 sheet: its rows of the month's prepared 违规 rows (prepare_details)."""
+    prepared = s.violation_sheet
+    if prepared is None or prepared[0] != lang:
+        return violation_table(violations_of(s, slip.staff_id), {slip.staff_id: slip.name}, lang)
+    violations_of(s, "")
+    rows = s.violation_index.get(slip.staff_id)
+    frame = (prepared[1].iloc[rows] if rows is not None else prepared[1].iloc[0:0]).reset_index(drop=True)
+    return Table(_zh(lang, "违规", "Violations"), violation_columns(lang), frame, landscape=True, lang=lang)
+
+
 def write_payslip(path: Path, s: Settlement, slip: Payslip, lang: str = "zh", page: Page | None = None) -> None:
-    tables = [payslip_table(s, slip, lang, page), detail_table(s, slip, lang),
-              violation_table(violations_of(s, slip.staff_id), {slip.staff_id: slip.name}, lang)]
+    tables = [payslip_table(s, slip, lang, page), detail_table(s, slip, lang), person_violations(s, slip, lang)]
     write_book(path, tables, fast=large_month(s))
 
 
