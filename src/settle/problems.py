@@ -174,7 +174,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                            "{count} rows have a {column} outside {month} (rows {rows}): {effect_en}"),
     "duplicate_file": (ERROR, "与 {other} 内容完全相同：同一文件放了两次，请删除其中一个",
                        "has exactly the same content as {other}: the same file twice; delete one of them"),
-    "duplicate_line": (WARNING, "与 {other} › 第 {other_row} 行是同一收费行（病历号 {record}、就诊时间、项目类别、金额 {amount} "
+    "duplicate_line": (WARNING, "与 {other} › 第 {other_row} 行 是同一收费行（病历号 {record}、就诊时间、项目类别、金额 {amount} "
                        "都相同），只计一次",
                        "is the same billing line as {other} › row {other_row} (病历号 {record}, visit time, category and amount "
                        "{amount} all equal): counted once"),
