@@ -15,7 +15,6 @@ What stays Chinese is data: people, departments, 项目类别, partners, file na
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 import pandas as pd
 
@@ -161,17 +160,17 @@ def english(text, names: dict | None = None, *, table=None, keep: tuple[str, ...
     return re.sub(r"\x00(\d+)\x00", lambda m: held[int(m.group(1))], text)
 
 
-@lru_cache(maxsize=None)
-def _template(zh: str) -> re.Pattern:
+def _template(zh: str) -> str:
+    """A violation kind's zh template as a pattern (re keeps the compiled ones: no state here)."""
     parts = re.split(r"(\{\w+\})", zh)
-    return re.compile("".join(f"(?P<{p[1:-1]}>.+?)" if p.startswith("{") else re.escape(p) for p in parts) + "$")
+    return "".join(f"(?P<{p[1:-1]}>.+?)" if p.startswith("{") else re.escape(p) for p in parts) + "$"
 
 
 def violation_detail(code: str, detail, names: dict | None = None) -> str:
     """A violation's detail in English: its kind's template read backwards, else the words."""
     kind = VIOLATIONS.get(code)
     if isinstance(detail, str) and kind is not None and kind.detail_zh and kind.detail_en:
-        m = _template(kind.detail_zh).match(detail)
+        m = re.match(_template(kind.detail_zh), detail)
         if m:
             return kind.detail_en.format(**{k: english(v, names) for k, v in m.groupdict().items()})
     return english(detail, names)
