@@ -129,3 +129,25 @@ def test_a_preview_explains_in_english(tmp_path):
     lines = {line["name"]: line for line in ex.explained.lines}
     assert lines["base pay"]["derivation"].startswith("1500 × 31/31 × completion min(1, 66,051.21/20000)")
     assert lines["management bonus"]["base"] == "lowest assessment among the team's salespeople"
+
+
+def test_verify_names_a_missing_voucher_in_the_runs_language(sample_run, tmp_path):
+    """The workbook checkers' words (present, missing, N lines …) print in Chinese in a zh run."""
+    from rich.console import Console
+
+    from settle.console import print_verify
+    src, lang = sample_run
+    ws = tmp_path / "ws"
+    shutil.copytree(src, ws)
+    voucher = sorted((ws / "output/2024-05/返款单").glob("*.xlsx"))[0]
+    voucher.unlink()
+    report, _ = api.verify(ws, "2024-05")
+    assert not report.ok
+    con = Console(record=True, width=200)
+    print_verify(con, report, lang)
+    text = con.export_text()
+    assert voucher.name in text
+    if lang == "zh":
+        assert "缺失" in text and "missing" not in text and " lines" not in text
+    else:
+        assert "missing" in text

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -297,6 +298,23 @@ def print_comparison(con: Console, cmp, path: Path, lang: str) -> None:
     con.print(say("simulate.written", lang, path=path))
 
 
+# The words the workbook checkers put in a difference's recorded/found columns, in Chinese.
+VERIFY_WORDS = ((re.compile(r"^present$"), "存在"), (re.compile(r"^missing$"), "缺失"),
+                (re.compile(r"^no payslip$"), "无工资条"), (re.compile(r"^strip$"), "有裁剪条"),
+                (re.compile(r"^not in the settlement$"), "结算记录中没有"), (re.compile(r"^大写 missing$"), "缺少大写"),
+                (re.compile(r"^lines add up to (.+)$"), r"各行合计 \1"), (re.compile(r"^(\d+) lines(.*)$"), r"\1 行\2"))
+
+
+def verify_word(text, lang: str) -> str:
+    """A checker's word in the run's language (the checkers write them in English)."""
+    if lang != "zh" or not isinstance(text, str):
+        return text
+    for pattern, zh in VERIFY_WORDS:
+        if pattern.match(text):
+            return pattern.sub(zh, text)
+    return text
+
+
 def print_verify(con: Console, report, lang: str) -> None:
     """verify: the files and workbooks that differ from the record, and the recomputed figures."""
     diffs = report.files + report.workbooks
@@ -305,7 +323,7 @@ def print_verify(con: Console, report, lang: str) -> None:
         for h in say("verify.columns_files", lang).split("|"):
             t.add_column(h, overflow="fold")
         for d in diffs:
-            t.add_row(d.place(), d.person, d.recorded, d.found, say(d.what, lang))
+            t.add_row(d.place(), d.person, verify_word(d.recorded, lang), verify_word(d.found, lang), say(d.what, lang))
         con.print(t)
     if report.figures:
         t = Table(title=say("verify.title_figures", lang))
