@@ -53,7 +53,7 @@ def test_R14_registration_stream_keys_that_did_nothing_are_refused_with_file_pat
     assert policy is None
     name = key.split(":")[0]
     assert problems == [("rules.yaml", line_of(text, f"    {key}"), f"registration_streams[0].{name}",
-                         f"未知的键 / unknown key '{name}'")]
+                         f"unknown key '{name}'")]
 
 
 def test_R33_assessment_quota_zero_is_refused_before_any_row_is_read(tmp_path):

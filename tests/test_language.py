@@ -151,3 +151,27 @@ def test_verify_names_a_missing_voucher_in_the_runs_language(sample_run, tmp_pat
         assert "缺失" in text and "missing" not in text and " lines" not in text
     else:
         assert "missing" in text
+
+
+@pytest.mark.parametrize("change, zh, en", [
+    # a tier that overlaps (R11's tiers), an unknown key, a wrong type, a validator's own message
+    (("        - {from: 20000, to: 30000, rate: 4%}", "        - {from: 15000, to: 30000, rate: 4%}"),
+     "与上一档重叠", "overlaps the previous tier"),
+    (("    rate: 40%\n", "    rate: 40%\n    bogus: 1\n"), "未知的键 'bogus'", "unknown key 'bogus'"),
+    (("    rate: 40%\n", "    rate: 400\n"), "比例 400 大于 1：请写成百分数", "rate 400 is above 1: write it as a percentage"),
+    (("large_rebate_threshold: 5000", "large_rebate_threshold: [1]"), "应为数字", "expected a number"),
+])
+def test_rules_errors_speak_the_runs_language(tmp_path, change, zh, en):
+    """One language per run covers the rules loader: schema, validators and pydantic's own errors."""
+    from settle.problems import Problems
+    from settle.rules.loader import load_policy
+    text = (Path(__file__).resolve().parent.parent / "rules/default.yaml").read_text(encoding="utf-8")
+    assert change[0] in text
+    (tmp_path / "rules.yaml").write_text(text.replace(change[0], change[1], 1), encoding="utf-8")
+    problems = Problems()
+    assert load_policy(tmp_path / "rules.yaml", problems) is None
+    zh_texts, en_texts = [p.text("zh") for p in problems], [p.text("en") for p in problems]
+    assert any(zh in t for t in zh_texts), zh_texts
+    assert any(en in t for t in en_texts), en_texts
+    assert not any(any("\u4e00" <= ch <= "\u9fff" for ch in t) for t in en_texts), en_texts
+    assert not any(" / " in t for t in zh_texts + en_texts)

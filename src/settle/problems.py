@@ -440,7 +440,7 @@ class Problem:
 
     def text(self, lang: str = "zh") -> str:
         _, zh, en = CATALOGUE[self.code]
-        params = dict(self.params)
+        params = {k: v.split(BOTH)[lang != "zh"] if BOTH in v else v for k, v in self.params}
         params.setdefault("value", "" if self.value is None else self.value)
         params.setdefault("column", self.column or "")  # templates name the column (missing_column…)
         try:
@@ -483,6 +483,14 @@ def _partial(template: str, params: dict) -> str:
             except (TypeError, ValueError):
                 out.append(str(value))
     return "".join(out)
+
+
+BOTH = "\x1f"
+
+
+def both(zh: str, en: str) -> str:
+    """A parameter written in both languages (a rules or settle.yaml message): text() picks one."""
+    return f"{zh}{BOTH}{en}"
 
 
 def problem(code: str, *, file=None, sheet=None, row=None, column=None, value=None, **params) -> Problem:

@@ -24,7 +24,7 @@ from settle.load import columns as C
 from settle.load.columns import Kind
 from settle.load.normalize import (clean_key, lost_zeros, clean_text, parse_bool, parse_datetime, parse_fen, parse_int,
                         parse_percent, present)
-from settle.problems import Problems, problem, sheet_key, with_letters
+from settle.problems import Problems, both, problem, sheet_key, with_letters
 from settle.load.readers import RawTable, col_letter, read_file
 from settle.load.workspace import INPUT_SUFFIXES, Month, Workspace
 
@@ -306,7 +306,7 @@ def load_staff(ws: Workspace, problems: Problems, digests: dict | None = None,
     for _, r in frame[bad_order].iterrows():
         problems.add(problem("bad_date_order", file=r["src_file"], sheet=r["src_sheet"] or None, row=r["src_row"],
                              column=header_of(frame, C.STAFF, "left_on"),
-                             detail="离职日期早于入职日期 / left before being hired"))
+                             detail=both("离职日期早于入职日期", "left before being hired")))
     return _finish_staff(frame[~dup].reset_index(drop=True))
 
 

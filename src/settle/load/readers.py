@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from settle.load.columns import KEY, Kind, alias_index, header_key
 from settle.load.quiet import DEBUG_LOG, describe, is_panic, quiet
-from settle.problems import Problems, problem
+from settle.problems import Problems, both, problem
 
 HEADER_SEARCH_ROWS = 10
 SUMMARY_LABELS = ("合计", "总计", "小计", "本页合计", "本页小计", "累计")  # SPEC §8.1
@@ -80,10 +80,10 @@ def _read_csv(path: Path, display: str, problems: Problems) -> list[pa.Array] | 
     try:
         data = path.read_bytes()
     except OSError as exc:
-        problems.add(problem("unreadable_file", file=display, reason=f"无法打开 / cannot open: {exc.strerror or exc}"))
+        problems.add(problem("unreadable_file", file=display, reason=both(f"无法打开：{exc.strerror or exc}", f"cannot open: {exc.strerror or exc}")))
         return None
     if not data.strip():
-        problems.add(problem("unreadable_file", file=display, reason="空文件 / empty file"))
+        problems.add(problem("unreadable_file", file=display, reason=both("空文件", "empty file")))
         return None
     for enc in ("utf-8-sig", "gb18030"):
         try:
@@ -122,7 +122,7 @@ def _read_workbook(path: Path, display: str, kind: Kind, problems: Problems,
             problems.add(problem("unreadable_file", file=display, reason=_unreadable_reason(exc)))
         return []
     except OSError as exc:  # missing, locked by another program, a network drive gone away
-        problems.add(problem("unreadable_file", file=display, reason=f"无法打开 / cannot open: {exc.strerror or exc}"))
+        problems.add(problem("unreadable_file", file=display, reason=both(f"无法打开：{exc.strerror or exc}", f"cannot open: {exc.strerror or exc}")))
         return []
     except (KeyboardInterrupt, SystemExit):
         raise

@@ -14,7 +14,7 @@ import yaml
 
 from settle.load.columns import KINDS, MONTH_KINDS
 from settle.load.normalize import fold_text
-from settle.problems import Problems, problem
+from settle.problems import Problems, both, problem
 
 INPUT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv")  # SPEC §2
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
@@ -89,7 +89,7 @@ def _keep_and_stale(raw: dict, name: str, problems: Problems) -> dict:
     if keep is not None:
         if isinstance(keep, bool) or not isinstance(keep, int) or keep < 0:
             problems.add(problem("bad_config", file=name, column="history_keep",
-                                 detail=f"\"{keep}\" 应为不小于 0 的整数 / must be a whole number ≥ 0"))
+                                 detail=both(f"\"{keep}\" 应为不小于 0 的整数", f"\"{keep}\" must be a whole number ≥ 0")))
         else:
             out["history_keep"] = keep
     stale = raw.get("lock_stale_after")
@@ -97,7 +97,8 @@ def _keep_and_stale(raw: dict, name: str, problems: Problems) -> dict:
         m = _DURATION.match(str(stale))
         if not m or float(m.group(1)) <= 0:
             problems.add(problem("bad_config", file=name, column="lock_stale_after",
-                                 detail=f"\"{stale}\" 应为时长，如 2h 或 90min / must be a duration like 2h or 90min"))
+                                 detail=both(f"\"{stale}\" 应为时长，如 2h 或 90min",
+                                             f"\"{stale}\" must be a duration like 2h or 90min")))
         else:
             unit = (m.group(2) or "h").lower()
             scale = 3600 if unit[0] in "h小" else 60 if unit[0] in "m分" else 1
@@ -125,15 +126,17 @@ def _attention(raw, name: str, problems: Problems) -> dict:
         return out
     if not isinstance(raw, dict):
         problems.add(problem("bad_config", file=name, column="attention",
-                             detail="attention 应为键值表 / must be a mapping: {share: 30%, change: 50%}"))
+                             detail=both("attention 应为键值表：{share: 30%, change: 50%}",
+                                         "attention must be a mapping: {share: 30%, change: 50%}")))
         return out
     for key, value in raw.items():
         field_name = _ATTENTION_KEYS.get(str(key))
         frac = _fraction(value)
         if field_name is None or frac is None:
             problems.add(problem("bad_config", file=name, column=f"attention.{key}",
-                                 detail=f"attention.{key}: \"{value}\" 应为百分比 / must be a percentage "
-                                        "(share, change: e.g. 30%)"))
+                                 detail=both(f"attention.{key}：\"{value}\" 应为百分比（share、change，如 30%）",
+                                             f"attention.{key}: \"{value}\" must be a percentage "
+                                             "(share, change: e.g. 30%)")))
             continue
         out[field_name] = frac
     return out

@@ -18,7 +18,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from settle.problems import Problems, problem
+from settle.problems import BOTH, Problems, both, problem
+from settle.rules.messages import pydantic_pair, zh
 from settle.rules.schema import Effective, Policy, reference_errors
 
 BASE = "base"   # the label of the undated version
@@ -154,10 +155,11 @@ def read_rules_file(f: Path, name: str, problems: Problems) -> RulesFile | None:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         problems.add(problem("rules_invalid", file=name, row=(mark.line + 1) if mark else None,
-                             detail=f"YAML 语法错误 / YAML syntax error: {getattr(exc, 'problem', exc)}"))
+                             detail=both(f"YAML 语法错误：{getattr(exc, 'problem', exc)}",
+                                         f"YAML syntax error: {getattr(exc, 'problem', exc)}")))
         return None
     if not isinstance(parsed, dict):
-        problems.add(problem("rules_invalid", file=name, detail="规则文件应为键值表 / must be a mapping"))
+        problems.add(problem("rules_invalid", file=name, detail=both("规则文件应为键值表", "must be a mapping")))
         return None
     effective = None
     if "effective" in parsed:
@@ -169,7 +171,7 @@ def read_rules_file(f: Path, name: str, problems: Problems) -> RulesFile | None:
             loc = ("effective",) + tuple(p for p in err["loc"] if not str(p).startswith("function-"))
             loc, msg = _split_path(loc, err["msg"].removeprefix("Value error, "))
             problems.add(problem("rules_invalid", file=name, row=lines.get(loc, lines.get(("effective",))),
-                                 column=_path_text(loc), detail=msg))
+                                 column=_path_text(loc), detail=both(zh(msg), msg)))
             return None
     return RulesFile(name, f, data, hashlib.sha256(data).hexdigest(), parsed, lines, effective)
 
@@ -252,7 +254,7 @@ def _validate(read: list[RulesFile], problems: Problems) -> Policy | None:
                 break
             probe = probe[:-1]
         problems.add(problem("rules_invalid", file=fname or files[-1].name, row=line,
-                             column=_path_text(loc), detail=msg))
+                             column=_path_text(loc), detail=msg if BOTH in msg else both(zh(msg), msg)))
 
     seen: set = set()
     try:
@@ -267,16 +269,10 @@ def _validate(read: list[RulesFile], problems: Problems) -> Policy | None:
         for err in exc.errors():
             loc = _clean_loc(tuple(err["loc"]), merged)
             msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = f"未知的键 / unknown key '{loc[-1] if loc else ''}'"
-            elif err["type"] == "missing":
-                msg = "缺少必需的键 / required key missing"
-            elif err["type"] == "literal_error":
-                msg = f"取值无效 / invalid value {err.get('input')!r}: {err['msg']}"
-            elif err["type"] == "union_tag_invalid":
-                msg = f"未知的类型 / unknown type {err.get('input')!r}: {err['msg']}"
             # A model-level error names its own sub-path in the message ("tiers[2]: …").
             loc, msg = _split_path(loc, msg)
+            pair = pydantic_pair(err, str(loc[-1]) if loc else "")   # pydantic's own: by type, both languages
+            msg = both(*pair) if pair else both(zh(msg), msg)
             seen.add((loc, msg))
             report(loc, msg)
         # Cross-references are checked even when a field elsewhere failed.
@@ -286,7 +282,7 @@ def _validate(read: list[RulesFile], problems: Problems) -> Policy | None:
             extra = []
         for text in extra:
             loc, msg = _split_path((), text)
-            if (loc, msg) not in seen:
+            if (loc, both(zh(msg), msg)) not in seen:
                 report(loc, msg)
         return None
 
