@@ -55,55 +55,51 @@ MASKED = re.compile(r"[\u3400-\u9fff]\*+[\u3400-\u9fff]?")   # 张*, 欧**娜: m
 
 
 def texts(folder: Path):
+    """(workbook, sheet, text) of every sheet name, page header/footer and text cell."""
     for p in sorted(folder.rglob("*.xlsx")):
         wb = openpyxl.load_workbook(p)
         for ws in wb.worksheets:
-            yield p, ws.title, "sheet name", ws.title
-            for k in ("oddHeader", "oddFooter"):
-                hf = getattr(ws, k)
+            yield p, ws.title, ws.title
+            for hf in (ws.oddHeader, ws.oddFooter):
                 for part in (hf.left, hf.center, hf.right):
                     if part.text:
-                        yield p, ws.title, k, part.text
+                        yield p, ws.title, part.text
             for row in ws.iter_rows():
                 if row and row[0].value in ("规则参数", "policy parameters"):
                     break       # 运行信息 ends with the policy's YAML as written: data
                 for c in row:
                     if isinstance(c.value, str):
-                        yield p, ws.title, c.coordinate, c.value
+                        yield p, ws.title, c.value
 
 
-def leftovers(workspace: Path, month: str, lang: str, extra_data: tuple[str, ...] = ()) -> dict:
-    """{(file, sheet): Counter(text)} of the texts in the wrong language."""
+def _without(text: str, data: list[str]) -> str:
+    for d in data:
+        if d in text:
+            text = text.replace(d, " ")
+    return text
+
+
+def wrong_language(text: str, lang: str, data: list[str]) -> bool:
+    """Chinese left in an English text, or English words in a Chinese one, data taken out."""
+    if lang == "en":
+        return bool(CJK.search(text)) and bool(CJK.search(MASKED.sub(" ", _without(text, data))))
+    if IDENTIFIER.match(text) or not LATIN_WORD.search(text):
+        return False
+    rest = _without(text, data)
+    if IDENTIFIER.match(rest) or rest.startswith(("/", "SHA-256")) or "@" in rest:
+        return False    # violation codes, hashes, folders, user@host, rules version names: identifiers
+    return any(w not in ALLOWED_LATIN for w in LATIN_WORD.findall(rest))
+
+
+def leftovers(workspace: Path, month: str, lang: str) -> dict:
+    """{(workbook or folder, sheet): Counter(text)} of the texts in the wrong language."""
     folder = workspace / "output" / month
-    data = data_values(workspace) + sorted(extra_data, key=len, reverse=True)
-    data += sorted({p.relative_to(folder).as_posix() for p in folder.rglob("*")} |
-                   {p.name for p in folder.rglob("*")}, key=len, reverse=True)   # output names: one in every language
+    names = {p.relative_to(folder).as_posix() for p in folder.rglob("*")} | {p.name for p in folder.rglob("*")}
+    data = data_values(workspace) + sorted(names, key=len, reverse=True)   # output names: one in every language
     found: dict = collections.defaultdict(collections.Counter)
-    for path, sheet, where, text in texts(folder):
-        if where == "sheet name" or lang == "en":
-            rest = text
-            if lang == "en":
-                if not CJK.search(rest):
-                    continue
-                for d in data:
-                    if d in rest:
-                        rest = rest.replace(d, " ")
-                rest = MASKED.sub(" ", rest)
-                if CJK.search(rest):
-                    found[(str(path.relative_to(folder)).split("/")[0], sheet)][text[:100]] += 1
-                continue
-        if lang == "zh":
-            rest = text
-            if IDENTIFIER.match(text) or not LATIN_WORD.search(text):
-                continue
-            for d in data:
-                if d in rest:
-                    rest = rest.replace(d, " ")
-            if IDENTIFIER.match(rest) or rest.startswith(("/", "SHA-256")) or "@" in rest:
-                continue    # violation codes, hashes, folders, user@host, rules version names: identifiers
-            words = {w for w in LATIN_WORD.findall(rest) if w not in ALLOWED_LATIN}
-            if words:
-                found[(str(path.relative_to(folder)).split("/")[0], sheet)][text[:100]] += 1
+    for path, sheet, text in texts(folder):
+        if wrong_language(text, lang, data):
+            found[(path.relative_to(folder).parts[0], sheet)][text[:100]] += 1
     return found
 
 

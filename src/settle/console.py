@@ -299,17 +299,18 @@ def print_comparison(con: Console, cmp, path: Path, lang: str) -> None:
 
 
 # The words the workbook checkers put in a difference's recorded/found columns, in Chinese.
-VERIFY_WORDS = ((re.compile(r"^present$"), "存在"), (re.compile(r"^missing$"), "缺失"),
-                (re.compile(r"^no payslip$"), "无工资条"), (re.compile(r"^strip$"), "有裁剪条"),
-                (re.compile(r"^not in the settlement$"), "结算记录中没有"), (re.compile(r"^大写 missing$"), "缺少大写"),
-                (re.compile(r"^lines add up to (.+)$"), r"各行合计 \1"), (re.compile(r"^(\d+) lines(.*)$"), r"\1 行\2"))
+VERIFY_WORDS = {"present": "存在", "missing": "缺失", "no payslip": "无工资条", "strip": "有裁剪条",
+                "not in the settlement": "结算记录中没有", "大写 missing": "缺少大写"}
+VERIFY_PATTERNS = ((re.compile(r"^lines add up to (.+)$"), r"各行合计 \1"), (re.compile(r"^(\d+) lines(.*)$"), r"\1 行\2"))
 
 
 def verify_word(text, lang: str) -> str:
     """A checker's word in the run's language (the checkers write them in English)."""
     if lang != "zh" or not isinstance(text, str):
         return text
-    for pattern, zh in VERIFY_WORDS:
+    if text in VERIFY_WORDS:
+        return VERIFY_WORDS[text]
+    for pattern, zh in VERIFY_PATTERNS:
         if pattern.match(text):
             return pattern.sub(zh, text)
     return text
@@ -340,6 +341,7 @@ def print_verify(con: Console, report, lang: str) -> None:
 def print_doctor(con: Console, d, lang: str) -> None:
     """explain --doctor (R42): each referral slip, the amounts that decided it and its lines."""
     from settle.engine.interdept import OUTCOME_NAMES, _num, reason_text
+    from settle.output.english import source
     idx, rules = (0 if lang == "zh" else 1), d.result.rules
     reward = sum((s.reward for s in d.slips), Decimal("0.00"))
     label = say("doctor.recorded" if d.recorded else "doctor.preview", lang)
@@ -348,7 +350,7 @@ def print_doctor(con: Console, d, lang: str) -> None:
         carried = say("doctor.carried", lang) if s.carried_in else ""
         con.print(f"{s.referred_on:%Y-%m-%d} {s.record_no} {s.patient_name} {s.from_department} → {s.to_department}"
                   f"{carried}: [bold]{OUTCOME_NAMES[s.outcome][idx]}[/bold] {reason_text(s.reason, rules, lang)} "
-                  f"{say('doctor.reward', lang)} {s.reward:,}  ({s.source})")
+                  f"{say('doctor.reward', lang)} {s.reward:,}  ({source(s.source, lang)})")
         out, inn = Decimal(s.amount_fen("out")) / 100, Decimal(s.amount_fen("in")) / 100
         con.print("  " + say("doctor.amounts", lang, out=f"{out:,.2f}", out_cmp="≥" if out >= rules.min_before else "<",
                              min_out=_num(rules.min_before), inn=f"{inn:,.2f}",
@@ -361,5 +363,5 @@ def print_doctor(con: Console, d, lang: str) -> None:
         for ln in s.lines:
             t.add_row(say("doctor.side_out" if ln.side == "out" else "doctor.side_in", lang), ln.visited,
                       ln.department, ln.category, f"{Decimal(ln.amount_fen) / 100:,.2f}",
-                      say("doctor.inpatient" if ln.inpatient else "doctor.counts", lang), ln.source)
+                      say("doctor.inpatient" if ln.inpatient else "doctor.counts", lang), source(ln.source, lang))
         con.print(t)

@@ -153,8 +153,8 @@ def explain_recorded(record: dict, person: str, lang: str) -> tuple[Explained | 
     sid, problems = find_person(people, person)
     if sid is None:
         return None, problems
-    from settle.output.english import record_translator
-    tr = record_translator(record, lang)
+    from settle.output.english import translator
+    tr = translator(lang, record.get("rules", {}).get("policy"))
     p = people[sid]
     policy = record.get("rules", {}).get("policy") or {}
     names = {s.get("id"): tr(s.get("name")) for s in policy.get("streams", []) + policy.get("registration_streams", [])}

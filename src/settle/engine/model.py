@@ -90,6 +90,7 @@ class Settlement:
     details: tuple | None = field(default=None, repr=False)              # 业绩明细 table, bounds, sums
     violation_index: dict | None = field(default=None, repr=False)       # staff_id -> rows of 违规
     violation_sheet: tuple | None = field(default=None, repr=False)      # (lang, every 违规 row as printed)
+    kept_words: tuple | None = field(default=None, repr=False)           # an English run's data words
     share_index: dict | None = field(default=None, repr=False)           # staff_id -> rows of shares
     voucher_list: list | None = field(default=None, repr=False)          # output.vouchers.Voucher, sorted
     voucher_rows: object = field(default=None, repr=False)               # their lines (Arrow table)

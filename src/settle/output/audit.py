@@ -112,8 +112,9 @@ def check_payslip_files(folder: Path, record: dict, books: Books) -> list[Differ
 def check_payslips(folder: Path, record: dict, books: Books) -> list[Difference]:
     """Each payslip's lines (name, amount) and its total against the record."""
     out = []
-    from settle.output.english import record_translator
-    shown = record_translator(record, record.get("lang", "zh"))   # how the run's language printed a name
+    from settle.output.english import translator
+    # a name as the recorded run's language printed it (through the recorded policy's name_en)
+    shown = translator(record.get("lang", "zh"), record.get("rules", {}).get("policy"))
     for sid, rel in record.get("files", {}).get("payslips", {}).items():
         person = record["people"].get(sid, {})
         sheets = books.sheets(rel)

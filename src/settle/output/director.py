@@ -15,7 +15,7 @@ from pathlib import Path
 
 from settle.engine.model import Settlement
 from settle.engine.money import r2
-from settle.output.printing import Page, footer
+from settle.output.printing import Page
 from settle.output.xlsx import MONEY, TEXT, Table, frame_of
 
 TREND_MONTHS = 12
@@ -115,7 +115,7 @@ def attention_table(s: Settlement, h: History, lang: str, page: Page) -> Table:
     # The rule goes under the list: the header row stays row 1, as on every sheet a program reads.
     return Table("关注" if zh else "Attention", cols, frame_of(rows, cols), widths={7: 48}, wrap=(7,),
                  below=[(note, "plain")], landscape=True,
-                 header=page.header(f"{s.month} {'关注' if zh else 'attention'}"), footer=footer(lang))
+                 header=page.header(f"{s.month} {'关注' if zh else 'attention'}"), lang=lang)
 
 
 def chart_table(s: Settlement, lang: str, page: Page) -> Table:
@@ -131,7 +131,7 @@ def chart_table(s: Settlement, lang: str, page: Page) -> Table:
               {"type": "column", "title": ("业绩与定额" if zh else "Performance against the quota"), "categories": 0,
                "series": [2], "lines": [3]}]
     return Table("图表" if zh else "Charts", cols, frame_of(rows, cols), charts=charts, landscape=True,
-                 header=page.header(f"{s.month} {'图表' if zh else 'charts'}"), footer=footer(lang))
+                 header=page.header(f"{s.month} {'图表' if zh else 'charts'}"), lang=lang)
 
 
 def trend_table(s: Settlement, h: History, lang: str, page: Page) -> Table:
@@ -145,7 +145,7 @@ def trend_table(s: Settlement, h: History, lang: str, page: Page) -> Table:
                                          "Last 12 settled months: performance and pay"),
                "categories": 0, "series": [1, 2]}]
     return Table("趋势" if zh else "Trend", cols, frame_of(rows, cols), charts=charts, landscape=True,
-                 header=page.header(f"{s.month} {'趋势' if zh else 'trend'}"), footer=footer(lang))
+                 header=page.header(f"{s.month} {'趋势' if zh else 'trend'}"), lang=lang)
 
 
 def quota_of(s: Settlement) -> Decimal:

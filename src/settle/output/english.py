@@ -72,57 +72,46 @@ PHRASES: tuple[tuple[str, str], ...] = (
 )
 PUNCTUATION = (("：", ": "), ("；", "; "), ("，", ", "), ("、", ", "), ("（", " ("), ("）", ")"), ("　", "  "))
 
+
+POLICY_LISTS = ("streams", "registration_streams", "pay", "rebates", "funds")
+
+
 def policy_names(policy) -> dict[str, str]:
-    """The policy's Chinese names → their `name_en` (streams, components, rebates, funds)."""
+    """The policy's Chinese names → their `name_en` (streams, components, rebates, funds), from a
+    loaded Policy or from the policy a settlement.json recorded."""
     if policy is None:
         return {}
-    items = [*policy.streams, *policy.registration_streams, *policy.pay, *getattr(policy, "rebates", ()),
-             *getattr(policy, "funds", ())]
-    return {x.name: x.name_en for x in items if getattr(x, "name_en", None)}
+    recorded = isinstance(policy, dict)
+    field = (lambda x, k: x.get(k)) if recorded else getattr   # noqa: E731
+    items = [x for key in POLICY_LISTS for x in (policy.get(key) if recorded else getattr(policy, key, ())) or ()]
+    return {field(x, "name"): field(x, "name_en") for x in items if field(x, "name_en")}
 
 
 def data_words(s) -> tuple[str, ...]:
-    """The texts of a settlement that are data and stay as written: the roster's names, roles,
-    teams and leave types, and every text of the 调整 rows (事由, 批准人, 类型 …), file names."""
+    """The texts of a settlement that are data and stay as written, longest first: the roster's
+    names, roles, teams and leave types, every text of the 调整 rows (事由, 批准人 …) and the
+    input file names — except words the engine says itself (自动离职, 罚款 …)."""
+    frames = [s.staff]
     words: set[str] = set()
-    frames = [getattr(s, "staff", None)]
-    inputs = getattr(s, "inputs", None)
-    if inputs is not None:
-        frames.append(getattr(inputs, "adjustments", None))
-        words.update(d for d, _ in getattr(inputs, "files", ()))
+    if s.inputs is not None:
+        frames.append(s.inputs.adjustments)
+        words.update(name for name, _ in s.inputs.files)
     for frame in frames:
-        if frame is None or not len(frame):
-            continue
         for col in frame.columns:
             dtype = frame[col].dtype
             if dtype == object or isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype):
                 words.update(v for v in frame[col].dropna().astype(str).unique() if CJK.search(v))
-    for kind in ("src_file",):
-        if inputs is not None and kind in getattr(inputs, "adjustments", {}):
-            words.update(inputs.adjustments[kind].dropna().astype(str).unique())
-    engine = [zh for zh, _ in PHRASES]
-    return tuple(sorted((w for w in words if not any(w in zh for zh in engine)), key=len, reverse=True))
+    engine = "\n".join(zh for zh, _ in PHRASES)
+    return tuple(sorted((w for w in words if w not in engine), key=len, reverse=True))
 
 
 def translator(lang: str, policy=None, keep: tuple[str, ...] = ()):
-    """The run's text function: the identity in a zh run; in en, `english` with the policy's names,
-    leaving the data (`keep`, see data_words) as written."""
+    """The run's text function: the identity in a zh run; in en, `english` with the policy's names
+    (a Policy, or the policy dict a settlement.json recorded), leaving `keep` (data_words) as written."""
     if lang == "zh":
         return lambda text: text
     table = _table(policy_names(policy))
     return lambda text: english(text, table=table, keep=keep)
-
-
-def record_translator(record: dict, lang: str):
-    """`translator` for a settled month read back from its settlement.json: the names come from
-    the recorded policy (its `name_en`), so an English month verifies and explains as it printed."""
-    if lang == "zh":
-        return lambda text: text
-    policy = record.get("rules", {}).get("policy") or {}
-    names = {x["name"]: x["name_en"] for key in ("streams", "registration_streams", "pay", "rebates", "funds")
-             for x in policy.get(key) or () if isinstance(x, dict) and x.get("name") and x.get("name_en")}
-    table = _table(names)
-    return lambda text: english(text, table=table)
 
 
 _ROW = re.compile(r"第 (\d+) 行")
@@ -139,11 +128,11 @@ def _table(names: dict) -> tuple[tuple[str, str], ...]:
     return tuple(sorted({**dict(PHRASES), **names}.items(), key=lambda p: -len(p[0])))
 
 
-_DEFAULT = _table({})
+ENGINE_WORDS = _table({})
 
 
-def english(text, names: dict | None = None, *, table=None, keep: tuple[str, ...] = ()) -> str:
-    """`text` with the policy's names, then the engine's words, in English; data left as is."""
+def english(text, *, table=ENGINE_WORDS, keep: tuple[str, ...] = ()) -> str:
+    """`text` with the policy's names and the engine's words (`table`) in English; `keep` as is."""
     if not isinstance(text, str) or not CJK.search(text):
         return text
     held: list[str] = []
@@ -151,7 +140,7 @@ def english(text, names: dict | None = None, *, table=None, keep: tuple[str, ...
         if word in text:
             text = text.replace(word, f"\x00{len(held)}\x00")
             held.append(word)
-    for zh, en in (table or (_table(names) if names else _DEFAULT)):
+    for zh, en in table:
         if zh in text:
             text = text.replace(zh, en)
     for zh, en in PUNCTUATION:
@@ -160,20 +149,30 @@ def english(text, names: dict | None = None, *, table=None, keep: tuple[str, ...
     return re.sub(r"\x00(\d+)\x00", lambda m: held[int(m.group(1))], text)
 
 
+def english_arrow(column):
+    """An Arrow text column with each distinct value through `english` (合作单位, 30 元/人 …)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    enc = pc.dictionary_encode(column)
+    enc = enc.combine_chunks() if isinstance(enc, pa.ChunkedArray) else enc
+    words = pa.array([english(x) for x in enc.dictionary.to_pylist()], type=pa.string())
+    return words.take(enc.indices)
+
+
 def _template(zh: str) -> str:
     """A violation kind's zh template as a pattern (re keeps the compiled ones: no state here)."""
     parts = re.split(r"(\{\w+\})", zh)
     return "".join(f"(?P<{p[1:-1]}>.+?)" if p.startswith("{") else re.escape(p) for p in parts) + "$"
 
 
-def violation_detail(code: str, detail, names: dict | None = None) -> str:
+def violation_detail(code: str, detail) -> str:
     """A violation's detail in English: its kind's template read backwards, else the words."""
     kind = VIOLATIONS.get(code)
     if isinstance(detail, str) and kind is not None and kind.detail_zh and kind.detail_en:
         m = re.match(_template(kind.detail_zh), detail)
         if m:
-            return kind.detail_en.format(**{k: english(v, names) for k, v in m.groupdict().items()})
-    return english(detail, names)
+            return kind.detail_en.format(**{k: english(v) for k, v in m.groupdict().items()})
+    return english(detail)
 
 
 def violation_effect(code: str, effect) -> str:

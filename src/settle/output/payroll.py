@@ -16,7 +16,7 @@ from pathlib import Path
 
 from settle.engine.model import Settlement
 from settle.output.checks import Difference, money, sheet_rows, unreadable
-from settle.output.printing import Page, footer
+from settle.output.printing import Page
 from settle.output.render import COLUMN_EN, SUMMARY_COLUMNS, _zh
 from settle.output.xlsx import MONEY, TEXT, Table, frame_of, write_book
 
@@ -58,7 +58,7 @@ def write_payroll_xlsx(path: Path, s: Settlement, lang: str = "zh", page: Page |
     cols = payroll_columns(lang)
     title = _zh(lang, "工资导入（应发，供人事工资系统代扣个税、社保并发放）", "payroll import (gross, for HR payroll)")
     write_book(path, [Table(_zh(lang, "工资导入", "Payroll import"), cols, frame_of(payroll_rows(s), cols),
-                            landscape=True, header=page.header(f"{s.month} {title}"), footer=footer(lang))])
+                            landscape=True, header=page.header(f"{s.month} {title}"), lang=lang)])
 
 
 def write_payroll(folder: Path, s: Settlement, lang: str = "zh", page: Page | None = None) -> None:

@@ -19,7 +19,7 @@ from settle.engine.model import Payslip, Settlement
 from settle.problems import VIOLATION_NAMES
 from settle.output.english import data_words, translator, violation_detail, violation_effect
 from settle.output.privacy import mask_key, mask_name, mask_names, safe_filename
-from settle.output.printing import Page, amp, as_figure, date_blank, footer
+from settle.output.printing import Page, amp, as_figure, date_blank
 from settle.output.words import rmb_figures, words_of
 from settle.output.xlsx import DATE, DATETIME, INT, MONEY, NUM, TEXT, Table, frame_of, write_book
 
@@ -93,7 +93,7 @@ def payslip_table(s: Settlement, slip: Payslip, lang: str, page: Page | None = N
     numbers and its 计算过程 wrapped inside the page; 应发合计 in figures and in 人民币大写; a
     签收 line and date; the page header names the month and person, the footer numbers the pages."""
     L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
-    tr = translator(lang, s.policy, data_words(s) if lang != "zh" else ())
+    tr = translator(lang, s.policy, kept_words(s) if lang != "zh" else ())
     page = page or Page()
     status = L("正式", "regular") if slip.regular else L("试用期", "probation")
     gap, colon = L("　　", "    "), L("：", ": ")
@@ -120,7 +120,7 @@ def payslip_table(s: Settlement, slip: Payslip, lang: str, page: Page | None = N
                  {0: 17, 1: 10, 2: 14, 3: 16, 4: 13, 5: 40}, wrap=(0, 1, 2, 3, 5), grid=True,
                  header=page.header(f"{s.month} {L('工资条', 'payslip')}", f"{slip.name} ({slip.staff_id})"
                                     if lang != "zh" else f"{slip.name}（{slip.staff_id}）"),
-                 footer=footer(lang))
+                 lang=lang)
 
 
 def detail_columns(lang):
@@ -250,6 +250,8 @@ def prepare_details(s: Settlement, lang: str = "zh") -> None:
     amount = np.add.reduceat(ordered["amount_fen"].to_numpy(dtype=np.int64), starts)
     rebate = np.add.reduceat(_round_div(ordered["rebate_u"].to_numpy(dtype=np.int64), U), starts)
     violations_of(s, "")  # build the per-person violation index once, before the writers fork
+    if lang != "zh":
+        kept_words(s)
     if len(s.violations):  # and every 违规 row as a payslip prints it: each payslip takes its rows
         names = s.staff.set_index("staff_id")["name"].to_dict()
         s.violation_sheet = (lang, frame_of(list(violation_rows(s.violations, names, lang)), violation_columns(lang)))
@@ -276,7 +278,7 @@ def detail_table(s: Settlement, slip: Payslip, lang: str) -> Table:
     # The header stays in row 1 (readable by any program); the 合计 row carries the totals.
     return Table(L("业绩明细", "Detail"), cols, frame, total=total, landscape=True,
                  header=f"&C{amp(slip.name)}{L('（', ' (')}{slip.staff_id}{L('）', ') ')}{s.month} "
-                        f"{L('业绩明细', 'credited lines')}", footer=footer(lang))
+                        f"{L('业绩明细', 'credited lines')}", lang=lang)
 
 
 def violation_columns(lang):
@@ -307,6 +309,13 @@ def large_month(s: Settlement) -> bool | None:
     each workbook's size decide (None)."""
     from settle.output.xlsx import LARGE_MONTH
     return True if len(s.shares) > LARGE_MONTH else None
+
+
+def kept_words(s: Settlement) -> tuple[str, ...]:
+    """The month's data words an English run keeps as written (english.data_words), found once."""
+    if s.kept_words is None:
+        s.kept_words = data_words(s)
+    return s.kept_words
 
 
 def violations_of(s: Settlement, staff_id: str) -> pd.DataFrame:
@@ -390,7 +399,7 @@ def summary_table(s: Settlement, rows: list[dict], lang: str, page: Page | None 
                  header=page.header(f"{s.month} {L('工资汇总', 'pay summary')}",
                                     L(f"上月 = {previous_month}；", f"last month = {previous_month}; ") * bool(previous)
                                     + L("扣款以正数列示", "deductions shown positive")),
-                 footer=footer(lang))
+                 lang=lang)
 
 
 def unattributed_table(s: Settlement, lang: str) -> Table:
@@ -425,7 +434,7 @@ def unattributed_table(s: Settlement, lang: str) -> Table:
              Decimal(total_fen) / 100, None]
     return Table(L("未归属", "Unattributed"), cols, frame, total=total, landscape=True,
                  header=f"&C{s.month} {L('未归属的本月结算账单', 'settled lines credited to nobody')}",
-                 footer=footer(lang))
+                 lang=lang)
 
 
 def reconciliation_table(s: Settlement, rec: dict, rows: list[dict], lang: str) -> Table:
@@ -467,7 +476,7 @@ def reconciliation_table(s: Settlement, rec: dict, rows: list[dict], lang: str) 
     cols = [(L("项目", "Item"), TEXT), (L("行数/人数", "Count"), INT), (L("金额", "Amount"), MONEY),
             (L("结果", "Result"), TEXT)]
     return Table(L("核对", "Reconciliation"), cols, frame_of(data, cols), widths={0: 48},
-                 header=f"&C{s.month} {L('核对', 'reconciliation')}", footer=footer(lang))
+                 header=f"&C{s.month} {L('核对', 'reconciliation')}", lang=lang)
 
 
 def write_summary(path: Path, s: Settlement, run_info: list[tuple[str, str]], lang: str = "zh",
@@ -484,7 +493,7 @@ def write_summary(path: Path, s: Settlement, run_info: list[tuple[str, str]], la
     names = s.staff.set_index("staff_id")["name"].to_dict()
     info_cols = [(L("项目", "Item"), TEXT), (L("内容", "Value"), TEXT)]
     violations = violation_table(s.violations, names, lang)
-    violations.header, violations.footer = f"&C{s.month} {L('违规', 'violations')}", footer(lang)
+    violations.header = f"&C{s.month} {L('违规', 'violations')}"
     tables = [summary_table(s, rows, lang, page, history.previous, history.previous_month),
               attention_table(s, history, lang, page), chart_table(s, lang, page), trend_table(s, history, lang, page),
               violations, unattributed_table(s, lang), reconciliation_table(s, rec, rows, lang),

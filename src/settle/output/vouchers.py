@@ -20,8 +20,8 @@ import pandas as pd
 from settle.engine.money import U, r2
 from settle.engine.model import Settlement
 from settle.output.checks import Difference, cell, money, sheet_rows, unreadable
-from settle.output.english import english
-from settle.output.printing import Page, as_figure, date_blank, footer, signature_line
+from settle.output.english import english_arrow
+from settle.output.printing import Page, as_figure, date_blank, signature_line
 from settle.output.privacy import safe_filename
 from settle.output.render import _arrow, _masked_keys_arrow, _masked_names_arrow, _round_div, _sources_arrow, _zh
 from settle.output.words import rmb_figures, rmb_words, rmb_words_en, words_of
@@ -127,7 +127,7 @@ def voucher_table(s: Settlement, v: Voucher, lang: str, page: Page | None = None
     frame = s.voucher_rows.slice(v.start, v.count).rename_columns([h for h, _ in cols])
     if lang != "zh":
         for i in (5, 7):   # 类别 (合作单位, 药店 …) and 比例 (30 元/人)
-            frame = frame.set_column(i, cols[i][0], english_column(frame.column(i)))
+            frame = frame.set_column(i, cols[i][0], english_arrow(frame.column(i)))
     if not large_month(s):  # the styled writer: rates as numbers with their format
         frame = frame.to_pandas()
         frame[cols[7][0]] = pd.Series([as_figure(r) for r in frame.iloc[:, 7]], index=frame.index, dtype=object)
@@ -147,7 +147,7 @@ def voucher_table(s: Settlement, v: Voucher, lang: str, page: Page | None = None
     return Table(L("返款单", "Voucher"), cols, frame, title=title, total=total, below=below,
                  widths={0: 5, 1: 11, 2: 8, 3: 11, 4: 13, 5: 8, 6: 12, 7: 10, 8: 12, 9: 11}, grid=True,
                  header=page.header(f"{s.month} {L('返款单', 'rebate voucher')}", L("保密", "confidential")),
-                 footer=footer(lang))
+                 lang=lang)
 
 
 def write_voucher(path: Path, s: Settlement, v: Voucher, lang: str = "zh", page: Page | None = None) -> None:
@@ -165,7 +165,7 @@ def introducer_table(s: Settlement, lang: str, page: Page | None = None) -> Tabl
     total = (L("合计", "Total"), L(f"{len(vs)} 张返款单", f"{len(vs)} vouchers"), sum(v.count for v in vs),
              sum((v.total for v in vs), Decimal(0)), None)
     return Table(L("按介绍人", "By introducer"), cols, frame_of(rows, cols), total=total,
-                 header=page.header(f"{s.month} {L('返款汇总（保密）', 'rebates (confidential)')}"), footer=footer(lang))
+                 header=page.header(f"{s.month} {L('返款汇总（保密）', 'rebates (confidential)')}"), lang=lang)
 
 
 def rebate_lines_table(s: Settlement, lang: str) -> Table:
@@ -189,17 +189,7 @@ def rebate_lines_table(s: Settlement, lang: str) -> Table:
     total = [L("合计", "Total"), None, None, None, None, None, None, None, None, None, grand, None, None]
     return Table(L("返款明细", "Rebate lines"), cols, frame, total=total, landscape=True,
                  header=f"&C{s.month} {L('返款（按合作单位，每家合计按精确值四舍五入）', 'rebates by partner')}",
-                 footer=footer(lang))
-
-
-def english_column(column):
-    """An Arrow text column with each distinct value in English (the engine's words: 合作单位 …)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    enc = pc.dictionary_encode(column)
-    enc = enc.combine_chunks() if isinstance(enc, pa.ChunkedArray) else enc
-    words = pa.array([english(x) if x is not None else None for x in enc.dictionary.to_pylist()], type=pa.string())
-    return words.take(enc.indices)
+                 lang=lang)
 
 
 def _rebate_arrow(rb: pd.DataFrame, totals: pd.DataFrame, names: dict, headers: list, subtotal: str,
@@ -217,13 +207,13 @@ def _rebate_arrow(rb: pd.DataFrame, totals: pd.DataFrame, names: dict, headers: 
     order = {p: i for i, p in enumerate(partners)}
     key = rb["partner"].astype(object).map(order).to_numpy(dtype=np.int64) * 2
     lines = pa.table({
-        headers[0]: text("partner"), headers[1]: text("portion") if lang == "zh" else english_column(text("portion")),
+        headers[0]: text("partner"), headers[1]: text("portion") if lang == "zh" else english_arrow(text("portion")),
         headers[2]: text("rule"),
         headers[3]: text("record_no"), headers[4]: _masked_names_arrow(text("patient_name")),
         headers[5]: _masked_keys_arrow(text("patient_key")),
         headers[6]: pa.array(rb["settled_on"].to_numpy(dtype="datetime64[ns]")),
         headers[7]: text("category"), headers[8]: pa.array(rb["amount_fen"].to_numpy(dtype=np.int64) / 100),
-        headers[9]: text("rate") if lang == "zh" else english_column(text("rate")), headers[10]: pa.array(_round_div(rb["rebate_u"].to_numpy(dtype=np.int64), U) / 100),
+        headers[9]: text("rate") if lang == "zh" else english_arrow(text("rate")), headers[10]: pa.array(_round_div(rb["rebate_u"].to_numpy(dtype=np.int64), U) / 100),
         headers[11]: who_text,
         headers[12]: _sources_arrow(pc.cast(_arrow(rb["src_file"].astype(str)), pa.string()),
                                     pc.cast(_arrow(rb["src_sheet"].fillna("").astype(str)), pa.string()),

@@ -62,7 +62,8 @@ class Table:
 
     def __post_init__(self) -> None:
         if self.footer is None:
-            self.footer = "&C第 &P 页，共 &N 页" if self.lang == "zh" else "&CPage &P of &N"
+            from settle.output.printing import footer   # printing builds on this module's Num
+            self.footer = footer(self.lang)
 
     @property
     def header_row(self) -> int:
