@@ -285,9 +285,9 @@ def _styled_sheet(wb, st: _Styles, t: Table) -> None:
 
 def _wrapped_lines(text: str, width: float) -> int:
     """How many printed lines a wrapped cell takes (CJK characters count twice)."""
-    # CJK fonts print narrower than two Latin widths; Latin text wraps at spaces and loses some.
+    # A CJK character prints about two Latin widths; wrapping at spaces and punctuation loses some.
     cjk = any("\u3400" <= ch <= "\u9fff" for ch in text)
-    per_line = max(1, int(width * (1.15 if cjk else 0.9)))
+    per_line = max(1, int(width * (1.0 if cjk else 0.9)))
     return sum(max(1, -(-_width(part) // per_line)) for part in text.split("\n"))
 
 
