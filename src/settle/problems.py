@@ -73,8 +73,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "unknown_person": (ERROR, "\"{value}\" 在人员名单中不存在", "\"{value}\" is not on the roster"),
     "ambiguous_person": (ERROR, "\"{value}\" 在人员名单中有多人同名，请填写工号",
                          "\"{value}\" matches several people on the roster: give the staff id"),
-    "unknown_staff": (ERROR, "业务员 \"{value}\" 在人员名单中不存在或同名多人（R25）",
-                      "salesperson \"{value}\" is not on the roster or is ambiguous (R25)"),
+    "unknown_staff": (ERROR, "{column} \"{value}\" 在人员名单中不存在或同名多人（R25）",
+                      "{column} \"{value}\" is not on the roster or names several people (R25)"),
     "missing_team": (ERROR, "{role}必须填写小组", "a {role} needs a team"),
     "missing_approver": (ERROR, "调整没有批准人（R38）", "adjustment has no approver (R38)"),
     "bad_date_order": (ERROR, "{detail}", "{detail}"),
@@ -336,6 +336,10 @@ MESSAGES.update({
     "simulate.computed": ("本月规则（未结算）", "the month's own rules (not settled)"),
     "simulate.total": ("合计", "Total"),
 })
+# Who a row names, counts, usage errors, unreadable files' reasons: the catalogue's second table.
+from settle.wording import PROBLEMS as _MORE_PROBLEMS, TEXTS as _MORE_TEXTS  # noqa: E402
+CATALOGUE.update(_MORE_PROBLEMS)
+MESSAGES.update(_MORE_TEXTS)
 TEXTS = MESSAGES
 
 
