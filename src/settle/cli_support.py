@@ -33,7 +33,7 @@ from settle.problems import Problems, say
 
 OK, FINDINGS, BAD_INPUT, LOCKED, INTERRUPTED = 0, 1, 2, 3, 130
 
-__all__ = ["Options", "command", "emit", "usage", "problems_json", "run_app", "UsageError",
+__all__ = ["Options", "command", "emit", "usage", "problems_json", "problems_payload", "run_app", "UsageError",
            "OK", "FINDINGS", "BAD_INPUT", "LOCKED", "INTERRUPTED"]
 
 
@@ -134,6 +134,19 @@ def usage(msg: str, lang: str, as_json: bool):
 def problems_json(problems: Problems, lang: str) -> list:
     from settle.output.privacy import mask_problem
     return [mask_problem(p.to_json(lang)) for p in problems.in_order()]
+
+
+def problems_payload(problems: Problems, lang: str) -> dict:
+    """--json's problems (SPEC §8.1): every problem kept, the totals listed and unlisted, and past
+    the per-column cap the count of each code by file, sheet and column, saying so."""
+    from settle.problems import unlisted_severity
+    out = {"problems": problems_json(problems, lang), "errors": problems.count("error"),
+           "warnings": problems.count("warning")}
+    if problems.unlisted:
+        out["unlisted"] = [{"code": k[0], "severity": unlisted_severity(k), "file": k[1], "sheet": k[2],
+                            "column": k[3], "month": k[4], "count": n} for k, n in problems.unlisted.items()]
+        out["unlisted_note"] = say("unlisted_problems", lang, n=problems.suppressed)
+    return out
 
 
 @contextmanager

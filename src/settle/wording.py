@@ -6,7 +6,33 @@ Chinese and English. This module imports nothing from settle (problems.py import
 
 from __future__ import annotations
 
+import string
+
 ERROR, WARNING = "error", "warning"
+
+
+class _Counted(string.Formatter):
+    """`{n:one|other}` in a template is the word that agrees with n: "{n} {n:error|errors}" gives
+    "1 error", "2 errors" (English counts agree in number; Chinese needs no such field)."""
+
+    def format_field(self, value, format_spec):
+        if "|" in format_spec:
+            one, other = format_spec.split("|", 1)
+            return one if str(value).strip() in ("1", "-1") else other
+        return super().format_field(value, format_spec)
+
+
+_COUNTED = _Counted()
+
+
+def counted(template: str, **params) -> str:
+    """`template.format(**params)`, with the `{n:one|other}` fields agreeing with their counts."""
+    return _COUNTED.format(template, **params) if "|" in template else template.format(**params)
+
+
+def agree(value, format_spec: str) -> str:
+    """One field formatted as `counted` formats it."""
+    return _COUNTED.format_field(value, format_spec)
 
 # code -> (severity, zh, en): problems, as in problems.CATALOGUE.
 PROBLEMS: dict[str, tuple[str, str, str]] = {
@@ -26,4 +52,34 @@ TEXTS: dict[str, tuple[str, str]] = {
     "people.name_is": ("{name} 是 {match} {holder}", "{name} is {match} {holder}"),
     "people.name_unknown": ("人员名单中没有 {name}", "{name} is not on the roster"),
     "people.name_ambiguous": ("人员名单中有多人名为 {name}", "several people on the roster are named {name}"),
+    # the problem list's last line when notes (提示) were listed too: every count includes the unlisted
+    "problem_counts_infos": ("共 {errors} 个错误，{warnings} 个警告，{infos} 个提示",
+                             "{errors} {errors:error|errors}, {warnings} {warnings:warning|warnings}, "
+                             "{infos} {infos:note|notes}"),
+    "unlisted_problems": ("另有 {n} 个问题未单独列出，按代码计数见 unlisted",
+                          "{n} more {n:problem was|problems were} not listed one by one: see unlisted for their count "
+                          "by code"),
+    # a file of another month, or of many (SPEC §8.1, load/perimeter.py): counts by month, largest first
+    "outside.month_count": ("{month} {count} 行", "{month}: {count}"),
+    "outside.more_months": ("另有 {n} 个月共 {count} 行", "{n} more {n:month|months}: {count}"),
+    "outside.one_month": ("这像是 {other} 的{kind}，放错了月份文件夹",
+                          "this looks like {other}'s {kind_en}, put in the wrong month folder"),
+    "outside.many_months": ("这些行分布在 {n} 个月，像是多个月份的{kind}（如全年导出）：请只放入 {month} 的行",
+                            "the rows lie in {n} months, like several months' {kind_en} (a whole year's export): "
+                            "put only {month}'s rows in the folder"),
 }
+
+
+def partial(template: str, params: dict) -> str:
+    """`template` with each known parameter filled and each unknown one left out (a template and
+    its parameters that do not match must never crash a report, nor show a raw code)."""
+    out = []
+    for literal, name, spec, _conv in _COUNTED.parse(template):
+        out.append(literal)
+        if name is not None:
+            value = params.get(name, "")
+            try:
+                out.append(agree(value, spec or ""))
+            except (TypeError, ValueError):
+                out.append(str(value))
+    return "".join(out)

@@ -162,7 +162,7 @@ def _read_one(path: Path, display: str, kind: Kind, extra_aliases) -> tuple[list
     with parsed_copy(path) as (source, digest):
         frames = [parse_table(raw, kind, problems) for raw in read_file(source, display, kind, problems, extra_aliases)
                   if raw.values]
-    return frames, problems.items, problems.suppressed, digest
+    return frames, problems.items, problems.unlisted, digest
 
 
 @contextmanager
@@ -241,12 +241,12 @@ def load_kind(paths: list[tuple[Path, str]], kind: Kind, problems: Problems,
     """Read and concatenate every file of one kind; missing optional columns become empty.
     `digests` receives each path's SHA-256 of the bytes parsed."""
     frames = []
-    for (path, _), (got, items, suppressed, digest) in zip(paths, _read_all(paths, kind, extra_aliases, prefetched)):
+    for (path, _), (got, items, unlisted, digest) in zip(paths, _read_all(paths, kind, extra_aliases, prefetched)):
         if digests is not None and digest is not None:
             digests[Path(path)] = digest
         frames.extend(got)
         problems.extend(items)
-        problems.suppressed += suppressed
+        problems.unlisted.update(unlisted)
     template = empty_frame(kind)
     if not frames:
         frame = template
