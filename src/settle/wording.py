@@ -59,6 +59,22 @@ TEXTS: dict[str, tuple[str, str]] = {
     "unlisted_problems": ("另有 {n} 个问题未单独列出，按代码计数见 unlisted",
                           "{n} more {n:problem was|problems were} not listed one by one: see unlisted for their count "
                           "by code"),
+    # why a workbook cannot be read (load/readers.py; the scanner's detail only under --debug)
+    "unreadable.empty": ("空文件", "the file is empty"),
+    "unreadable.not_excel": ("文件内容不是 Excel 工作簿", "the file's content is not an Excel workbook"),
+    "unreadable.truncated": ("文件已损坏或不完整", "the file is damaged or incomplete"),
+    "unreadable.encrypted": ("文件已加密（设置了打开密码），请去掉密码后另存",
+                             "the file is encrypted (it has an opening password): remove the password and save it again"),
+    "unreadable.xml_entities": ("文件含有 XML 实体声明，可能是恶意文件，已拒绝",
+                                "the file holds XML entity declarations, which may be malicious: refused"),
+    "unreadable.zip_bomb": ("文件解压后异常巨大，可能是恶意文件，已拒绝",
+                            "the file inflates to an abnormal size, which may be malicious: refused"),
+    "unreadable.too_wide": ("工作表范围异常巨大", "a sheet's extent is abnormally large"),
+    "unreadable.csv": ("CSV 格式有误（如引号不成对），无法解析", "the CSV cannot be parsed (e.g. an unmatched quote)"),
+    "unreadable.missing": ("无法打开：文件不存在", "cannot open: the file does not exist"),
+    "unreadable.denied": ("无法打开：没有读取权限", "cannot open: permission denied"),
+    "unreadable.busy": ("无法打开：文件正被其他程序占用", "cannot open: another program is using the file"),
+    "unreadable.cannot_open": ("无法打开该文件", "the file cannot be opened"),
     # a file of another month, or of many (SPEC §8.1, load/perimeter.py): counts by month, largest first
     "outside.month_count": ("{month} {count} 行", "{month}: {count}"),
     "outside.more_months": ("另有 {n} 个月共 {count} 行", "{n} more {n:month|months}: {count}"),
