@@ -34,14 +34,14 @@ def error_console() -> Console:
 
 
 def _cell(value) -> str:
-    """A table cell: empty for missing values (never 'nan' or 'None')."""
+    """A table cell: empty for missing values (never 'nan', 'None' or '<NA>')."""
     if value is None:
         return ""
     try:
-        if value != value:  # NaN
+        if value != value:  # NaN, NaT
             return ""
-    except TypeError:
-        pass
+    except TypeError:  # pandas' NA: even NA != NA is NA, whose truth is undefined
+        return ""
     return str(value)
 
 
