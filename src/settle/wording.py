@@ -42,6 +42,11 @@ PROBLEMS: dict[str, tuple[str, str, str]] = {
                         "{id_column} \"{staff_id}\" and {name_column} \"{name}\" do not name the same person "
                         "({id_says}; {name_says}): correct one of them (an export's staff id column may hold "
                         "another system's numbers)"),
+    # a rule that is off (SPEC §10: a key of R42–R45 absent from the rules): its rows are not ignored
+    "discipline_off": (ERROR, "{column} \"{value}\" 是奖惩行（R43），但本月的规则中没有 discipline，该行不会计入任何人的工资："
+                              "请在规则中加入 discipline（见 default.yaml），或删除该行",
+                       "{column} \"{value}\" is a discipline row (R43), but this month's rules have no discipline: "
+                       "it would change nobody's pay. Add discipline to the rules (see default.yaml) or remove the row"),
 }
 
 # code -> (zh, en): texts, as in problems.MESSAGES.
