@@ -80,6 +80,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "unreadable.denied": ("无法打开：没有读取权限", "cannot open: permission denied"),
     "unreadable.busy": ("无法打开：文件正被其他程序占用", "cannot open: another program is using the file"),
     "unreadable.cannot_open": ("无法打开该文件", "the file cannot be opened"),
+    # Click/typer usage errors (cli_support.usage_detail), inside usage_error's 用法错误：…
+    "usage.missing_argument": ("缺少参数 {name}", "missing argument {name}"),
+    "usage.missing_option": ("缺少选项 {name}", "missing option {name}"),
+    "usage.no_option": ("没有选项 {name}{suggest}", "no such option: {name}{suggest}"),
+    "usage.did_you_mean": ("（是否是：{options}）", " (did you mean: {options})"),
+    "usage.bad_value": ("{name} 的值无效", "invalid value for {name}"),
+    "usage.extra_arguments": ("多余的参数：{args}", "unexpected extra {n:argument|arguments}: {args}"),
+    "usage.no_command": ("没有命令 {name}", "no such command: {name}"),
+    "usage.missing_command": ("缺少命令", "missing command"),
+    "usage.option_takes_no_value": ("选项 {name} 不带值", "option {name} takes no value"),
+    "usage.option_needs_value": ("选项 {name} 需要一个值", "option {name} needs a value"),
+    "usage.unknown": ("命令行无法解析", "{detail}"),
     # a file of another month, or of many (SPEC §8.1, load/perimeter.py): counts by month, largest first
     "outside.month_count": ("{month} {count} 行", "{month}: {count}"),
     "outside.more_months": ("另有 {n} 个月共 {count} 行", "{n} more {n:month|months}: {count}"),
