@@ -170,3 +170,20 @@ def test_check_cards_does_not_race_a_run_in_progress(month, monkeypatch):
     assert r.exit_code == 1, r.output
     assert "being settled" in r.output and "not written" in r.output
     assert not (month.root / "output/2024-05/卡片检查.xlsx").exists()
+
+
+def test_check_cards_shows_an_empty_card_as_an_empty_cell(ws):
+    """issue 24: an R25 row of a referral slip (no 卡号) showed "<NA>" in the 卡号 column of the
+    terminal table; the workbook leaves the cell empty and --json gives null."""
+    ws.staff([person("S001", "王芳")])
+    ws.month("2024-05", regs=[reg(dt.datetime(2024, 5, 2, 9), "查无此人", "P1")],
+             billing=[bill(dt.datetime(2024, 5, 5, 10), 10, "P1")])
+    r = invoke("check-cards", "2024-05", "--workspace", str(ws.root))
+    assert r.exit_code == 1 and "人员不存在" in r.output
+    assert "<NA>" not in r.output and "nan" not in r.output.lower() and "None" not in r.output
+    row = next(line for line in r.output.splitlines() if "人员不存在" in line)
+    assert [c.strip() for c in row.strip("│ ").split("│")][4] == ""     # 名称 工号 姓名 来源 [卡号] 说明
+    wb = openpyxl.load_workbook(ws.root / "output/2024-05/卡片检查.xlsx")
+    assert list(wb.active.iter_rows(values_only=True))[1][6] is None
+    out = json.loads(invoke("check-cards", "2024-05", "--workspace", str(ws.root), "--json").stdout)
+    assert [v["card_no"] for v in out["violations"]] == [None]

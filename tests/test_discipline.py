@@ -231,3 +231,49 @@ def test_R43_R44_R45_rules_are_validated_like_the_rest(tmp_path):
                           (line["whistleblower_share"], "discipline.whistleblower_share"),
                           (line["within_day"], "new_hire_leaver.within_day"),
                           (line["carry_negative_pay"], "carry_negative_pay")])
+
+
+def _without_R42_to_R45(tmp_path):
+    """default.yaml as a version written before R42–R45: their blocks and keys removed."""
+    import re
+
+    from settle.rules.loader import default_rules_dir
+
+    text = (default_rules_dir() / "default.yaml").read_text(encoding="utf-8")
+    for key in ("interdept_referral", "discipline", "new_hire_leaver"):
+        text, n = re.subn(rf"^{key}:\n(?:[ #].*\n|\n)*", "", text, flags=re.M)
+        assert n == 1, key
+    text, n = re.subn(r"^carry_negative_pay: true.*\n", "", text, flags=re.M)
+    assert n == 1 and "discipline" not in text and "carry_negative_pay" not in text
+    path = tmp_path / "before_R42.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_R43_R44_R45_absent_keys_mean_off(ws, tmp_path):
+    """SPEC §10: keys of R42–R47 absent from a rules file mean the feature is off, so a version
+    written before them keeps its figures. H1 hired 10 May, left 15 May (6 days, 自动离职) is paid as
+    R40 says: 1500 × 6/31 = 290.322… → 290.32, probation assessment 700 × 100 % → 990.32 (under the
+    shipped rules R44 makes it 0.00). S1's 罚款 500 makes −500.00, not carried to June (R45 off)."""
+    rules = _without_R42_to_R45(tmp_path)
+    staff = [person("S1", "王芳"), {**person("H1", "新人甲", hired=d(10), left=d(15)), "离职类型": "自动离职"}]
+    month(ws, staff=staff, adjust=[row("S1", "罚款", 6, 500)])
+    r = run_month(ws.root, "2024-05", "--rules", str(rules))
+    assert r.exit_code == 0, r.output
+    assert r.total("H1") == "990.32" and not any("7天内自动离职" in f for f in r.person("H1")["flags"])
+    assert r.total("S1") == "-500.00" and "carry_forward" not in r.person("S1")
+    shipped = run_month(ws.root, "2024-05")
+    assert shipped.total("H1") == "0.00" and shipped.person("S1")["carry_forward"]["amount"] == "-500.00"
+
+
+def test_R43_off_a_discipline_row_is_an_error_not_ignored(ws, tmp_path):
+    """With R43 off, an 早餐 row of MONTH would change nobody's pay: a positioned error at its 类型
+    cell, exit 2, nothing written — never −20.00 silently dropped."""
+    rules = _without_R42_to_R45(tmp_path)
+    month(ws, staff=[person("S1", "王芳")], adjust=[row("S1", "奖励", 6, 100), row("S1", "早餐", 7)])
+    r = run_month(ws.root, "2024-05", "--rules", str(rules))
+    assert r.exit_code == 2 and r.data is None
+    v = invoke("validate", "2024-05", "--workspace", str(ws.root), "--rules", str(rules), "--json")
+    (p,) = json.loads(v.stdout)["problems"]
+    assert (p["file"], p["row"], p["column"], p["code"], p["value"]) == ("2024-05/调整.xlsx", 3, "类型", "discipline_off", "早餐")
+    assert p["message"].startswith('类型 "早餐" 是奖惩行（R43），但本月的规则中没有 discipline')

@@ -358,3 +358,13 @@ def test_a_full_shared_memory_folder_falls_back_to_the_pipe(tmp_path, monkeypatc
     assert isinstance(shipped[0], pd.DataFrame) and len(shipped[0]) == 20 and not items
     frames, _, _, _ = unship((shipped, items, 0, None))
     assert frames[0] is shipped[0]
+
+
+def test_a_truncated_workbook_says_why_in_one_language(base):
+    """issue 24: it said "文件已损坏或不完整 (the zip structure is broken (File is not a zip file))"."""
+    data = (base.root / "2024-05" / "收费明细.xlsx").read_bytes()
+    (base.root / "2024-05" / "收费明细.xlsx").write_bytes(data[: len(data) // 2])
+    _, problems = load(base.root)
+    p, = problems
+    assert p.text("zh") == "不是可读取的 Excel 文件：文件已损坏或不完整"
+    assert p.text("en") == "not a readable Excel file: the file is damaged or incomplete"

@@ -46,7 +46,7 @@ def test_an_export_of_another_month_in_the_month_folder_is_an_error(ws, settle):
     _, problems = validate(ws)
     [p] = codes(problems, "outside_month_file")
     assert p.is_error and p.file == "2024-05/收费明细.xlsx"
-    assert "3 / 3" in p.text() and "2024-04" in p.text() and "2024-05" in p.text()
+    assert p.text() == "有结算日期的 3 行中 3 行不在 2024-05（2024-04 3 行；2024-05 0 行）：这像是 2024-04 的收费明细，放错了月份文件夹"
     assert p.letter == "B"   # 结算日期 is the second column of the export
     r = settle(ws)
     assert r.exit_code == 2 and r.data is None
@@ -77,7 +77,7 @@ def test_registrations_outside_month_likewise(ws):
              + [reg(D(2024, 5, 2, 9), "S1", "P9")])
     _, problems = validate(ws)
     [p] = codes(problems, "outside_month_file")
-    assert p.is_error and p.file == "2024-05/登记表.xlsx" and "3 / 4" in p.text() and "2024-04" in p.text()
+    assert p.is_error and p.file == "2024-05/登记表.xlsx" and "有登记时间的 4 行中 3 行不在 2024-05（2024-04 3 行；2024-05 1 行）：这像是 2024-04 的登记表" in p.text()
     ws.month("2024-05", regs=[reg(D(2024, 4, 30, 9), "S1", "P0")]
              + [reg(D(2024, 5, 2 + i, 9), "S1", f"P{i + 1}") for i in range(3)])
     _, problems = validate(ws)
@@ -384,3 +384,29 @@ def test_a_template_missing_its_parameters_never_shows_a_raw_code_or_dict():
     bare = Problem("outside_month_file", "f.xlsx")
     for lang in ("zh", "en"):
         assert "{" not in bare.text(lang) and "outside_month_file" not in bare.text(lang)
+
+
+def test_a_year_export_says_which_months_its_lines_lie_in(ws):
+    """SPEC §8.1 (issue 24.6): counts count what the message says. A billing export of several
+    months in May's folder: 9 of its 10 dated lines lie outside May — 4 in 2024-01, 3 in 2024-03,
+    2 in 2024-02 (largest first) — and 1 in May. It used to say "9 / 10 行的结算日期在 2024-01"."""
+    ws.staff(team())
+    days = [(1, 3), (1, 4), (1, 5), (1, 6), (3, 3), (3, 4), (3, 5), (2, 3), (2, 4), (5, 3)]
+    ws.month("2024-05", billing=[bill(D(2024, m, d, 10), 100, "P1") for m, d in days])
+    _, problems = validate(ws)
+    [p] = codes(problems, "outside_month_file")
+    assert p.text("zh") == ("有结算日期的 10 行中 9 行不在 2024-05（2024-01 4 行、2024-03 3 行、2024-02 2 行；2024-05 1 行）："
+                            "这些行分布在 4 个月，像是多个月份的收费明细（如全年导出）：请只放入 2024-05 的行")
+    assert p.text("en") == ("9 of the 10 rows with a 结算日期 lie outside 2024-05 (2024-01: 4, 2024-03: 3, 2024-02: 2; "
+                            "2024-05: 1): the rows lie in 4 months, like several months' billing (a whole year's "
+                            "export): put only 2024-05's rows in the folder")
+
+
+def test_months_past_the_sixth_are_counted_together(ws):
+    """Eight other months, one line each: six named, "另有 2 个月共 2 行"; no May line."""
+    ws.staff(team())
+    ws.month("2024-05", billing=[bill(D(2023, m, 3, 10), 100, "P1") for m in range(1, 9)])
+    _, problems = validate(ws)
+    [p] = codes(problems, "outside_month_file")
+    assert "（2023-01 1 行、2023-02 1 行、2023-03 1 行、2023-04 1 行、2023-05 1 行、2023-06 1 行、另有 2 个月共 2 行；" \
+           "2024-05 0 行）：这些行分布在 8 个月" in p.text("zh")

@@ -17,7 +17,7 @@ from typing import Optional
 import typer
 
 from settle import __version__, api, console
-from settle.cli_support import (BAD_INPUT, FINDINGS, LOCKED, OK, Options, command, emit, problems_json, run_app,
+from settle.cli_support import (BAD_INPUT, FINDINGS, LOCKED, OK, Options, command, emit, problems_payload, run_app,
                                 shared_parameters, usage, with_signature)
 from settle.problems import Problems, say
 
@@ -55,7 +55,7 @@ app.callback()(with_signature(main_callback, [
 
 def _failed(o: Options, con, problems: Problems, payload: dict) -> int:
     console.print_problems(con, problems, o.lang)
-    return emit(o, {**payload, "status": "error", "problems": problems_json(problems, o.lang)}, BAD_INPUT)
+    return emit(o, {**payload, "status": "error", **problems_payload(problems, o.lang)}, BAD_INPUT)
 
 
 @command(app)
@@ -70,7 +70,7 @@ def run(o: Options, month: str = typer.Argument(..., help=f"{MONTH}, e.g. 2024-0
         outcome = api.settle_month(o.workspace, month, rules=o.rules, out=o.out, lang=o.lang, step=step)
     payload = console.report_run(con, outcome, o.lang, quiet=o.quiet, all_rows=all_rows)
     if outcome.status == "error":
-        payload["problems"] = problems_json(outcome.result.problems, o.lang)
+        payload.update(problems_payload(outcome.result.problems, o.lang))
     elif outcome.status == "ok" and o.json:
         payload["settlement"] = json.loads((outcome.target / "settlement.json").read_text(encoding="utf-8"))
     return emit(o, payload, RUN_EXIT[outcome.status])
@@ -88,8 +88,7 @@ def validate(o: Options, month: str = typer.Argument(..., help=MONTH)) -> int:
     code = BAD_INPUT if problems.errors else (FINDINGS if problems.warnings else OK)
     if code == OK and not o.quiet:
         console.print_message(con, "validate_clean", o.lang, month=month)
-    return emit(o, {"month": month, "errors": len(problems.errors), "warnings": len(problems.warnings),
-                    "problems": problems_json(problems, o.lang)}, code)
+    return emit(o, {"month": month, **problems_payload(problems, o.lang)}, code)
 
 
 @command(app, "check-cards")
@@ -105,7 +104,7 @@ def check_cards(o: Options, month: Optional[str] = typer.Argument(None, help=f"{
         return _failed(o, con, check.problems, {"month": str(check.month or month)})
     if not o.quiet:
         if check.problems.warnings:
-            console.print_problems(con, Problems(check.problems.warnings), o.lang)
+            console.print_problems(con, check.problems.only("warning"), o.lang)
         console.print_card_check(con, check, o.lang)
     from settle.output.privacy import mask_record
     records = [mask_record(r) for r in json.loads(check.violations.to_json(orient="records", force_ascii=False))]
@@ -190,8 +189,7 @@ def verify(o: Options, month: str = typer.Argument(..., help=MONTH)) -> int:
     report, problems = api.verify(o.workspace, month, out=o.out, rules=o.rules)
     if report is None:
         console.print_problems(con, problems, o.lang)
-        return emit(o, {"month": month, "status": "cannot_verify", "problems": problems_json(problems, o.lang)},
-                    BAD_INPUT)
+        return emit(o, {"month": month, "status": "cannot_verify", **problems_payload(problems, o.lang)}, BAD_INPUT)
     console.print_verify(con, report, o.lang)
     return emit(o, {"month": month, "status": "match" if report.ok else "different"}, OK if report.ok else FINDINGS)
 

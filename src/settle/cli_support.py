@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import re
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,17 +24,18 @@ from typing import Optional, get_type_hints
 import typer
 
 try:  # recent typer carries its own copy of click (and its own Exit and Abort)
-    from typer._click.exceptions import UsageError
+    from typer._click.exceptions import BadParameter, MissingParameter, NoSuchOption, UsageError
     ClickExit, ClickAbort = typer.Exit, typer.Abort
 except ImportError:  # pragma: no cover - typer on click
-    from click.exceptions import Abort as ClickAbort, Exit as ClickExit, UsageError
+    from click.exceptions import (Abort as ClickAbort, BadParameter, Exit as ClickExit, MissingParameter,
+                                  NoSuchOption, UsageError)
 
 from settle.console import error_console
 from settle.problems import Problems, say
 
 OK, FINDINGS, BAD_INPUT, LOCKED, INTERRUPTED = 0, 1, 2, 3, 130
 
-__all__ = ["Options", "command", "emit", "usage", "problems_json", "run_app", "UsageError",
+__all__ = ["Options", "command", "emit", "usage", "problems_json", "problems_payload", "run_app", "UsageError",
            "OK", "FINDINGS", "BAD_INPUT", "LOCKED", "INTERRUPTED"]
 
 
@@ -136,6 +138,19 @@ def problems_json(problems: Problems, lang: str) -> list:
     return [mask_problem(p.to_json(lang)) for p in problems.in_order()]
 
 
+def problems_payload(problems: Problems, lang: str) -> dict:
+    """--json's problems (SPEC §8.1): every problem kept, the totals listed and unlisted, and past
+    the per-column cap the count of each code by file, sheet and column, saying so."""
+    from settle.problems import unlisted_severity
+    out = {"problems": problems_json(problems, lang), "errors": problems.count("error"),
+           "warnings": problems.count("warning")}
+    if problems.unlisted:
+        out["unlisted"] = [{"code": k[0], "severity": unlisted_severity(k), "file": k[1], "sheet": k[2],
+                            "column": k[3], "month": k[4], "count": n} for k, n in problems.unlisted.items()]
+        out["unlisted_note"] = say("unlisted_problems", lang, n=problems.suppressed)
+    return out
+
+
 @contextmanager
 def guard(o: Options):
     from settle.faults import Fault, Interrupted, from_os_error, install_signal_handlers, interrupt_exit_code
@@ -172,6 +187,56 @@ def argv_lang(argv: list[str]) -> tuple[str, bool]:
     return ("en" if lang == "en" else "zh"), "--json" in argv
 
 
+# Click's usage errors carry their words only in English text: what each says is read once,
+# here, and said again from the catalogue (usage.* in settle.wording) in the run's language.
+_CLICK_SAYS = (("usage.extra_arguments", re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((?P<args>.*)\)$", re.S)),
+               ("usage.no_command", re.compile(r"No such command '(?P<name>.*)'\.$", re.S)),
+               ("usage.missing_command", re.compile(r"Missing command\.$")),
+               ("usage.option_takes_no_value", re.compile(r"Option '(?P<name>.*)' does not take a value\.$")),
+               ("usage.option_needs_value", re.compile(r"Option '(?P<name>.*)' requires (?P<n>an|\d+) arguments?\.$")))
+
+
+def usage_detail(exc: UsageError, lang: str) -> str:
+    """What a Click/typer usage error says, in `lang` (issue 25.3: never English in a Chinese run)."""
+    try:
+        return _usage_detail(exc, lang)
+    except Exception:  # a Click of another shape: its own words, never a traceback
+        return say("usage.unknown", lang, detail=exc.format_message())
+
+
+def _hint(exc: UsageError) -> str:
+    """The parameter a usage error is about, as Click names it ('month', '--rules')."""
+    if getattr(exc, "param_hint", None):
+        return exc.param_hint if isinstance(exc.param_hint, str) else " / ".join(exc.param_hint)
+    param = getattr(exc, "param", None)
+    if param is None:
+        return ""
+    try:
+        return param.get_error_hint()
+    except TypeError:   # click's own signature: get_error_hint(ctx)
+        return param.get_error_hint(exc.ctx)
+
+
+def _usage_detail(exc: UsageError, lang: str) -> str:
+    if isinstance(exc, MissingParameter):
+        kind = exc.param_type or (exc.param.param_type_name if exc.param is not None else "parameter")
+        return say("usage.missing_option" if kind == "option" else "usage.missing_argument", lang, name=_hint(exc))
+    if isinstance(exc, NoSuchOption):
+        suggest = say("usage.did_you_mean", lang, options=", ".join(sorted(exc.possibilities))) \
+            if exc.possibilities else ""
+        return say("usage.no_option", lang, name=exc.option_name, suggest=suggest)
+    if isinstance(exc, BadParameter):
+        return say("usage.bad_value", lang, name=_hint(exc))
+    for code, pattern in _CLICK_SAYS:
+        m = pattern.match(exc.message)
+        if m:
+            found = m.groupdict()
+            if "args" in found:
+                found["n"] = len(found["args"].split())
+            return say(code, lang, **found)
+    return say("usage.unknown", lang, detail=exc.format_message())
+
+
 def run_app(app: typer.Typer, argv: list[str]) -> int:
     """Run the typer app; usage errors in the run's language (and as JSON with --json)."""
     try:
@@ -179,7 +244,7 @@ def run_app(app: typer.Typer, argv: list[str]) -> int:
     except UsageError as exc:
         lang, as_json = argv_lang(argv)
         try:
-            usage(say("usage_error", lang, detail=exc.format_message()), lang, as_json)
+            usage(say("usage_error", lang, detail=usage_detail(exc, lang)), lang, as_json)
         except typer.Exit as done:
             return done.exit_code
     except (ClickExit, typer.Exit) as done:

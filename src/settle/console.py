@@ -34,14 +34,14 @@ def error_console() -> Console:
 
 
 def _cell(value) -> str:
-    """A table cell: empty for missing values (never 'nan' or 'None')."""
+    """A table cell: empty for missing values (never 'nan', 'None' or '<NA>')."""
     if value is None:
         return ""
     try:
-        if value != value:  # NaN
+        if value != value:  # NaN, NaT
             return ""
-    except TypeError:
-        pass
+    except TypeError:  # pandas' NA: even NA != NA is NA, whose truth is undefined
+        return ""
     return str(value)
 
 
@@ -59,10 +59,12 @@ def print_problems(con: Console, problems: Problems, lang: str, limit: int = 200
         t.add_row(f"[red]{level}[/red]" if p.is_error else f"[yellow]{level}[/yellow]", p.location(lang) or "-",
                   value, p.text(lang))
     con.print(t)
-    more = len(items) - limit + problems.suppressed
+    more = max(0, len(items) - limit) + problems.suppressed   # SPEC §8.1: the counts below include these
     if more > 0:
         con.print(say("more_problems", lang, n=more))
-    con.print(say("problem_counts", lang, errors=len(problems.errors), warnings=len(problems.warnings)))
+    infos = problems.count("info")
+    con.print(say("problem_counts_infos" if infos else "problem_counts", lang, errors=problems.count("error"),
+                  warnings=problems.count("warning"), infos=infos))
 
 
 def print_message(con: Console, code: str, lang: str, *, style: str | None = None, **params) -> None:
@@ -189,7 +191,7 @@ def report_run(con: Console, outcome, lang: str, *, quiet: bool = False, all_row
     problems = outcome.result.problems
     if not quiet:
         if problems.warnings:
-            print_problems(con, Problems(problems.warnings), lang)
+            print_problems(con, problems.only("warning"), lang)
         print_run_summary(con, outcome, lang, all_rows=all_rows)
         skipped = outcome.result.loaded.inputs.skipped
         if skipped:  # SPEC §8.1: what was not read, by name

@@ -7,8 +7,11 @@ at a time: the clerk fixes a whole batch of input mistakes in one pass.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, NamedTuple
+
+from settle.wording import PROBLEMS as _MORE_PROBLEMS, TEXTS as _MORE_TEXTS, counted, partial
 
 ERROR = "error"
 WARNING = "warning"
@@ -34,9 +37,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "unsupported_file": (WARNING, "文件名像输入文件，但格式 {suffix} 无法读取（可用：{accepted}），未读取",
                          "named like an input file, but {suffix} cannot be read (accepted: {accepted}); not read"),
     "skipped_files": (INFO, "未读取的文件：{files}", "files not read: {files}"),
-    "summary_rows": (INFO, "跳过 {count} 个合计行（第 {rows} 行）", "{count} summary row(s) skipped (rows {rows})"),
+    "summary_rows": (INFO, "跳过 {count} 个合计行（第 {rows} 行）", "{count} summary {count:row|rows} skipped ({count:row|rows} {rows})"),
     "repeated_header": (INFO, "跳过 {count} 个重复的表头行（第 {rows} 行）",
-                        "{count} repeated header row(s) skipped (rows {rows})"),
+                        "{count} repeated header {count:row|rows} skipped ({count:row|rows} {rows})"),
     "lost_leading_zeros": (ERROR, "\"{value}\" 没有前导零，而本列其他值有（如 \"{example}\"）：该单元格很可能存成了数字，"
                                   "请把该列设为文本并重新录入",
                            "\"{value}\" has no leading zeros while the column's other values do (e.g. \"{example}\"): "
@@ -73,8 +76,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "unknown_person": (ERROR, "\"{value}\" 在人员名单中不存在", "\"{value}\" is not on the roster"),
     "ambiguous_person": (ERROR, "\"{value}\" 在人员名单中有多人同名，请填写工号",
                          "\"{value}\" matches several people on the roster: give the staff id"),
-    "unknown_staff": (ERROR, "业务员 \"{value}\" 在人员名单中不存在或同名多人（R25）",
-                      "salesperson \"{value}\" is not on the roster or is ambiguous (R25)"),
+    "unknown_staff": (ERROR, "{column} \"{value}\" 在人员名单中不存在或同名多人（R25）",
+                      "{column} \"{value}\" is not on the roster or names several people (R25)"),
     "missing_team": (ERROR, "{role}必须填写小组", "a {role} needs a team"),
     "missing_approver": (ERROR, "调整没有批准人（R38）", "adjustment has no approver (R38)"),
     "bad_date_order": (ERROR, "{detail}", "{detail}"),
@@ -101,7 +104,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                             "{previous} has inputs but no settlement.json: no negative pay was carried from it "
                             "(R45); settle {previous}, then {month} again"),
     "new_hire_closed_month": (WARNING, "{staff_id} {name} 入职 {days} 天内自动离职，跨越已关账的 {previous}：该月工资需人工更正（R44）",
-                              "{staff_id} {name} left within {days} days of being hired, across the closed month "
+                              "{staff_id} {name} left within {days} {days:day|days} of being hired, across the closed month "
                               "{previous}: correct that month by hand (R44)"),
     # rules
     "rules_invalid": (ERROR, "{detail}", "{detail}"),
@@ -158,7 +161,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "lock_confirm": (ERROR, "{month} 被 {holder} 于 {since} 锁定（已有 {age}）。确认对方没有在结算并解除锁定？",
                      "{month} is locked by {holder} since {since} ({age}). Is nobody settling it — remove the lock?"),
     "history_size": (WARNING, "{folder} 中已保存 {runs} 次早先的结果，共 {size}（settle.yaml 的 history_keep: N 可只保留最近 N 次）",
-                     "{folder} holds {runs} earlier runs, {size} (settle.yaml history_keep: N keeps only the last N)"),
+                     "{folder} holds {runs} earlier {runs:run|runs}, {size} (settle.yaml history_keep: N keeps only the last N)"),
     "history_pruned": (WARNING, "按 history_keep: {keep} 删除了较早的结果：{removed}",
                        "removed earlier runs beyond history_keep: {keep}: {removed}"),
     # the perimeter (SPEC §8.1): plausibility before pay
@@ -166,12 +169,11 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                "或用 --workspace 指定；未创建任何文件",
                         "neither {folder} nor a folder above it is a workspace (no settle.yaml or staff.xlsx): run "
                         "inside the workspace or give --workspace; nothing was created"),
-    "outside_month_file": (ERROR, "{count} / {total} 行的{column}在 {other}，不在 {month}：这像是 {other} 的{kind}，"
-                                  "放错了月份文件夹",
-                           "{count} of {total} rows have their {column} in {other}, not {month}: this looks like "
-                           "{other}'s {kind_en}, put in the wrong month folder"),
+    "outside_month_file": (ERROR, "有{column}的 {total} 行中 {count} 行不在 {month}（{months}；{month} {inside} 行）：{verdict}",
+                           "{count} of the {total} {total:row|rows} with a {column} {count:lies|lie} outside {month} ({months}; {month}: "
+                           "{inside}): {verdict}"),
     "outside_month_rows": (WARNING, "{count} 行的{column}不在 {month}（第 {rows} 行）：{effect}",
-                           "{count} rows have a {column} outside {month} (rows {rows}): {effect_en}"),
+                           "{count} {count:row has|rows have} a {column} outside {month} ({count:row|rows} {rows}): {effect_en}"),
     "duplicate_file": (ERROR, "与 {other} 内容完全相同：同一文件放了两次，请删除其中一个",
                        "has exactly the same content as {other}: the same file twice; delete one of them"),
     "duplicate_line": (WARNING, "与 {other} › 第 {other_row} 行 是同一收费行（病历号 {record}、就诊时间、项目类别、金额 {amount} "
@@ -179,7 +181,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                        "is the same billing line as {other} › row {other_row} (病历号 {record}, visit time, category and amount "
                        "{amount} all equal): counted once"),
     "duplicate_lines_more": (WARNING, "另有 {count} 行收费明细与其他文件中的行完全相同，均只计一次",
-                             "{count} more billing lines repeat lines of another file: each counted once"),
+                             "{count} more billing {count:line repeats a line|lines repeat lines} of another file: each counted once"),
     "missing_registrations": (WARNING, "月份文件夹 {folder} 中没有登记表（{patterns}）：本月没有新登记，"
                                        "只有以前月份的登记能归属业绩",
                               "no 登记表 in {folder} ({patterns}): no registrations this month, only earlier "
@@ -192,8 +194,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                    "not read"),
     "departed_with_lines": (WARNING, "{name}（{staff_id}）的离职日期是 {left}，早于 {month}，但本月有 {regs} 条登记、"
                                      "{lines} 行收费明细：业绩 {amount} 计入未归属（R5）",
-                            "{name} ({staff_id}) left on {left}, before {month}, but has {regs} registrations and "
-                            "{lines} billing lines this month: {amount} of performance goes to the unattributed lines (R5)"),
+                            "{name} ({staff_id}) left on {left}, before {month}, but has {regs} {regs:registration|registrations} "
+                            "and {lines} billing {lines:line|lines} this month: {amount} of performance goes to the unattributed lines (R5)"),
     "vanished_from_payslips": (WARNING, "{name}（{staff_id}）{previous} 有工资条，本月没有：{reason}",
                                "{name} ({staff_id}) had a payslip in {previous} but has none this month: {reason_en}"),
 }
@@ -220,8 +222,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col_where": ("位置", "Where"),
     "col_value": ("值", "Value"),
     "col_problem": ("问题", "Problem"),
-    "more_problems": ("… 另有 {n} 个问题未列出", "… and {n} more problems not listed"),
-    "problem_counts": ("共 {errors} 个错误，{warnings} 个警告", "{errors} errors, {warnings} warnings"),
+    "more_problems": ("… 另有 {n} 个问题未列出", "… and {n} more {n:problem|problems} not listed"),
+    "problem_counts": ("共 {errors} 个错误，{warnings} 个警告", "{errors} {errors:error|errors}, {warnings} {warnings:warning|warnings}"),
     "validate_clean": ("{month}：规则和输入检查通过", "{month}: rules and inputs are clean"),
     "run_title": ("{month} 结算结果", "{month} settlement"),
     "total_row": ("合计", "Total"),
@@ -237,8 +239,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "history_kept": ("上次的输出已保存到 {path}", "Previous outputs kept in {path}"),
     "outputs_at": ("输出：{path}（{seconds} 秒）", "Outputs: {path} ({seconds} s)"),
     "card_check_title": ("{month} 卡片检查", "{month} card check"),
-    "card_check_written": ("共 {n} 项；已写入 {path}", "{n} findings; written to {path}"),
-    "card_check_not_written": ("共 {n} 项；{why}", "{n} findings; {why}"),
+    "card_check_written": ("共 {n} 项；已写入 {path}", "{n} {n:finding|findings}; written to {path}"),
+    "card_check_not_written": ("共 {n} 项；{why}", "{n} {n:finding|findings}; {why}"),
     "card_check_closed": ("{month} 已关账（{who} {when}），检查结果只显示、不写入已关账的输出文件夹",
                           "{month} is closed ({who} {when}): the findings are shown, not written into its outputs"),
     "card_check_unwritable": ("无法写入 {path}：文件可能正在 Excel/WPS 中打开或为只读，请关闭后重新运行",
@@ -287,7 +289,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 def say(code: str, lang: str = "zh", **params) -> str:
     """A status message in the run's language."""
     zh, en = MESSAGES[code]
-    return (zh if lang == "zh" else en).format(**params)
+    return counted(zh if lang == "zh" else en, **params)
 
 
 # Texts of records, explain, verify and simulate (SPEC §10): part of the one MESSAGES table.
@@ -298,7 +300,7 @@ MESSAGES.update({
     "rules.changed_row": ("规则变更", "rules changed"),
     "verify.ok": ("{month}：输入、规则、settlement.json 和所有工作簿与记录一致 ✓",
                   "{month}: inputs, rules, settlement.json and every workbook agree with the record ✓"),
-    "verify.differs": ("{month}：{n} 处不一致", "{month}: {n} differences"),
+    "verify.differs": ("{month}：{n} 处不一致", "{month}: {n} {n:difference|differences}"),
     "verify.file_changed": ("文件已修改", "file changed"),
     "verify.file_missing": ("文件缺失", "file missing"),
     "verify.file_extra": ("多出的文件", "extra file"),
@@ -314,7 +316,7 @@ MESSAGES.update({
     "verify.column": ("{sid} {name} {column}", "{sid} {name} {column}"),
     "verify.network": ("{sid} 网络部业绩", "{sid} network performance"),
     "verify.violations": ("违规清单", "violations"), "verify.rebates": ("返款", "rebates"),
-    "verify.n_items": ("{n} 项", "{n} items"),
+    "verify.n_items": ("{n} 项", "{n} {n:item|items}"),
     "explain.title": ("工资条", "Payslip"), "explain.title_preview": ("预览 工资条", "Payslip preview"),
     "doctor.title": ("{doctor} {month} 科间转诊奖励（{label}）", "{doctor} {month} referral reward ({label})"),
     "doctor.recorded": ("已结算", "settled"), "doctor.preview": ("预览", "preview"),
@@ -336,6 +338,9 @@ MESSAGES.update({
     "simulate.computed": ("本月规则（未结算）", "the month's own rules (not settled)"),
     "simulate.total": ("合计", "Total"),
 })
+# Who a row names, counts, usage errors, unreadable files' reasons: the catalogue's second table.
+CATALOGUE.update(_MORE_PROBLEMS)
+MESSAGES.update(_MORE_TEXTS)
 TEXTS = MESSAGES
 
 
@@ -444,10 +449,10 @@ class Problem:
         params.setdefault("value", "" if self.value is None else self.value)
         params.setdefault("column", self.column or "")  # templates name the column (missing_column…)
         try:
-            text = (zh if lang == "zh" else en).format(**params)
+            text = counted(zh if lang == "zh" else en, **params)
         except (KeyError, IndexError, ValueError):  # a template/param mismatch must never crash a report
             # …nor show the clerk a raw code or a parameter dict: the template with its gaps.
-            text = _partial(zh if lang == "zh" else en, params)
+            text = partial(zh if lang == "zh" else en, params)
         if self.history:
             effect = (_ZH_HISTORY_EFFECT if lang == "zh" else _EN_HISTORY_EFFECT)[self.row is None]
             text += (_ZH_HISTORY if lang == "zh" else _EN_HISTORY).format(month=self.history, effect=effect)
@@ -467,22 +472,6 @@ class Problem:
     def sort_key(self) -> tuple:
         """Errors first, then by file, sheet, row (SPEC §8.1)."""
         return (not self.is_error, self.file or "", self.sheet or "", -1 if self.row is None else self.row)
-
-
-def _partial(template: str, params: dict) -> str:
-    """`template` with each known parameter filled and each unknown one left out."""
-    import string
-
-    out = []
-    for literal, name, spec, _conv in string.Formatter().parse(template):
-        out.append(literal)
-        if name is not None:
-            value = params.get(name, "")
-            try:
-                out.append(format(value, spec or ""))
-            except (TypeError, ValueError):
-                out.append(str(value))
-    return "".join(out)
 
 
 BOTH = "\x1f"
@@ -507,7 +496,8 @@ class Problems:
     column of a million-line export does not bury everything else."""
 
     items: list[Problem] = field(default_factory=list)
-    suppressed: int = 0
+    # Cells past the cap, counted not kept: (code, file, sheet, column, month of history) -> count.
+    unlisted: Counter = field(default_factory=Counter)
     per_column_cap: int = 50
 
     def add(self, p: Problem) -> None:
@@ -525,9 +515,24 @@ class Problems:
             if n < self.per_column_cap:
                 self.add(problem(code, file=file, sheet=sheet, row=row, column=column,
                                  value=_show(value), **params))
-            else:
-                self.suppressed += 1
             n += 1
+        if n > self.per_column_cap:
+            self.unlisted[(code, file, sheet, column, None)] += n - self.per_column_cap
+
+    @property
+    def suppressed(self) -> int:
+        """How many problems were counted but not kept."""
+        return sum(self.unlisted.values())
+
+    def only(self, severity: str) -> "Problems":
+        """The problems of one severity, listed and unlisted."""
+        return Problems([p for p in self.items if p.severity == severity],
+                        Counter({k: n for k, n in self.unlisted.items() if unlisted_severity(k) == severity}))
+
+    def count(self, severity: str) -> int:
+        """Problems of `severity`, listed and unlisted (SPEC §8.1: "N 个错误" is the total)."""
+        return sum(p.severity == severity for p in self.items) + \
+            sum(n for key, n in self.unlisted.items() if unlisted_severity(key) == severity)
 
     @property
     def errors(self) -> list[Problem]:
@@ -557,6 +562,11 @@ class Problems:
 
     def __iter__(self):
         return iter(self.items)
+
+
+def unlisted_severity(key: tuple) -> str:
+    """The severity of the unlisted problems counted under `key` (code, file, sheet, column, month)."""
+    return WARNING if key[4] else CATALOGUE[key[0]][0]
 
 
 def sheet_key(file, sheet) -> str:

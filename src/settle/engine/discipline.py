@@ -101,7 +101,10 @@ DISCIPLINE: dict[str, Callable[[Row], PayLine | None]] = {
 
 
 def discipline_lines(adj: pd.DataFrame, by_id: dict[str, Payslip], policy: P.Policy) -> None:
-    """R43: each 奖惩 row of MONTH its payslip line (fines in 扣款, 举报奖励 in 奖励)."""
+    """R43: each 奖惩 row of MONTH its payslip line (fines in 扣款, 举报奖励 in 奖励). Without
+    `discipline:` in the rules R43 is off (its rows were refused as they loaded)."""
+    if policy.discipline is None:
+        return
     fines = {a.ref_no: r2(fine_of(a, policy)) for a in adj.itertuples()
              if isinstance(a.ref_no, str) and fine_of(a, policy) is not None}
     for a in adj.itertuples():
@@ -125,6 +128,8 @@ def discipline_warnings(adj: pd.DataFrame, by_id: dict[str, Payslip], policy: P.
     """R43 辞退预警 / 上报分管领导 (discipline_warning): 3 or more 早餐, or 私事/上网, rows in the month
     (连续3次给予辞退), or 晨会缺席 on consecutive working days (连续两次晨会不到者). Lists the dates."""
     d, rows = policy.discipline, []
+    if d is None:
+        return rows
     sub = adj[adj["kind"].astype(object).isin(("早餐", "私事", "上网", "晨会缺席")).to_numpy(dtype=bool)
               & adj["on_date"].notna().to_numpy()]
     for sid, grp in sub.groupby("staff_id", sort=True):

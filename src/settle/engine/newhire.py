@@ -16,7 +16,7 @@ def leaves_within_days(person, policy: P.Policy) -> bool:
     """R44: a role of the rule whose 离职日期 is within `within_days` (both days counted) of 入职日期,
     and whose 离职类型 is empty or 自动离职."""
     rule = policy.new_hire_leaver
-    if person.role not in rule.roles or pd.isna(person.left_on) or pd.isna(person.hired_on):
+    if rule is None or person.role not in rule.roles or pd.isna(person.left_on) or pd.isna(person.hired_on):
         return False
     kind = person.leave_type if isinstance(person.leave_type, str) else ""
     return kind in LEFT_ON_THEIR_OWN and (person.left_on - person.hired_on).days + 1 <= rule.within_days

@@ -9,6 +9,7 @@ from pathlib import Path
 from settle.engine.crediting import credit_month
 from settle.engine.history import History
 from settle.engine.interdept import interdept_month
+from settle.load.discipline import rows_without_rule
 from settle.load.inputs import Inputs, load_inputs
 from settle.load.perimeter import Perimeter, check_inputs, check_roster
 from settle.engine.model import Settlement
@@ -66,6 +67,7 @@ def load(root: Path, month: Month, problems: Problems, *, rules: Path | None = N
         slips = loaded.inputs.interdept
         if loaded.policy is not None and loaded.policy.interdept_referral is None and slips is not None and len(slips.frame):
             problems.add(problem("interdept_off"))  # R42: read and checked, but nothing to pay
+        rows_without_rule(loaded.inputs.adjustments, loaded.policy, month, problems)   # R43 off (SPEC §10)
         loaded.perimeter = check_inputs(ws, month, loaded.inputs, problems)
     return loaded
 

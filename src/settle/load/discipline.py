@@ -43,3 +43,15 @@ def check_discipline_rows(frame: pd.DataFrame, problems: Problems) -> None:
 def _add(problems: Problems, code: str, r, column: str, value) -> None:
     problems.add(problem(code, file=r["src_file"], sheet=r["src_sheet"] or None, row=int(r["src_row"]),
                          column=column, value=value))
+
+
+def rows_without_rule(frame: pd.DataFrame, policy, month, problems: Problems) -> None:
+    """SPEC §10: without `discipline:` in MONTH's rules R43 is off, and a 奖惩 row of MONTH would
+    change nobody's pay — an error at its 类型 cell, never a row silently ignored (add the rules'
+    discipline block, or remove the row)."""
+    if policy is None or policy.discipline is not None or not len(frame):
+        return
+    off = frame["kind"].astype(object).isin(C.DISCIPLINE_KINDS).to_numpy(dtype=bool) \
+        & (frame["src_month"] == str(month)).to_numpy(dtype=bool)
+    for _, r in frame[off].iterrows():
+        _add(problems, "discipline_off", r, header_of(frame, C.ADJUSTMENTS, "kind"), r["kind"])

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from settle.load import columns as C
 from settle.load.columns import Kind
+from settle.load.people import report_people, resolve_people
 from settle.load.normalize import (clean_key, lost_zeros, clean_text, parse_bool, parse_datetime, parse_fen, parse_int,
                         parse_percent, present)
 from settle.problems import Problems, both, problem, sheet_key, with_letters
@@ -161,7 +162,7 @@ def _read_one(path: Path, display: str, kind: Kind, extra_aliases) -> tuple[list
     with parsed_copy(path) as (source, digest):
         frames = [parse_table(raw, kind, problems) for raw in read_file(source, display, kind, problems, extra_aliases)
                   if raw.values]
-    return frames, problems.items, problems.suppressed, digest
+    return frames, problems.items, problems.unlisted, digest
 
 
 @contextmanager
@@ -240,12 +241,12 @@ def load_kind(paths: list[tuple[Path, str]], kind: Kind, problems: Problems,
     """Read and concatenate every file of one kind; missing optional columns become empty.
     `digests` receives each path's SHA-256 of the bytes parsed."""
     frames = []
-    for (path, _), (got, items, suppressed, digest) in zip(paths, _read_all(paths, kind, extra_aliases, prefetched)):
+    for (path, _), (got, items, unlisted, digest) in zip(paths, _read_all(paths, kind, extra_aliases, prefetched)):
         if digests is not None and digest is not None:
             digests[Path(path)] = digest
         frames.extend(got)
         problems.extend(items)
-        problems.suppressed += suppressed
+        problems.unlisted.update(unlisted)
     template = empty_frame(kind)
     if not frames:
         frame = template
@@ -325,49 +326,6 @@ def _finish_staff(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-# --- people named in other workbooks ----------------------------------------------------------
-
-def resolve_people(frame: pd.DataFrame, staff: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """SPEC §3.5: a filled 工号 column wins; else 业务员 is matched as a 工号, then as a name
-    unique on the roster. Returns (staff_id or NA, status: ok | unknown | ambiguous)."""
-    ids = set(staff["staff_id"].dropna())
-    names = staff.groupby("name")["staff_id"].agg(list).to_dict() if len(staff) else {}
-    sid = frame["staff_id"] if "staff_id" in frame else pd.Series([pd.NA] * len(frame))
-    who = frame["salesperson"] if "salesperson" in frame else pd.Series([pd.NA] * len(frame))
-    pairs = pd.DataFrame({"sid": sid.astype(object).to_numpy(), "who": who.astype(object).to_numpy()})
-    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(pairs.fillna("")))
-    results = [_resolve_one(a or None, b or None, ids, names) for a, b in uniques]
-    out_id = np.array([r[0] for r in results], dtype=object)[codes] if len(results) else np.array([], dtype=object)
-    out_status = np.array([r[1] for r in results], dtype=object)[codes] if len(results) else np.array([], dtype=object)
-    return (pd.Series(out_id, index=frame.index, dtype="string[pyarrow]"),
-            pd.Series(out_status, index=frame.index, dtype=object))
-
-
-def _resolve_one(staff_id, name, ids, names):
-    if isinstance(staff_id, str) and staff_id:
-        return (staff_id, "ok") if staff_id in ids else (None, "unknown")
-    if not isinstance(name, str) or not name:
-        return (None, "missing")
-    if name in ids:
-        return (name, "ok")
-    matches = names.get(name, [])
-    if len(matches) == 1:
-        return (matches[0], "ok")
-    return (None, "ambiguous" if matches else "unknown")
-
-
-def report_people(frame: pd.DataFrame, kind: Kind, status: pd.Series, problems: Problems) -> None:
-    """In 日报 and 调整 a person who matches nobody (or two people) blocks the run."""
-    codes = {"unknown": "unknown_person", "ambiguous": "ambiguous_person", "missing": "missing_value"}
-    for st, code in codes.items():
-        mask = (status == st).to_numpy()
-        for _, r in frame[mask].iterrows():
-            col = "staff_id" if isinstance(r.get("staff_id"), str) and r.get("staff_id") else "salesperson"
-            value = r.get(col)
-            problems.add(problem(code, file=r["src_file"], sheet=r["src_sheet"] or None, row=r["src_row"],
-                                 column=header_of(frame, kind, col), value=None if pd.isna(value) else value))
-
-
 # --- month kinds -----------------------------------------------------------------------------
 
 def _month_paths(ws: Workspace, month: Month, kind: str) -> list[tuple[Path, str]]:
@@ -419,17 +377,11 @@ def check_registrations(frame: pd.DataFrame, staff: pd.DataFrame, problems: Prob
     require(frame, kind, "patient_name", ~labour, problems)
     require(frame, kind, "patient_key", ~labour, problems)
     require(frame, kind, "headcount", labour, problems)
-    sid, status = resolve_people(frame, staff)
+    sid, status, named = resolve_people(frame, staff)
+    report_people(frame, kind, named, problems)   # R25 only rejects the row; 必填项为空 and a mismatch block
     frame = frame.copy()
     frame["staff_id"] = sid
     frame["_person_status"] = status.to_numpy()
-    for _, r in frame[(status != "ok").to_numpy()].iterrows():
-        raw = r.get("salesperson")
-        if pd.isna(raw):
-            raw = None
-        col = "salesperson" if raw is not None or "salesperson" in frame.attrs.get("headers", {}) else "staff_id"
-        problems.add(problem("unknown_staff", file=r["src_file"], sheet=r["src_sheet"] or None, row=r["src_row"],
-                             column=header_of(frame, kind, col), value=raw))
     return frame
 
 
@@ -438,8 +390,8 @@ def check_daily(frame: pd.DataFrame, staff: pd.DataFrame, problems: Problems) ->
     everywhere = np.ones(len(frame), dtype=bool)
     require(frame, kind, "report_date", everywhere, problems)
     require(frame, kind, "submitted_at", everywhere, problems)
-    sid, status = resolve_people(frame, staff)
-    report_people(frame, kind, status, problems)
+    sid, _, named = resolve_people(frame, staff)
+    report_people(frame, kind, named, problems)
     frame = frame.copy()
     frame["staff_id"] = sid
     return frame
@@ -455,11 +407,11 @@ def check_adjustments(frame: pd.DataFrame, staff: pd.DataFrame, problems: Proble
     everywhere = np.ones(len(frame), dtype=bool)
     require(frame, kind, "kind", everywhere, problems)
     require(frame, kind, "approved_by", everywhere, problems, code="missing_approver")
-    sid, status = resolve_people(frame, staff)
+    sid, _, named = resolve_people(frame, staff)
     kinds = frame["kind"].astype(object)
     exception = (kinds == "确认例外").to_numpy(dtype=bool)
-    # A 确认例外 names a registration, not necessarily a person.
-    report_people(frame[~exception], kind, status[~exception], problems)
+    # A 确认例外 names a registration, not necessarily a person (two people named still block).
+    report_people(frame, kind, named, problems, skip=exception)
     frame["staff_id"] = sid
     money_rows = kinds.isin(MONEY_ADJUSTMENTS).to_numpy(dtype=bool)
     pct_rows = (kinds == "扣业绩").to_numpy(dtype=bool)

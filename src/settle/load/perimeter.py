@@ -34,13 +34,14 @@ import pandas as pd
 
 from settle.load import columns as C
 from settle.load.workspace import Month, Workspace
-from settle.problems import Problem, Problems, problem, with_letters
+from settle.problems import ERROR, Problem, Problems, both, problem, say, unlisted_severity, with_letters
 
 # A 登记表 of one or two rows dated before MONTH may well be late entries, which SPEC §6 expects
 # (listed in the month they are first seen): it takes 3 dated rows to call a 登记表 another month's.
 MIN_LATE_ENTRY_FILE = 3
 MAX_LISTED_ROWS = 20      # rows named in one "outside MONTH" warning
 MAX_DUPLICATE_LINES = 50  # duplicate billing lines named one by one; the rest are counted
+MAX_LISTED_MONTHS = 6     # months named with their counts in one "file of another month" error
 _MONTH_DIR = re.compile(r"^(\d{4}-\d{2})/")
 
 
@@ -123,6 +124,11 @@ def judge_on_its_own(problems: Problems, month: Month) -> None:
         m = _MONTH_DIR.match(p.file or "")
         if m and m.group(1) < str(month) and p.is_error:
             problems.items[i] = dataclasses.replace(p, history=m.group(1))
+    for key, n in list(problems.unlisted.items()):   # the cells counted past the cap likewise
+        m = _MONTH_DIR.match(key[1] or "")
+        if m and m.group(1) < str(month) and unlisted_severity(key) == ERROR:
+            del problems.unlisted[key]
+            problems.unlisted[key[:4] + (m.group(1),)] += n
 
 
 def missing_kinds(ws: Workspace, month: Month) -> list[Problem]:
@@ -198,9 +204,9 @@ def outside_month(frame: pd.DataFrame, month: Month, kind: C.Kind, fname: str) -
         n, total = int(row["outside"]), int(row["dated"])
         sheets = frame["src_sheet"].to_numpy(dtype=object)[mine]
         if 2 * n > total and (kind is C.BILLING or total >= MIN_LATE_ENTRY_FILE):
-            months = pd.Series(dates[mine]).dt.strftime("%Y-%m").value_counts()
-            out.append(problem("outside_month_file", file=file, sheet=sheets[0] or None, column=column, count=n, total=total,
-                               month=str(month), other=months.index[0], kind=kind.display, kind_en=kind.display_en))
+            out.append(problem("outside_month_file", file=file, sheet=sheets[0] or None, column=column, count=n,
+                               total=total, inside=total - n, month=str(month),
+                               **months_outside(dates[mine], month, kind, spans=total > n)))
             continue
         rows = frame["src_row"].to_numpy()[mine]
         listed = "、".join(str(int(r)) for r in rows[:MAX_LISTED_ROWS]) + ("…" if n > MAX_LISTED_ROWS else "")
@@ -209,6 +215,27 @@ def outside_month(frame: pd.DataFrame, month: Month, kind: C.Kind, fname: str) -
         out.append(problem("outside_month_rows", file=file, sheet=sheets[0] or None, column=column, count=n,
                            month=str(month), rows=listed, effect=effect[0], effect_en=effect[1]))
     return out
+
+
+def months_outside(dates: np.ndarray, month: Month, kind: C.Kind, spans: bool) -> dict:
+    """The months the lines outside MONTH lie in, largest first with their counts (SPEC §8.1:
+    counts count what the message says), and what the file then looks like: another month's
+    file (all of them in one month), or a file of several months (a whole year's export).
+    `spans`: MONTH has lines too."""
+    months = pd.Series(dates).dt.strftime("%Y-%m").value_counts()
+    months = months.sort_index().sort_values(ascending=False, kind="stable")   # ties: the earlier month first
+    shown = months.iloc[:MAX_LISTED_MONTHS]
+    rest = months.iloc[MAX_LISTED_MONTHS:]
+    listed = {lang: [say("outside.month_count", lang, month=m, count=int(c)) for m, c in shown.items()]
+              for lang in ("zh", "en")}
+    if len(rest):
+        for lang in listed:
+            listed[lang].append(say("outside.more_months", lang, n=len(rest), count=int(rest.sum())))
+    verdict = ("outside.one_month", dict(other=months.index[0])) if len(months) == 1 else \
+        ("outside.many_months", dict(n=len(months) + (1 if spans else 0)))
+    params = dict(month=str(month), kind=kind.display, kind_en=kind.display_en, **verdict[1])
+    return {"months": both("、".join(listed["zh"]), ", ".join(listed["en"])), "other": months.index[0],
+            "verdict": both(say(verdict[0], "zh", **params), say(verdict[0], "en", **params))}
 
 
 def duplicate_lines(billing: pd.DataFrame, month: Month, skip: set) -> tuple[np.ndarray, list[Problem], int]:

@@ -13,6 +13,7 @@ Row numbers are Excel's (1-based, as the clerk sees them) and travel with every 
 
 from __future__ import annotations
 
+import errno
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ import pyarrow.compute as pc
 
 from settle.load.columns import KEY, Kind, alias_index, header_key
 from settle.load.quiet import DEBUG_LOG, describe, is_panic, quiet
-from settle.problems import Problems, both, problem
+from settle.problems import MESSAGES, Problems, both, problem, say
 
 HEADER_SEARCH_ROWS = 10
 SUMMARY_LABELS = ("合计", "总计", "小计", "本页合计", "本页小计", "累计")  # SPEC §8.1
@@ -80,10 +81,10 @@ def _read_csv(path: Path, display: str, problems: Problems) -> list[pa.Array] | 
     try:
         data = path.read_bytes()
     except OSError as exc:
-        problems.add(problem("unreadable_file", file=display, reason=both(f"无法打开：{exc.strerror or exc}", f"cannot open: {exc.strerror or exc}")))
+        problems.add(problem("unreadable_file", file=display, reason=_os_reason(exc)))
         return None
     if not data.strip():
-        problems.add(problem("unreadable_file", file=display, reason=both("空文件", "empty file")))
+        problems.add(problem("unreadable_file", file=display, reason=_reason("unreadable.empty")))
         return None
     for enc in ("utf-8-sig", "gb18030"):
         try:
@@ -98,7 +99,8 @@ def _read_csv(path: Path, display: str, problems: Problems) -> list[pa.Array] | 
         frame = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
                             skip_blank_lines=False, engine="c")
     except Exception as exc:  # pandas raises many parser error types for broken CSV
-        problems.add(problem("unreadable_file", file=display, reason=str(exc).splitlines()[0][:200]))
+        DEBUG_LOG.debug("%s: %s", display, describe(exc))
+        problems.add(problem("unreadable_file", file=display, reason=_reason("unreadable.csv")))
         return None
     return [pa.array(frame[c].to_numpy(), type=pa.string()) for c in frame.columns]
 
@@ -122,7 +124,7 @@ def _read_workbook(path: Path, display: str, kind: Kind, problems: Problems,
             problems.add(problem("unreadable_file", file=display, reason=_unreadable_reason(exc)))
         return []
     except OSError as exc:  # missing, locked by another program, a network drive gone away
-        problems.add(problem("unreadable_file", file=display, reason=both(f"无法打开：{exc.strerror or exc}", f"cannot open: {exc.strerror or exc}")))
+        problems.add(problem("unreadable_file", file=display, reason=_os_reason(exc)))
         return []
     except (KeyboardInterrupt, SystemExit):
         raise
@@ -211,17 +213,24 @@ def _xlrd_loader(path: Path):
 
 
 def _unreadable_reason(exc) -> str:
-    reasons = {
-        "empty": "空文件",
-        "not_excel": "文件内容不是 Excel 工作簿",
-        "truncated": "文件已损坏或不完整",
-        "encrypted": "文件已加密（设置了打开密码），请去掉密码后另存",
-        "xml_entities": "文件含有 XML 实体声明，可能是恶意文件，已拒绝",
-        "zip_bomb": "文件解压后异常巨大，可能是恶意文件，已拒绝",
-        "too_wide": "工作表范围异常巨大",
-    }
+    """Why a workbook cannot be read, as a catalogue text in both languages (problem text picks
+    the run's one); the scanner's English detail only under --debug."""
     code = getattr(exc, "code", "")
-    return f"{reasons.get(code, code)} ({getattr(exc, 'detail', '')})"
+    DEBUG_LOG.debug("unreadable (%s): %s", code, getattr(exc, "detail", ""))
+    return _reason(f"unreadable.{code}" if f"unreadable.{code}" in MESSAGES else "unreadable.not_excel")
+
+
+def _os_reason(exc: OSError) -> str:
+    """A file the system would not open, in the catalogue's words (the system's own, in its own
+    language, only under --debug)."""
+    DEBUG_LOG.debug("cannot open: %s", exc)
+    known = {errno.ENOENT: "unreadable.missing", errno.EACCES: "unreadable.denied", errno.EPERM: "unreadable.denied",
+             errno.EBUSY: "unreadable.busy"}
+    return _reason(known.get(exc.errno, "unreadable.cannot_open"))
+
+
+def _reason(code: str) -> str:
+    return both(say(code, "zh"), say(code, "en"))
 
 
 def _table_from_grid(grid: list[pa.Array], display: str, sheet: str | None, kind: Kind,

@@ -408,9 +408,11 @@ class Policy(Strict):
     funds: tuple[Fund, ...] = ()
     violations: Violations = Violations()
     interdept_referral: InterdeptReferral | None = None      # R42; absent = off
-    discipline: Discipline = Discipline()                    # R43
-    new_hire_leaver: NewHireLeaver = NewHireLeaver()         # R44
-    carry_negative_pay: bool = True                          # R45
+    # SPEC §10: a key of R42–R45 absent from a rules file turns the feature off (a version written
+    # before them keeps its figures); the shipped default.yaml and plan_a.yaml turn them on.
+    discipline: Discipline | None = None                     # R43; absent = off
+    new_hire_leaver: NewHireLeaver | None = None             # R44; absent = off
+    carry_negative_pay: bool = False                         # R45; absent = off
 
     @model_validator(mode="after")
     def _references(self):
