@@ -31,8 +31,11 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "old_excel": (ERROR, "旧版 Excel 格式，请另存为 .xlsx", "old Excel format: save it as .xlsx"),
     "unmatched_file": (WARNING, "月份文件夹中的文件不属于任何输入类别（{patterns}），未读取",
                        "this file in the month folder matches no input kind ({patterns}) and was not read"),
-    "unsupported_file": (WARNING, "文件名像输入文件，但格式 {suffix} 无法读取（可用：{accepted}），未读取",
-                         "named like an input file, but {suffix} cannot be read (accepted: {accepted}); not read"),
+    "unsupported_file": (ERROR, "文件名像输入文件，但 settle 无法读取 {suffix} 格式（可用：{accepted}）：请在 Excel 或 WPS 中"
+                                "打开并另存为 .xlsx；如果它不是输入文件，请把它移出月份文件夹",
+                         "named like an input file, but settle cannot read the {suffix} format (accepted: {accepted}): "
+                         "open it in Excel or WPS and save it as .xlsx; if it is not an input, move it "
+                         "out of the month folder"),
     "skipped_files": (INFO, "未读取的文件：{files}", "files not read: {files}"),
     "summary_rows": (INFO, "跳过 {count} 个合计行（第 {rows} 行）", "{count} summary row(s) skipped (rows {rows})"),
     "repeated_header": (INFO, "跳过 {count} 个重复的表头行（第 {rows} 行）",
@@ -196,6 +199,24 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                             "{lines} billing lines this month: {amount} of performance goes to the unattributed lines (R5)"),
     "vanished_from_payslips": (WARNING, "{name}（{staff_id}）{previous} 有工资条，本月没有：{reason}",
                                "{name} ({staff_id}) had a payslip in {previous} but has none this month: {reason_en}"),
+
+    # how a sheet is read (issue 24: headers as people write them, summary sheets, hidden rows)
+    "footer_rows": (INFO, "跳过 {count} 个表尾行（制表人、打印时间等，第 {rows} 行）",
+                    "{count} footer row(s) skipped (made by, printed at …; rows {rows})"),
+    "summary_sheet": (WARNING, "这是汇总表（缺少{missing}），已跳过：明细从同一文件的其他工作表读取",
+                      "a summary sheet (no {missing}), skipped: the lines are read from the file's other sheet"),
+    "hidden_rows": (WARNING, "{count} 行在 Excel 中被隐藏（筛选或手动隐藏；第 {rows} 行）：照常读取并计入",
+                    "{count} row(s) are hidden in Excel (by a filter or by hand; rows {rows}): read and counted "
+                    "as usual"),
+    "no_data_rows": (WARNING, "文件只有表头，没有数据行：本文件不含任何{kind}记录",
+                     "the file has a header but no data rows: it holds no {kind} lines"),
+    "alias_unmatched": (WARNING, "settle.yaml 为“{field}”写的列名“{value}”与本文件的表头都不匹配（表头：{headers}）",
+                        "settle.yaml's name \"{value}\" for {field} matches no header of this file (headers: {headers})"),
+    "alias_unmatched_used": (ERROR, "settle.yaml 把“{field}”映射到“{value}”，但本文件没有这一列，“{field}”改从“{used}”列读取，"
+                                    "与映射不符：请改正 settle.yaml 中的列名（表头：{headers}）",
+                             "settle.yaml maps {field} to \"{value}\", but this file has no such column and {field} "
+                             "was taken from \"{used}\" instead, not what was mapped: correct the name in settle.yaml "
+                             "(headers: {headers})"),
 }
 
 # Status messages of the commands (not problems): code -> (zh, en). The terminal, --json and the
