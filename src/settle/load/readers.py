@@ -14,6 +14,7 @@ Row numbers are Excel's (1-based, as the clerk sees them) and travel with every 
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from settle.load.rows import footer_mask, repeated_header_mask, summary_mask
 from settle.problems import Problems, both, problem
 
 HEADER_SEARCH_ROWS = 10
+_LINE_BREAK = re.compile(r"\s*[\r\n]+\s*")
 # SPEC §8.1: a sheet whose name says it summarises (汇总, 统计 …) is not a partial data sheet.
 SUMMARY_SHEET_WORDS = ("汇总", "统计", "透视", "合计", "报表", "分析", "summary", "pivot", "total")
 SAMPLE_VALUES = 200     # cells per column kept for `settle inspect`'s guesses by content
@@ -122,8 +124,9 @@ def _read_sheets(sheets, display: str, kind: Kind, problems: Problems, extra_ali
             continue
         if full and head.missing(kind) and _summary_sheet(name, info):
             rep.status = "summary_sheet"
+            missing = [kind.field(f).display for f in head.missing(kind)]
             problems.add(problem("summary_sheet", file=display, sheet=name,
-                                 missing="、".join(kind.field(f).display for f in head.missing(kind))))
+                                 missing=both("、".join(missing), ", ".join(missing))))
             continue
         rep.status = "read"
         table = _table_from_grid(grid, display, name, kind, problems, info, head, rep)
@@ -385,7 +388,9 @@ def _table_from_grid(grid: list[pa.Array], display: str, sheet: str | None, kind
     nrows = len(grid[0])
     best_row, best_map = head.row, head.matched
     absolute = xlsx_info[1] if xlsx_info else list(range(len(grid)))
-    headers = {f: str(grid[cs[0]][best_row].as_py()) for f, cs in best_map.items()}
+    raw_headers = {f: str(grid[cs[0]][best_row].as_py()) for f, cs in best_map.items()}
+    # as messages name the column: a line break inside the header cell is not shown
+    headers = {f: _LINE_BREAK.sub("", h).strip() for f, h in raw_headers.items()}
     ok = True
     for fname, cs in best_map.items():
         if len(cs) > 1:
@@ -408,25 +413,32 @@ def _table_from_grid(grid: list[pa.Array], display: str, sheet: str | None, kind
     values = {f: grid[cs[0]].slice(start) for f, cs in best_map.items()}
     colno = {f: absolute[cs[0]] + 1 for f, cs in best_map.items()}
 
-    flagged: dict[str, set] = {}
     if xlsx_info:
+        values = _apply_merges(values, colno, xlsx_info[0].merged, start, kind, display, sheet, headers, problems)
+    content = _content_rows(values, len(rows), blank_is_null=xlsx_info is not None)
+    keep, dropped = _drop_rows(grid, start, values, content, rows, raw_headers)
+    flagged: dict[str, set] = {}
+    if xlsx_info:   # cell traps in the lines only: a 合计 row's =SUM() without a cached value is no line
         sheet_scan = xlsx_info[0]
-        values = _apply_merges(values, colno, sheet_scan.merged, start, kind, display, sheet, headers, problems)
+        labelled = {r for reason in ("summary", "repeated_header", "footer") for r in dropped.get(reason, ())}
         by_col = {c: f for f, c in colno.items()}
         for (r, c) in sheet_scan.uncached_formulas:
-            if r > start and c in by_col:
+            if r > start and r not in labelled and c in by_col:
                 flagged.setdefault(by_col[c], set()).add(r)
                 problems.add(problem("uncached_formula", file=display, sheet=sheet, row=r,
                                      column=headers[by_col[c]]))
         for (r, c, raw) in sheet_scan.long_numbers:
             f = by_col.get(c)
-            if r > start and f and kind.field(f).long_number_trap:
+            if r > start and r not in labelled and f and kind.field(f).long_number_trap:
                 flagged.setdefault(f, set()).add(r)
                 problems.add(problem("long_number", file=display, sheet=sheet, row=r,
                                      column=headers[f], value=raw))
-
-    content = _content_rows(values, len(rows), blank_is_null=xlsx_info is not None)
-    keep, dropped = _drop_rows(grid, start, values, content, rows, headers, display, sheet, problems)
+    for code, reason in (("summary_rows", "summary"), ("repeated_header", "repeated_header"),
+                         ("footer_rows", "footer")):
+        listed = dropped.get(reason, [])
+        if listed:
+            problems.add(problem(code, file=display, sheet=sheet, count=len(listed),
+                                 rows="、".join(map(str, listed[:20])) + ("…" if len(listed) > 20 else "")))
     if report is not None:
         report.dropped = {"title": [r + 1 for r in range(best_row)
                                     if any(col[r].as_py() not in (None, "") for col in grid)], **dropped}
@@ -438,25 +450,18 @@ def _table_from_grid(grid: list[pa.Array], display: str, sheet: str | None, kind
                     date1904=bool(xlsx_info and xlsx_info[2]), cells=colno, flagged=flagged)
 
 
-def _drop_rows(grid, start, values, content, rows, headers, display, sheet, problems):
+def _drop_rows(grid, start, values, content, rows, headers):
     """SPEC §8.1 (settle.load.rows): summary rows (a label in ANY column, whatever the other
     cells hold), header rows repeated mid-sheet and footer rows under the data are dropped and
     counted. Returns (rows kept, {reason: Excel rows dropped})."""
     n = len(content)
     if n == 0:
         return content, {}
-    summary = summary_mask(grid, start) & content
+    summary = summary_mask(grid, start)          # a label in an unmapped column counts too
     repeated = repeated_header_mask(values, headers, n) & content & ~summary
     footer = footer_mask(grid, start, ~content | summary | repeated) & ~summary
     dropped = {"summary": summary, "repeated_header": repeated, "footer": footer,
-               "empty": ~content & ~footer}
-    for code, reason in (("summary_rows", "summary"), ("repeated_header", "repeated_header"),
-                         ("footer_rows", "footer")):
-        mask = dropped[reason]
-        if mask.any():
-            listed = [int(r) for r in rows[mask][:20]]
-            problems.add(problem(code, file=display, sheet=sheet, count=int(mask.sum()),
-                                 rows="、".join(map(str, listed)) + ("…" if mask.sum() > 20 else "")))
+               "empty": ~content & ~footer & ~summary}
     keep = content & ~summary & ~repeated & ~footer
     return keep, {reason: [int(r) for r in rows[mask]] for reason, mask in dropped.items() if mask.any()}
 
