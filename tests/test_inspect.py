@@ -160,3 +160,21 @@ def test_paste_lines_quote_what_yaml_would_misread():
     assert text == 'aliases:\n  收费明细: {金额: ["金额:实收"]}'
     import yaml
     assert yaml.safe_load(text) == {"aliases": {"收费明细": {"金额": ["金额:实收"]}}}
+
+
+def test_the_readme_export_reads_as_the_readme_shows(tmp_path):
+    """README "你医院的导出文件": the committed export, mapped by the three pasted names: 7 lines,
+    710.50, the 合计 and 制表人 rows skipped, row 5 hidden, exit 1 (warnings)."""
+    from pathlib import Path
+    import shutil
+    root = tmp_path / "我的医院"
+    (root / "2024-05").mkdir(parents=True)
+    data = Path(__file__).parent / "data" / "收费明细_HIS导出.xlsx"
+    shutil.copy(data, root / "2024-05")
+    first = api.inspect_file(root / "2024-05" / data.name, root)
+    assert first.exit_code == 2
+    (root / "settle.yaml").write_text(first.settle_yaml + "\n", encoding="utf-8")
+    assert first.settle_yaml.endswith("{结算状态: [状态], 患者标识: [身份证号码], 金额: [实收金额（元）]}")
+    insp = api.inspect_file(root / "2024-05" / data.name, root)
+    assert (insp.exit_code, insp.lines, str(insp.amount_total)) == (1, 7, "710.50")
+    assert insp.sheets[0].dropped == {"title": [1], "summary": [10], "footer": [11]} and insp.sheets[0].hidden_rows == [5]

@@ -496,8 +496,11 @@ def inspect_file(path, workspace=None, *, kind: str | None = None):
     root = Path(workspace) if workspace is not None else None
     inside = root is not None and is_workspace(root) and path.resolve().is_relative_to(root.resolve())
     if not inside:
-        found = find_workspace(env={}, cwd=path.resolve().parent)
-        root = found if is_workspace(found) else (root or path.resolve().parent)
+        folder = path.resolve().parent
+        found = find_workspace(env={}, cwd=folder)
+        # no workspace anywhere: the folder above a month folder (YYYY-MM) is where settle.yaml goes
+        root = found if is_workspace(found) else (
+            root or (folder.parent if len(folder.name) == 7 and folder.name[4] == "-" else folder))
     return inspect_one(path, root, kind)
 
 

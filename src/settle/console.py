@@ -386,7 +386,7 @@ def print_inspection(con: Console, insp, lang: str) -> None:
                 field = insp.kind.field(c.field).display if c.field else say("inspect.ignored", lang)
                 source = "" if not c.field else say("inspect.builtin", lang) if c.source == "builtin" else \
                     say("inspect.yaml_line", lang, line=c.line) if c.line else say("inspect.yaml", lang)
-                t.add_row(c.letter, c.header.replace("\n", "⏎"), field,
+                t.add_row(c.letter, _one_line(c.header), field,
                           f"{c.matched}（{source}）" if lang == "zh" and c.field else
                           f"{c.matched} ({source})" if c.field else "")
             con.print(t)
@@ -395,8 +395,8 @@ def print_inspection(con: Console, insp, lang: str) -> None:
             for name in say("inspect.missing_columns", lang).split("|"):
                 t.add_column(name, overflow="fold")
             for m in s.missing:
-                near = sep.join(f"{c.letter} {c.header}（{say('inspect.by_' + (c.looks or 'name'), lang)}）"
-                                if lang == "zh" else f"{c.letter} {c.header} ({say('inspect.by_' + (c.looks or 'name'), lang)})"
+                near = sep.join(f"{c.letter} {_one_line(c.header)}（{say('inspect.by_' + (c.looks or 'name'), lang)}）"
+                                if lang == "zh" else f"{c.letter} {_one_line(c.header)} ({say('inspect.by_' + (c.looks or 'name'), lang)})"
                                 for c in m.candidates) or say("inspect.no_candidate", lang)
                 t.add_row(m.display, near)
             con.print(t)
@@ -415,7 +415,7 @@ def print_inspection(con: Console, insp, lang: str) -> None:
         headers = list(insp.first_lines[0]["values"])
         t.add_column(say("inspect.row", lang))
         for h in headers:
-            t.add_column(h.replace("\n", "⏎"), overflow="fold")
+            t.add_column(_one_line(h), overflow="fold")
         for line in insp.first_lines:
             t.add_row(str(line["row"]), *[_cell(line["values"].get(h)) for h in headers])
         con.print(t)
@@ -429,3 +429,8 @@ def print_inspection(con: Console, insp, lang: str) -> None:
 
 def _rows_text(rows: list[int], lang: str, limit: int = 10) -> str:
     return ("、" if lang == "zh" else ", ").join(map(str, rows[:limit])) + ("…" if len(rows) > limit else "")
+
+
+def _one_line(header: str) -> str:
+    """A header written over two lines in its cell (学历职称⏎津贴), on one."""
+    return re.sub(r"\s*[\r\n]+\s*", "⏎", header)

@@ -126,7 +126,7 @@ def inspect_file(path: Path, workspace: Path, kind: str | None = None) -> Inspec
     display = _display(path, workspace)
     chosen = kind_by_option(kind) if kind else kind_of(path, config)
     out = Inspection(display, chosen, "option" if kind else "name", problems=problems,
-                     settle_yaml_file=str(workspace / "settle.yaml"))
+                     settle_yaml_file=_shown_path(workspace / "settle.yaml"))
     if chosen is None:
         out.kind_from = "unknown"
         problems.add(problem("inspect_kind", file=display, value=kind or path.name,
@@ -156,6 +156,14 @@ def inspect_file(path: Path, workspace: Path, kind: str | None = None) -> Inspec
     out.first_lines = _first_lines(frames, chosen)
     out.settle_yaml = paste_lines(chosen, [m for s in out.sheets for m in s.missing])
     return out
+
+
+def _shown_path(path: Path) -> str:
+    """settle.yaml as the clerk would type it from here: relative to the current folder if inside."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return str(path)
 
 
 def _display(path: Path, workspace: Path) -> str:
