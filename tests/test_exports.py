@@ -323,3 +323,25 @@ def test_hidden_rows_of_xls_and_ods_are_counted_too(month, fmt):
     assert keys(problems) == [(f"2024-05/收费明细.{fmt}", "Sheet1", None, None, "hidden_rows")]
     assert dict(next(iter(problems)).params)["rows"] == "3"
     assert inputs.billing["amount_fen"].tolist() == [10000, 2000, 300]
+
+
+@pytest.mark.parametrize("rewrite", [
+    pytest.param(lambda xml: xml.replace("<sheetData>", "<sheetData><!-- HIS -->"), id="expat"),
+    pytest.param(lambda xml: __import__("re").sub(r'<c r="[A-Z]+[0-9]+"', "<c", xml), id="positional"),
+])
+def test_hidden_rows_are_found_by_every_sheet_scanner(month, rewrite):
+    """Sheet XML a comment sends to the exact (expat) scanner, or cells without `r` to the
+    positional one: row 3's hidden="1" is found all the same."""
+    def extra(wb):
+        wb["明细"].row_dimensions[3].hidden = True
+    lines = [bill(V, 100, "P1", card="C1"), bill(V, 20, "P1", card="C2")]   # every cell filled: no gaps
+    path = save_billing(month, BILL_HEADERS, lines, extra=extra)
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = rewrite(parts["xl/worksheets/sheet1.xml"].decode()).encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+    inputs, problems = load(month.root)
+    assert keys(problems) == [("2024-05/收费明细.xlsx", "明细", None, None, "hidden_rows")]
+    assert inputs.billing["amount_fen"].tolist() == [10000, 2000]

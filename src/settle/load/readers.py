@@ -114,8 +114,9 @@ def _read_sheets(sheets, display: str, kind: Kind, problems: Problems, extra_ali
         rep.pivot = bool(info and getattr(info[0], "pivot", False))
         if head is not None:
             rep.header_row, rep.header = head.row + 1, head
-            rep.samples = {c: [v for v in col.slice(head.row + 1, SAMPLE_VALUES).to_pylist() if v is not None]
-                           for c, col in enumerate(grid)}
+            if report is not None:   # inspect's guesses by content
+                rep.samples = {c: [v for v in col.slice(head.row + 1, SAMPLE_VALUES).to_pylist() if v is not None]
+                               for c, col in enumerate(grid)}
         found.append((name, grid, info, head, rep))
     full = any(h is not None and not h.missing(kind) for _, _, _, h, _ in found)
     tables: list[RawTable] = []
