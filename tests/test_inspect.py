@@ -178,3 +178,17 @@ def test_the_readme_export_reads_as_the_readme_shows(tmp_path):
     insp = api.inspect_file(root / "2024-05" / data.name, root)
     assert (insp.exit_code, insp.lines, str(insp.amount_total)) == (1, 7, "710.50")
     assert insp.sheets[0].dropped == {"title": [1], "summary": [10], "footer": [11]} and insp.sheets[0].hidden_rows == [5]
+
+
+def test_a_csv_export_is_inspected_like_a_workbook(ws):
+    """GBK CSV, no title row, a 合计 row with "1 笔" in 病历号: one line of 12.50."""
+    path = ws.root / "2024-05" / "收费明细_b.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(("就诊时间,结算日期,结算状态,病历号,患者姓名,患者标识,科室,项目类别,金额\n"
+                      "2024-05-01 09:00,2024-05-01,已结算,001,张三,P0001,内科,门诊,12.5\n"
+                      "合计,,,1 笔,,,,,12.5\n").encode("gbk"))
+    insp = api.inspect_file(path, ws.root)
+    assert (insp.exit_code, insp.lines, str(insp.amount_total)) == (0, 1, "12.50")
+    [sheet] = insp.sheets
+    assert (sheet.sheet, sheet.status, sheet.dropped) == (None, "read", {"summary": [3]})
+    assert to_json(insp)["first_lines"][0]["values"]["患者姓名"] == "张*"

@@ -441,8 +441,8 @@ def _table_from_grid(grid: list[pa.Array], display: str, sheet: str | None, kind
             problems.add(problem(code, file=display, sheet=sheet, count=len(listed),
                                  rows="、".join(map(str, listed[:20])) + ("…" if len(listed) > 20 else "")))
     if report is not None:
-        report.dropped = {"title": [r + 1 for r in range(best_row)
-                                    if any(col[r].as_py() not in (None, "") for col in grid)], **dropped}
+        title = [r + 1 for r in range(best_row) if any(col[r].as_py() not in (None, "") for col in grid)]
+        report.dropped = {**({"title": title} if title else {}), **dropped}
     if not keep.all():
         idx = pa.array(np.flatnonzero(keep))
         values = {f: pc.take(a, idx) for f, a in values.items()}
