@@ -7,7 +7,8 @@ import datetime as dt
 from pathlib import Path
 
 
-def write_xls(path: Path, rows: list[list], sheet: str = "Sheet1") -> Path:
+def write_xls(path: Path, rows: list[list], sheet: str = "Sheet1", hidden: frozenset = frozenset()) -> Path:
+    """`hidden`: 0-based rows hidden in Excel."""
     import xlwt
 
     wb = xlwt.Workbook(encoding="utf-8")
@@ -15,6 +16,8 @@ def write_xls(path: Path, rows: list[list], sheet: str = "Sheet1") -> Path:
     stamp = xlwt.easyxf(num_format_str="yyyy-mm-dd hh:mm")
     day = xlwt.easyxf(num_format_str="yyyy-mm-dd")
     for r, row in enumerate(rows):
+        if r in hidden:
+            ws.row(r).hidden = True
         for c, v in enumerate(row):
             if v is None:
                 continue
@@ -29,15 +32,16 @@ def write_xls(path: Path, rows: list[list], sheet: str = "Sheet1") -> Path:
     return path
 
 
-def write_ods(path: Path, rows: list[list], sheet: str = "Sheet1") -> Path:
+def write_ods(path: Path, rows: list[list], sheet: str = "Sheet1", hidden: frozenset = frozenset()) -> Path:
+    """`hidden`: 0-based rows hidden (table:visibility="collapse")."""
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.table import Table, TableCell, TableRow
     from odf.text import P
 
     doc = OpenDocumentSpreadsheet()
     table = Table(name=sheet)
-    for row in rows:
-        tr = TableRow()
+    for r, row in enumerate(rows):
+        tr = TableRow(visibility="collapse") if r in hidden else TableRow()
         for v in row:
             if v is None:
                 tr.addElement(TableCell())

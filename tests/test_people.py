@@ -22,6 +22,8 @@ REGS = "2024-05/登记表.xlsx"
 def load(root):
     problems = Problems()
     inputs = load_inputs(WS.open(root, problems), Month(2024, 5), problems)
+    # these workspaces' 收费明细/日报 hold a header and no lines: that warning is not what is tested
+    problems.items = [p for p in problems.items if p.code != "no_data_rows"]
     return inputs, problems
 
 

@@ -485,6 +485,25 @@ def close_month(workspace, month, *, reopen: bool = False, reason: str | None = 
         return CloseOutcome("locked", m, held.holder)
 
 
+def inspect_file(path, workspace=None, *, kind: str | None = None):
+    """SPEC §3.6: how settle reads one workbook (settle.load.inspection), without computing pay.
+    The workspace whose settle.yaml applies: `workspace` when the file lies in it, else the
+    nearest one upwards from the file, else `workspace`."""
+    from settle.load.inspection import inspect_file as inspect_one
+    from settle.load.perimeter import find_workspace, is_workspace
+
+    path = Path(path)
+    root = Path(workspace) if workspace is not None else None
+    inside = root is not None and is_workspace(root) and path.resolve().is_relative_to(root.resolve())
+    if not inside:
+        folder = path.resolve().parent
+        found = find_workspace(env={}, cwd=folder)
+        # no workspace anywhere: the folder above a month folder (YYYY-MM) is where settle.yaml goes
+        root = found if is_workspace(found) else (
+            root or (folder.parent if len(folder.name) == 7 and folder.name[4] == "-" else folder))
+    return inspect_one(path, root, kind)
+
+
 def _log(log: Path, entry: dict) -> None:
     log.parent.mkdir(exist_ok=True)
     with open(log, "a", encoding="utf-8") as fh:

@@ -224,5 +224,22 @@ def unlock(o: Options, month: str = typer.Argument(..., help=MONTH),
     return unlock_month(o.workspace, month, o.out, o.lang, yes, typer.confirm, console.make_console().print)
 
 
+@command(app, options=("workspace", "lang", "quiet", "json_", "debug"))
+def inspect(o: Options, file: Path = typer.Argument(..., help="一个输入工作簿 / one input workbook"),
+            kind: Optional[str] = typer.Option(None, "--kind", help="输入类别，如 收费明细、登记表 / the input kind "
+                                               "(billing, registrations …; default: from the file name)")) -> int:
+    """查看 settle 如何读取一个工作簿，不计算工资 / show how settle reads one workbook, computing nothing.
+
+    Exit 0 readable, 1 warnings, 2 unreadable or required columns missing.
+    Example:  settle inspect 2024-05/收费明细.xlsx      settle inspect 导出.xlsx --kind 收费明细
+    """
+    from settle.load.inspection import to_json
+    con = console.make_console(json_mode=o.json)
+    insp = api.inspect_file(file, o.workspace, kind=kind)
+    if not o.quiet or insp.problems.errors:
+        console.print_inspection(con, insp, o.lang)
+    return emit(o, {**to_json(insp), **problems_payload(insp.problems, o.lang)}, insp.exit_code)
+
+
 def main(argv: list[str] | None = None):
     sys.exit(run_app(app, list(sys.argv[1:] if argv is None else argv)))

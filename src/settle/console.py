@@ -367,3 +367,72 @@ def print_doctor(con: Console, d, lang: str) -> None:
                       ln.department, ln.category, f"{Decimal(ln.amount_fen) / 100:,.2f}",
                       say("doctor.inpatient" if ln.inpatient else "doctor.counts", lang), source(ln.source, lang))
         con.print(t)
+
+
+def print_inspection(con: Console, insp, lang: str) -> None:
+    """`settle inspect` (SPEC §3.6): the kind, each sheet, its columns, what is missing and the
+    settle.yaml lines that would map it, rows skipped, hidden rows, the first lines, the total."""
+    kind = (insp.kind.display if lang == "zh" else insp.kind.display_en) if insp.kind else ""
+    if insp.kind is not None:
+        how = say("inspect.from_option" if insp.kind_from == "option" else "inspect.from_name", lang)
+        con.print(say("inspect.title", lang, file=insp.file, kind=kind, how=how), markup=False)
+    sep = "、" if lang == "zh" else ", "
+    for s in insp.sheets:
+        status = say(f"inspect.status_{s.status}", lang, row=s.header_row, lines=s.lines)
+        con.print(say("inspect.sheet", lang, sheet=s.sheet or "-", status=status), markup=False)
+        if s.columns:
+            t = Table(show_lines=False, expand=False)
+            for name in say("inspect.columns", lang).split("|"):
+                t.add_column(name, overflow="fold")
+            for c in s.columns:
+                field = insp.kind.field(c.field).display if c.field else say("inspect.ignored", lang)
+                source = "" if not c.field else say("inspect.builtin", lang) if c.source == "builtin" else \
+                    say("inspect.yaml_line", lang, line=c.line) if c.line else say("inspect.yaml", lang)
+                t.add_row(c.letter, _one_line(c.header), field,
+                          f"{c.matched}（{source}）" if lang == "zh" and c.field else
+                          f"{c.matched} ({source})" if c.field else "")
+            con.print(t)
+        if s.missing and s.status != "summary_sheet":   # a skipped summary sheet lacks them by nature
+            t = Table(title=say("inspect.missing", lang), expand=False)
+            for name in say("inspect.missing_columns", lang).split("|"):
+                t.add_column(name, overflow="fold")
+            for m in s.missing:
+                near = sep.join(f"{c.letter} {_one_line(c.header)}（{say('inspect.by_' + (c.looks or 'name'), lang)}）"
+                                if lang == "zh" else f"{c.letter} {_one_line(c.header)} ({say('inspect.by_' + (c.looks or 'name'), lang)})"
+                                for c in m.candidates) or say("inspect.no_candidate", lang)
+                t.add_row(m.display, near)
+            con.print(t)
+        if s.dropped:
+            items = sep.join(say("inspect.dropped_item", lang, reason=say(f"inspect.reason_{r}", lang), count=len(rows),
+                                 rows=_rows_text(rows, lang)) for r, rows in s.dropped.items())
+            con.print(say("inspect.dropped", lang, items=items), markup=False)
+        if s.hidden_rows:
+            con.print(say("inspect.hidden", lang, count=len(s.hidden_rows), rows=_rows_text(s.hidden_rows, lang)),
+                      markup=False)
+    if insp.settle_yaml:
+        con.print(say("inspect.paste", lang, file=insp.settle_yaml_file), markup=False)
+        con.print(insp.settle_yaml, markup=False, highlight=False)
+    if insp.first_lines:
+        t = Table(title=say("inspect.first_lines", lang, n=len(insp.first_lines)), expand=False)
+        headers = list(insp.first_lines[0]["values"])
+        t.add_column(say("inspect.row", lang))
+        for h in headers:
+            t.add_column(_one_line(h), overflow="fold")
+        for line in insp.first_lines:
+            t.add_row(str(line["row"]), *[_cell(line["values"].get(h)) for h in headers])
+        con.print(t)
+    if insp.kind is not None:
+        if insp.amount_total is not None:
+            con.print(say("inspect.total", lang, lines=insp.lines, total=f"{insp.amount_total:,.2f}"), markup=False)
+        else:
+            con.print(say("inspect.count", lang, lines=insp.lines), markup=False)
+    print_problems(con, insp.problems, lang)
+
+
+def _rows_text(rows: list[int], lang: str, limit: int = 10) -> str:
+    return ("、" if lang == "zh" else ", ").join(map(str, rows[:limit])) + ("…" if len(rows) > limit else "")
+
+
+def _one_line(header: str) -> str:
+    """A header written over two lines in its cell (学历职称⏎津贴), on one."""
+    return re.sub(r"\s*[\r\n]+\s*", "⏎", header)

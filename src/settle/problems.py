@@ -34,8 +34,11 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "old_excel": (ERROR, "旧版 Excel 格式，请另存为 .xlsx", "old Excel format: save it as .xlsx"),
     "unmatched_file": (WARNING, "月份文件夹中的文件不属于任何输入类别（{patterns}），未读取",
                        "this file in the month folder matches no input kind ({patterns}) and was not read"),
-    "unsupported_file": (WARNING, "文件名像输入文件，但格式 {suffix} 无法读取（可用：{accepted}），未读取",
-                         "named like an input file, but {suffix} cannot be read (accepted: {accepted}); not read"),
+    "unsupported_file": (ERROR, "文件名像输入文件，但 settle 无法读取 {suffix} 格式（可用：{accepted}）：请在 Excel 或 WPS 中"
+                                "打开并另存为 .xlsx；如果它不是输入文件，请把它移出月份文件夹",
+                         "named like an input file, but settle cannot read the {suffix} format (accepted: {accepted}): "
+                         "open it in Excel or WPS and save it as .xlsx; if it is not an input, move it "
+                         "out of the month folder"),
     "skipped_files": (INFO, "未读取的文件：{files}", "files not read: {files}"),
     "summary_rows": (INFO, "跳过 {count} 个合计行（第 {rows} 行）", "{count} summary {count:row|rows} skipped ({count:row|rows} {rows})"),
     "repeated_header": (INFO, "跳过 {count} 个重复的表头行（第 {rows} 行）",
@@ -198,6 +201,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                             "and {lines} billing {lines:line|lines} this month: {amount} of performance goes to the unattributed lines (R5)"),
     "vanished_from_payslips": (WARNING, "{name}（{staff_id}）{previous} 有工资条，本月没有：{reason}",
                                "{name} ({staff_id}) had a payslip in {previous} but has none this month: {reason_en}"),
+
 }
 
 # Status messages of the commands (not problems): code -> (zh, en). The terminal, --json and the
@@ -341,6 +345,11 @@ MESSAGES.update({
 # Who a row names, counts, usage errors, unreadable files' reasons: the catalogue's second table.
 CATALOGUE.update(_MORE_PROBLEMS)
 MESSAGES.update(_MORE_TEXTS)
+# Reading a clerk's own exports (issue 24: headers, summary sheets, hidden rows) and `settle inspect`'s
+# view (SPEC §3.6): their problems and words live in settle.inspect_words, part of these two tables.
+from settle.inspect_words import INSPECT_WORDS, READING_PROBLEMS  # noqa: E402
+CATALOGUE.update(READING_PROBLEMS)
+MESSAGES.update(INSPECT_WORDS)
 TEXTS = MESSAGES
 
 

@@ -66,8 +66,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                           "by code"),
     # why a workbook cannot be read (load/readers.py; the scanner's detail only under --debug)
     "unreadable.empty": ("空文件", "the file is empty"),
-    "unreadable.not_excel": ("文件内容不是 Excel 工作簿", "the file's content is not an Excel workbook"),
-    "unreadable.truncated": ("文件已损坏或不完整", "the file is damaged or incomplete"),
+    "unreadable.not_excel": ("文件内容不是 Excel 工作簿：如果它是表格，请在 Excel 或 WPS 中打开并另存为 .xlsx",
+                             "the file's content is not an Excel workbook: if it is a spreadsheet, open it in Excel or WPS "
+                             "and save it as .xlsx"),
+    "unreadable.truncated": ("文件已损坏或不完整：请重新导出或重新复制", "the file is damaged or incomplete: export or copy it again"),
     "unreadable.encrypted": ("文件已加密（设置了打开密码），请去掉密码后另存",
                              "the file is encrypted (it has an opening password): remove the password and save it again"),
     "unreadable.xml_entities": ("文件含有 XML 实体声明，可能是恶意文件，已拒绝",

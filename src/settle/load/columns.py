@@ -6,6 +6,7 @@ messages). `settle.yaml` may add aliases per field (`aliases: {billing: {amount:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from settle.load.normalize import fold_text
@@ -148,16 +149,43 @@ MONTH_KINDS = ("registrations", "billing", "daily", "adjustments", "interdept")
 CURRENT_ONLY_KINDS = ("daily", "interdept")
 
 
+# Whitespace of every kind (line breaks inside a cell, tabs, NBSP, full-width and zero-width
+# spaces) and a trailing unit in brackets are not part of a column's name (SPEC §3).
+_HEADER_SPACE = re.compile(r"[\s\u00a0\u3000\u200b-\u200d\u2060\ufeff_]+")
+_HEADER_UNIT = re.compile(r"[(\[【〔](?:元|万元|角|分|%|‰|天|日|月|年|周|次|人|人次|个|笔|条|张|件|份|岁|小时|分钟|"
+                          r"rmb|cny|yuan|¥|￥|[a-z]{1,3})[)\]】〕]$")
+
+
 def header_key(text: str) -> str:
-    """How a header cell is compared with aliases: folded, trimmed, case-insensitive, without
-    inner spaces and a trailing required-marker '*'."""
-    return fold_text(str(text)).lower().replace(" ", "").replace("_", "").rstrip("*")
+    """How a header cell is compared with aliases (SPEC §3): full-width folded, case-folded,
+    without any whitespace or '_', without a required-marker '*' and a trailing unit in
+    brackets: `学历职称⏎津贴` → 学历职称津贴, `岗位工资（元）` → 岗位工资, `Amount (CNY)` → amount."""
+    key = _HEADER_SPACE.sub("", fold_text(str(text)).casefold()).strip("*")
+    return _HEADER_UNIT.sub("", key).strip("*")
+
+
+@dataclass(frozen=True)
+class Alias:
+    """One name a field is known by: the text as written, and where it comes from."""
+
+    field: str
+    text: str
+    source: str          # "builtin" or "settle.yaml"
+
+
+def alias_table(kind: Kind, extra: dict[str, list[str]] | None = None) -> dict[str, Alias]:
+    """header_key(name) -> the Alias it stands for: the built-in names first, then the
+    workspace's settle.yaml aliases (a built-in name keeps its field)."""
+    table: dict[str, Alias] = {}
+    for f in kind.fields:
+        for a in f.aliases:
+            table.setdefault(header_key(a), Alias(f.name, a, "builtin"))
+    for f in kind.fields:
+        for a in (extra or {}).get(f.name, ()):
+            table.setdefault(header_key(a), Alias(f.name, a, "settle.yaml"))
+    return table
 
 
 def alias_index(kind: Kind, extra: dict[str, list[str]] | None = None) -> dict[str, str]:
     """header_key(alias) -> field name, including the workspace's extra aliases."""
-    index: dict[str, str] = {}
-    for f in kind.fields:
-        for a in f.aliases + tuple((extra or {}).get(f.name, ())):
-            index.setdefault(header_key(a), f.name)
-    return index
+    return {k: a.field for k, a in alias_table(kind, extra).items()}

@@ -155,13 +155,15 @@ def parse_table(raw: RawTable, kind: Kind, problems: Problems) -> pd.DataFrame:
     return frame
 
 
-def _read_one(path: Path, display: str, kind: Kind, extra_aliases) -> tuple[list, list, int, str | None]:
+def _read_one(path: Path, display: str, kind: Kind, extra_aliases, report: list | None = None
+              ) -> tuple[list, list, int, str | None]:
     """Read and parse one file from a private copy of its bytes, and return their SHA-256 too:
-    the fingerprint is of the very bytes parsed (SPEC §10), whatever happens to the file later."""
+    the fingerprint is of the very bytes parsed (SPEC §10), whatever happens to the file later.
+    `report` receives how each sheet was read (`settle inspect`: the same path as `run`)."""
     problems = Problems()
     with parsed_copy(path) as (source, digest):
-        frames = [parse_table(raw, kind, problems) for raw in read_file(source, display, kind, problems, extra_aliases)
-                  if raw.values]
+        frames = [parse_table(raw, kind, problems)
+                  for raw in read_file(source, display, kind, problems, extra_aliases, report) if raw.values]
     return frames, problems.items, problems.unlisted, digest
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,12 +23,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from settle.load.columns import KEY, Kind, alias_index, header_key
+from settle.load.columns import Alias, Kind, alias_table, header_key
 from settle.load.quiet import DEBUG_LOG, describe, is_panic, quiet
+from settle.load.rows import footer_mask, repeated_header_mask, summary_mask
 from settle.problems import MESSAGES, Problems, both, problem, say
 
 HEADER_SEARCH_ROWS = 10
-SUMMARY_LABELS = ("合计", "总计", "小计", "本页合计", "本页小计", "累计")  # SPEC §8.1
+_LINE_BREAK = re.compile(r"\s*[\r\n]+\s*")
+# SPEC §8.1: a sheet whose name says it summarises (汇总, 统计 …) is not a partial data sheet.
+SUMMARY_SHEET_WORDS = ("汇总", "统计", "透视", "合计", "报表", "分析", "summary", "pivot", "total")
+SAMPLE_VALUES = 200     # cells per column kept for `settle inspect`'s guesses by content
 
 
 @dataclass
@@ -47,6 +52,25 @@ class RawTable:
         return len(self.rows)
 
 
+@dataclass
+class SheetReport:
+    """How one sheet was read, for `settle inspect` (filled by the very code `run` reads with).
+
+    status: read · hidden (a hidden sheet) · no_header · summary_sheet (skipped, SPEC §8.1) ·
+    refused (required columns missing or doubled) · failed (the reader could not parse it)."""
+
+    sheet: str | None
+    status: str = "no_header"
+    header_row: int | None = None             # Excel row number of the header
+    header: HeaderMatch | None = None
+    columns: list[int] = field(default_factory=list)   # Excel column number of each grid column
+    samples: dict[int, list[str]] = field(default_factory=dict)   # grid column -> values below the header
+    dropped: dict[str, list[int]] = field(default_factory=dict)   # reason -> Excel rows
+    hidden_rows: list[int] = field(default_factory=list)
+    lines: int = 0
+    pivot: bool = False
+
+
 def col_letter(n: int) -> str:
     """1-based column number -> Excel letters."""
     s = ""
@@ -57,18 +81,111 @@ def col_letter(n: int) -> str:
 
 
 def read_file(path: Path, display: str, kind: Kind, problems: Problems,
-              extra_aliases: dict[str, list[str]] | None = None) -> list[RawTable]:
-    """Read every visible sheet of `path` that has a header row for `kind`."""
+              extra_aliases: dict[str, list[str]] | None = None,
+              report: list[SheetReport] | None = None) -> list[RawTable]:
+    """Read every visible sheet of `path` that has a header row for `kind`. `report`, when
+    given, receives one SheetReport per sheet (what `settle inspect` shows)."""
     if path.suffix.lower() == ".csv":
         grid = _read_csv(path, display, problems)
         if grid is None:
             return []
-        table = _table_from_grid(grid, display, None, kind, problems, extra_aliases, None)
-        if table is None:
-            problems.add(problem("no_header", file=display, expected=_expected(kind)))
+        sheets = [(None, grid, None)]
+    else:
+        sheets = _workbook_sheets(path, display, problems)
+        if sheets is None:
             return []
-        return [table]
-    return _read_workbook(path, display, kind, problems, extra_aliases)
+    return _read_sheets(sheets, display, kind, problems, extra_aliases, report)
+
+
+def _read_sheets(sheets, display: str, kind: Kind, problems: Problems, extra_aliases,
+                 report: list[SheetReport] | None) -> list[RawTable]:
+    """Each sheet's header found first, so that a partial sheet beside a full data sheet can be
+    judged (SPEC §8.1: a summary sheet is skipped with a warning, any other is an error)."""
+    found = []
+    for name, grid, info in sheets:
+        rep = SheetReport(name)
+        if report is not None:
+            report.append(rep)
+        if grid is None:
+            rep.status = info   # hidden | failed
+            continue
+        head = find_header(grid, kind, extra_aliases)
+        rep.columns = list(info[1]) if info else list(range(len(grid)))
+        rep.columns = [c + 1 for c in rep.columns]
+        rep.pivot = bool(info and getattr(info[0], "pivot", False))
+        if head is not None:
+            rep.header_row, rep.header = head.row + 1, head
+            if report is not None:   # inspect's guesses by content
+                rep.samples = {c: [v for v in col.slice(head.row + 1, SAMPLE_VALUES).to_pylist() if v is not None]
+                               for c, col in enumerate(grid)}
+        found.append((name, grid, info, head, rep))
+    full = any(h is not None and not h.missing(kind) for _, _, _, h, _ in found)
+    tables: list[RawTable] = []
+    for name, grid, info, head, rep in found:
+        if head is None:
+            continue
+        if full and head.missing(kind) and _summary_sheet(name, info):
+            rep.status = "summary_sheet"
+            missing = [kind.field(f).display for f in head.missing(kind)]
+            problems.add(problem("summary_sheet", file=display, sheet=name,
+                                 missing=both("、".join(missing), ", ".join(missing))))
+            continue
+        rep.status = "read"
+        table = _table_from_grid(grid, display, name, kind, problems, info, head, rep)
+        tables.append(table)
+        rep.lines = len(table)
+        if info and table.values:
+            _report_hidden(info[0], table, display, name, problems, rep)
+    heads = [h for _, _, _, h, _ in found if h is not None]
+    if not heads and not problems.has_errors_for(display):
+        problems.add(problem("no_header", file=display, expected=_expected(kind)))
+    elif heads and not problems.has_errors_for(display) and not any(len(t) for t in tables):
+        problems.add(problem("no_data_rows", file=display, kind=kind.display))
+    if heads:
+        _check_aliases(heads, kind, extra_aliases, display, problems)
+    return [t for t in tables if t.values]
+
+
+def _summary_sheet(name: str | None, info) -> bool:
+    folded = (name or "").casefold()
+    return any(w in folded for w in SUMMARY_SHEET_WORDS) or bool(info and getattr(info[0], "pivot", False))
+
+
+def _report_hidden(scan, table: RawTable, display: str, sheet: str | None, problems: Problems,
+                   rep: SheetReport) -> None:
+    """SPEC §8.1: rows hidden in Excel (AutoFilter or by hand) are data; the clerk is told."""
+    hidden = getattr(scan, "hidden_rows", ())
+    if not hidden:
+        return
+    rows = np.intersect1d(table.rows, np.asarray(hidden, dtype=np.int64))
+    if len(rows):
+        rep.hidden_rows = [int(r) for r in rows]
+        listed = "、".join(str(int(r)) for r in rows[:20]) + ("…" if len(rows) > 20 else "")
+        problems.add(problem("hidden_rows", file=display, sheet=sheet, count=len(rows), rows=listed))
+
+
+def _check_aliases(heads: list[HeaderMatch], kind: Kind, extra_aliases, display: str, problems: Problems) -> None:
+    """SPEC §3: a settle.yaml alias that matches no header of this file is a warning naming the
+    alias, the file and the headers seen — an error when its field was taken from another
+    column, for pay would then differ from what the clerk mapped."""
+    if not extra_aliases:
+        return
+    seen = {header_key(t) for h in heads for t in h.texts if t is not None}
+    shown = "、".join(dict.fromkeys(str(t).replace("\n", "⏎") for h in heads for t in h.texts if t is not None))
+    for fname, names in extra_aliases.items():
+        if fname not in {f.name for f in kind.fields}:
+            continue
+        for alias in names:
+            if header_key(alias) in seen:
+                continue
+            used = next((h for h in heads if fname in h.matched), None)
+            if used is not None:
+                c = used.matched[fname][0]
+                problems.add(problem("alias_unmatched_used", file=display, value=alias,
+                                     field=kind.field(fname).display, used=str(used.texts[c]), headers=shown))
+            else:
+                problems.add(problem("alias_unmatched", file=display, value=alias,
+                                     field=kind.field(fname).display, headers=shown))
 
 
 def _expected(kind: Kind) -> str:
@@ -105,11 +222,12 @@ def _read_csv(path: Path, display: str, problems: Problems) -> list[pa.Array] | 
     return [pa.array(frame[c].to_numpy(), type=pa.string()) for c in frame.columns]
 
 
-def _read_workbook(path: Path, display: str, kind: Kind, problems: Problems,
-                   extra_aliases) -> list[RawTable]:
+def _workbook_sheets(path: Path, display: str, problems: Problems):
     """.xlsx/.xlsm/.xls/.xlsb/.ods: scanned first, then read by calamine (or xlrd for the .xls
     calamine cannot read). Every reader call is guarded: a Rust panic (pyo3's PanicException is
-    a BaseException) or any error is a catalogue problem naming the file (SPEC §8.1)."""
+    a BaseException) or any error is a catalogue problem naming the file (SPEC §8.1).
+    Returns [(sheet name, grid or None, (scan, absolute columns, date1904) or why not)], or
+    None when the file cannot be read at all."""
     import fastexcel
 
     from settle.load.scan import UnreadableWorkbook, scan_workbook
@@ -122,14 +240,14 @@ def _read_workbook(path: Path, display: str, kind: Kind, problems: Problems,
             problems.add(problem("old_excel", file=display))
         else:
             problems.add(problem("unreadable_file", file=display, reason=_unreadable_reason(exc)))
-        return []
+        return None
     except OSError as exc:  # missing, locked by another program, a network drive gone away
         problems.add(problem("unreadable_file", file=display, reason=_os_reason(exc)))
-        return []
+        return None
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # a reader panic, or a bug in a scanner: name the file
-        return _failed(problems, display, None, exc)
+        return _failed(problems, display, None, exc) or None
     if scan.reader == "xlrd":
         load = _xlrd_loader(path)
     else:
@@ -139,7 +257,7 @@ def _read_workbook(path: Path, display: str, kind: Kind, problems: Problems,
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # calamine's error types vary by format; panics too
-            return _failed(problems, display, None, exc)
+            return _failed(problems, display, None, exc) or None
 
         def load(sheet):
             loaded = reader.load_sheet(sheet.index, header_row=None, dtypes="string", skip_rows=0,
@@ -147,11 +265,11 @@ def _read_workbook(path: Path, display: str, kind: Kind, problems: Problems,
             batch = loaded.to_arrow()
             return ([batch.column(i) for i in range(batch.num_columns)],
                     [c.absolute_index for c in loaded.available_columns()])
-    tables: list[RawTable] = []
-    seen_header = False
+    sheets = []
     for sheet in scan.sheets:
         if not sheet.visible:
             problems.add(problem("hidden_sheet", file=display, sheet=sheet.name))
+            sheets.append((sheet.name, None, "hidden"))
             continue
         try:
             with quiet():
@@ -160,17 +278,12 @@ def _read_workbook(path: Path, display: str, kind: Kind, problems: Problems,
             raise
         except BaseException as exc:
             _failed(problems, display, sheet.name, exc)
+            sheets.append((sheet.name, None, "failed"))
             continue
         if getattr(sheet, "stray_cell", None):
             problems.add(problem("stray_cell", file=display, sheet=sheet.name, cell=sheet.stray_cell))
-        table = _table_from_grid(grid, display, sheet.name, kind, problems, extra_aliases,
-                                 (sheet, absolute, scan.date1904))
-        if table is not None:
-            seen_header = True
-            tables.append(table)
-    if not seen_header and not problems.has_errors_for(display):
-        problems.add(problem("no_header", file=display, expected=_expected(kind)))
-    return tables
+        sheets.append((sheet.name, grid, (sheet, absolute, scan.date1904)))
+    return sheets
 
 
 def _failed(problems: Problems, display: str, sheet: str | None, exc: BaseException) -> list:
@@ -233,32 +346,50 @@ def _reason(code: str) -> str:
     return both(say(code, "zh"), say(code, "en"))
 
 
-def _table_from_grid(grid: list[pa.Array], display: str, sheet: str | None, kind: Kind,
-                     problems: Problems, extra_aliases, xlsx_info) -> RawTable | None:
-    """Find the header, map columns to fields, apply merges and cell traps, drop empty and
-    summary rows. `grid` is a list of whole-sheet columns where row i is Excel row i + 1."""
+@dataclass
+class HeaderMatch:
+    """The header row found in a sheet: which column feeds which field, through which name."""
+
+    row: int                                  # 0-based grid row
+    matched: dict[str, list[int]]             # field -> grid columns whose header names it
+    names: dict[str, Alias]                   # field -> the name its (first) column matched
+    texts: list[str | None]                   # the header row's cells, as written
+
+    def missing(self, kind: Kind) -> list[str]:
+        return [f.name for f in kind.fields if f.required and f.name not in self.matched]
+
+
+def find_header(grid: list[pa.Array], kind: Kind, extra_aliases) -> HeaderMatch | None:
+    """The row among the first 10 matching the most of `kind`'s names (at least two)."""
     if not grid:
         return None
-    index = alias_index(kind, extra_aliases)
-    nrows = len(grid[0])
-    head = min(HEADER_SEARCH_ROWS, nrows)
-    best_row, best_map = None, {}
-    for r in range(head):
+    table = alias_table(kind, extra_aliases)
+    best: HeaderMatch | None = None
+    for r in range(min(HEADER_SEARCH_ROWS, len(grid[0]))):
         matched: dict[str, list[int]] = {}
-        for c, col in enumerate(grid):
-            v = col[r].as_py()
-            if v is None:
-                continue
-            fname = index.get(header_key(v))
-            if fname:
-                matched.setdefault(fname, []).append(c)
-        if len(matched) > len(best_map):
-            best_row, best_map = r, matched
-    if best_row is None or len(best_map) < 2:
-        return None
+        names: dict[str, Alias] = {}
+        texts = [col[r].as_py() for col in grid]
+        for c, v in enumerate(texts):
+            alias = table.get(header_key(v)) if v is not None else None
+            if alias:
+                matched.setdefault(alias.field, []).append(c)
+                names.setdefault(alias.field, alias)
+        if len(matched) > (len(best.matched) if best else 1):
+            best = HeaderMatch(r, matched, names, texts)
+    return best
 
+
+def _table_from_grid(grid: list[pa.Array], display: str, sheet: str | None, kind: Kind,
+                     problems: Problems, xlsx_info, head: HeaderMatch,
+                     report: SheetReport | None = None) -> RawTable:
+    """Map columns to fields, apply merges and cell traps, drop empty, summary, footer and
+    repeated header rows. `grid` is a list of whole-sheet columns where row i is Excel row i + 1."""
+    nrows = len(grid[0])
+    best_row, best_map = head.row, head.matched
     absolute = xlsx_info[1] if xlsx_info else list(range(len(grid)))
-    headers = {f: str(grid[cs[0]][best_row].as_py()) for f, cs in best_map.items()}
+    raw_headers = {f: str(grid[cs[0]][best_row].as_py()) for f, cs in best_map.items()}
+    # as messages name the column: a line break inside the header cell is not shown
+    headers = {f: _LINE_BREAK.sub("", h).strip() for f, h in raw_headers.items()}
     ok = True
     for fname, cs in best_map.items():
         if len(cs) > 1:
@@ -266,12 +397,14 @@ def _table_from_grid(grid: list[pa.Array], display: str, sheet: str | None, kind
             problems.add(problem("duplicate_column", file=display, sheet=sheet, row=best_row + 1,
                                  field=kind.field(fname).display, columns=names))
             ok = False
-    for f in kind.fields:
-        if f.required and f.name not in best_map:
-            problems.add(problem("missing_column", file=display, sheet=sheet, row=best_row + 1,
-                                 column=f.display, aliases="、".join(f.aliases)))
-            ok = False
+    for fname in head.missing(kind):
+        f = kind.field(fname)
+        problems.add(problem("missing_column", file=display, sheet=sheet, row=best_row + 1,
+                             column=f.display, aliases="、".join(f.aliases)))
+        ok = False
     if not ok:
+        if report is not None:
+            report.status = "refused"
         return RawTable(display, sheet, np.zeros(0, dtype=np.int64), {}, headers)
 
     start = best_row + 1
@@ -279,25 +412,35 @@ def _table_from_grid(grid: list[pa.Array], display: str, sheet: str | None, kind
     values = {f: grid[cs[0]].slice(start) for f, cs in best_map.items()}
     colno = {f: absolute[cs[0]] + 1 for f, cs in best_map.items()}
 
-    flagged: dict[str, set] = {}
     if xlsx_info:
+        values = _apply_merges(values, colno, xlsx_info[0].merged, start, kind, display, sheet, headers, problems)
+    content = _content_rows(values, len(rows), blank_is_null=xlsx_info is not None)
+    keep, dropped = _drop_rows(grid, start, values, content, rows, raw_headers)
+    flagged: dict[str, set] = {}
+    if xlsx_info:   # cell traps in the lines only: a 合计 row's =SUM() without a cached value is no line
         sheet_scan = xlsx_info[0]
-        values = _apply_merges(values, colno, sheet_scan.merged, start, kind, display, sheet, headers, problems)
+        labelled = {r for reason in ("summary", "repeated_header", "footer") for r in dropped.get(reason, ())}
         by_col = {c: f for f, c in colno.items()}
         for (r, c) in sheet_scan.uncached_formulas:
-            if r > start and c in by_col:
+            if r > start and r not in labelled and c in by_col:
                 flagged.setdefault(by_col[c], set()).add(r)
                 problems.add(problem("uncached_formula", file=display, sheet=sheet, row=r,
                                      column=headers[by_col[c]]))
         for (r, c, raw) in sheet_scan.long_numbers:
             f = by_col.get(c)
-            if r > start and f and kind.field(f).long_number_trap:
+            if r > start and r not in labelled and f and kind.field(f).long_number_trap:
                 flagged.setdefault(f, set()).add(r)
                 problems.add(problem("long_number", file=display, sheet=sheet, row=r,
                                      column=headers[f], value=raw))
-
-    keep = _content_rows(values, len(rows), blank_is_null=xlsx_info is not None)
-    keep = _drop_summaries(grid, start, values, keep, rows, kind, headers, display, sheet, problems)
+    for code, reason in (("summary_rows", "summary"), ("repeated_header", "repeated_header"),
+                         ("footer_rows", "footer")):
+        listed = dropped.get(reason, [])
+        if listed:
+            problems.add(problem(code, file=display, sheet=sheet, count=len(listed),
+                                 rows="、".join(map(str, listed[:20])) + ("…" if len(listed) > 20 else "")))
+    if report is not None:
+        title = [r + 1 for r in range(best_row) if any(col[r].as_py() not in (None, "") for col in grid)]
+        report.dropped = {**({"title": title} if title else {}), **dropped}
     if not keep.all():
         idx = pa.array(np.flatnonzero(keep))
         values = {f: pc.take(a, idx) for f, a in values.items()}
@@ -306,39 +449,20 @@ def _table_from_grid(grid: list[pa.Array], display: str, sheet: str | None, kind
                     date1904=bool(xlsx_info and xlsx_info[2]), cells=colno, flagged=flagged)
 
 
-def _drop_summaries(grid, start, values, keep, rows, kind: Kind, headers, display, sheet, problems) -> np.ndarray:
-    """SPEC §8.1: a row whose label (合计, 总计, 小计, 本页合计, 本页小计, 累计, spaces and colons
-    removed) stands in ANY column, mapped or not, and whose key fields are empty is a summary
-    row: dropped and counted. A header row repeated mid-sheet (paged exports) likewise."""
-    n = len(keep)
+def _drop_rows(grid, start, values, content, rows, headers):
+    """SPEC §8.1 (settle.load.rows): summary rows (a label in ANY column, whatever the other
+    cells hold), header rows repeated mid-sheet and footer rows under the data are dropped and
+    counted. Returns (rows kept, {reason: Excel rows dropped})."""
+    n = len(content)
     if n == 0:
-        return keep
-    summary = np.zeros(n, dtype=bool)
-    for col in grid:
-        a = col.slice(start)
-        if a.null_count == len(a) or not pc.any(pc.match_substring_regex(a, "[计計]")).as_py():
-            continue  # literal pass first: 合计 rows are rare
-        label = pc.replace_substring_regex(a, r"[\s\x{3000}:：]", "")
-        summary |= pc.fill_null(pc.is_in(label, pa.array(SUMMARY_LABELS)), False).to_numpy(zero_copy_only=False)
-    keys = [f.name for f in kind.fields if f.kind == KEY and f.name in values]
-    if summary.any() and keys:
-        empty = np.ones(n, dtype=bool)
-        for f in keys:
-            a = pc.utf8_trim_whitespace(values[f])
-            empty &= ~pc.fill_null(pc.greater(pc.utf8_length(a), 0), False).to_numpy(zero_copy_only=False)
-        summary &= empty
-    hits = np.zeros(n, dtype=np.int64)
-    for fname, a in values.items():  # the header row again, cell for cell
-        if a.null_count < len(a):
-            same = pc.equal(pc.utf8_trim_whitespace(a), str(headers[fname]).strip())
-            hits += pc.fill_null(same, False).to_numpy(zero_copy_only=False)
-    repeated = hits >= min(2, len(values))
-    for code, mask in (("summary_rows", summary & keep), ("repeated_header", repeated & keep & ~summary)):
-        if mask.any():
-            listed = [int(r) for r in rows[mask][:20]]
-            problems.add(problem(code, file=display, sheet=sheet, count=int(mask.sum()),
-                                 rows="、".join(map(str, listed)) + ("…" if mask.sum() > 20 else "")))
-    return keep & ~summary & ~repeated
+        return content, {}
+    summary = summary_mask(grid, start)          # a label in an unmapped column counts too
+    repeated = repeated_header_mask(values, headers, n) & content & ~summary
+    footer = footer_mask(grid, start, ~content | summary | repeated) & ~summary
+    dropped = {"summary": summary, "repeated_header": repeated, "footer": footer,
+               "empty": ~content & ~footer & ~summary}
+    keep = content & ~summary & ~repeated & ~footer
+    return keep, {reason: [int(r) for r in rows[mask]] for reason, mask in dropped.items() if mask.any()}
 
 
 def _content_rows(values: dict[str, pa.Array], n: int, blank_is_null: bool = False) -> np.ndarray:

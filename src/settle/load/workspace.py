@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from settle.load.columns import KINDS, MONTH_KINDS
+from settle.load.columns import KINDS, MONTH_KINDS, header_key
 from settle.load.normalize import fold_text
 from settle.problems import Problems, both, problem
 
@@ -76,6 +76,7 @@ class Config:
     attention_change: Decimal = Decimal("0.50")  # 关注: pay changed by more than this since last month
 
 
+_KIND_KEYS = {k.display: k.name for k in KINDS.values()} | {"staff": "staff"}
 _CONFIG_KEYS = {"patterns", "aliases", "output", "holidays", "locale", "lang", "history_keep", "lock_stale_after",
                 "hospital", "department", "attention"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|hours?|m|min|minutes?|s|sec|seconds?|小时|分钟|秒)?\s*$", re.I)
@@ -168,12 +169,15 @@ def load_config(path: Path, problems: Problems) -> Config:
         patterns[kind] = tuple(str(p) for p in pats) + patterns[kind]
     aliases: dict[str, dict[str, list[str]]] = {}
     for kind, fields in (raw.get("aliases") or {}).items():
+        kind = _KIND_KEYS.get(str(kind), kind)   # 收费明细: {金额: [实收金额]} as well as billing: {amount: …}
         if kind not in KINDS:
             problems.add(problem("bad_config", file=name, column=f"aliases.{kind}",
                                  detail=f"未知的输入类别 / unknown input kind '{kind}'"))
             continue
         known = {f.name for f in KINDS[kind].fields}
+        field_keys = {header_key(a): f.name for f in KINDS[kind].fields for a in f.aliases}
         for fname, names in (fields or {}).items():
+            fname = fname if fname in known else field_keys.get(header_key(str(fname)), fname)
             if fname not in known:
                 problems.add(problem("bad_config", file=name, column=f"aliases.{kind}.{fname}",
                                      detail=f"未知的列 / unknown field '{fname}' ({', '.join(sorted(known))})"))

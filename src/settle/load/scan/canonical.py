@@ -128,7 +128,7 @@ class _FastScanner:
             return
         nc = self._last_value_row(data, lo, hi)
         m, n = self.m, max(self.n, nc)
-        want_f = want_v = True
+        want_f = want_v = want_h = True
         hard_bulk = False
         pos = lo
         while True:
@@ -137,6 +137,8 @@ class _FastScanner:
                 alts.append(pats.formula)
             if want_v:
                 alts.append(pats.longv)
+            if want_h:
+                alts.append(pats.hidden_row)
             p = _first_match(data, "|".join(alts), pos, hi)
             if p < 0:
                 break
@@ -180,6 +182,11 @@ class _FastScanner:
                 want_v = False
                 pos = p
                 continue
+            if want_h and pats.re_hidden_row.match(data, p):
+                hidden_rows(data, p, hi, pats, self.sd.hidden_rows)
+                want_h = False
+                pos = p
+                continue
             pos = p + 1  # pragma: no cover - a match no handler claims
         self.m, self.n = m, n
 
@@ -220,6 +227,25 @@ class _FastScanner:
         if b"mergeCell" in data:
             for mt in self.pats.re_merge.finditer(data):
                 self.sd.merged.append(mt.group(1).decode("latin-1"))
+
+
+_ROW_R = re.compile(rb"""\sr\s*=\s*["']([0-9]{1,15})["']""")
+_CELL_ROW = re.compile(rb'<(?:[^\s<>/:=\"\'!?]+:)?c r="[A-Z]+([0-9]{1,15})"')
+
+
+def hidden_rows(data: bytes, lo: int, hi: int, pats: _Patterns, out: list) -> None:
+    """The rows of data[lo:hi] (sheetData) hidden in Excel: <row r="N" hidden="1">. A row
+    without `r` takes its number from its first cell."""
+    end = data.find(pats.sd_close, lo, hi)
+    if end >= 0:
+        hi = end
+    for mt in pats.re_hidden_row.finditer(data, lo, hi):
+        tag_end = data.find(b">", mt.start(), hi)
+        m = _ROW_R.search(data, mt.start(), tag_end if tag_end >= 0 else hi)
+        if m is None:
+            m = _CELL_ROW.search(data, mt.start(), hi)
+        if m is not None:
+            out.append(int(m.group(1)))
 
 
 class _PositionalScanner:
@@ -333,6 +359,8 @@ class _PositionalScanner:
                 nums[k] = nxt
                 nxt += 1
         nums[len(tags)] = nxt                  # cells after the last </row> (none, normally)
+        if data.find(b"hidden", lo, stop) >= 0:
+            sd.hidden_rows.extend(int(nums[k]) for k, tag in enumerate(tags) if pats.re_hidden_row.match(tag))
         self.next_row = nxt
         if len(cells):
             seg = np.searchsorted(row_ends, cells)             # row of each cell

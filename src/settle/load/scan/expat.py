@@ -117,6 +117,8 @@ class _ExpatScanner:
                 except ValueError:
                     pass
             self.col_next = 1
+            if str(attrs.get("hidden", "")).strip().lower() in ("1", "true") and not self.drop:
+                self.sd.hidden_rows.append(self.row_next)   # a row hidden in Excel (SPEC §8.1)
             if self.drop and self.row_next > self.drop[0]:
                 self.row_drop_start = self.p.CurrentByteIndex
         elif local == "c":

@@ -80,6 +80,8 @@ class SheetScan:
     dimension: str | None = None
     sanitised: bool = False    # this sheet was rewritten in `source`
     state: str = "visible"     # 'visible', 'hidden' or 'veryHidden'
+    hidden_rows: tuple[int, ...] = ()   # rows hidden in Excel (AutoFilter or by hand), ascending
+    pivot: bool = False        # the sheet holds a pivot table (xl/pivotTables referenced by it)
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,7 @@ class _SheetData:
     row_counts: Counter | None = None        # only from the slow scanner / distribution pass
     col_counts: Counter | None = None
     utf16: bool = False
+    hidden_rows: list = field(default_factory=list)   # <row hidden="1">: rows hidden in Excel
 
 
 def _is_long_number(raw: str) -> bool:

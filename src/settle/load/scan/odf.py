@@ -47,13 +47,15 @@ class _OdsTables:
             self.depth += 1
             if self.depth == 1:
                 self.tables.append(dict(name=attrs.get(f"{_TABLE_NS} name", f"Sheet{len(self.tables) + 1}"),
-                                        max_row=0, max_col=0, merged=[], longs=[]))
+                                        max_row=0, max_col=0, merged=[], longs=[], hidden=[]))
                 self.row = 0
         elif self.depth != 1:
             return
         elif local == "table-row":
             self.col = 0
             self.row_rep = _int(attrs.get(f"{_TABLE_NS} number-rows-repeated"), 1)
+            if attrs.get(f"{_TABLE_NS} visibility") in ("collapse", "filter"):   # hidden in the program
+                self.tables[-1]["hidden"].append((self.row + 1, self.row_rep))
         elif local in ("table-cell", "covered-table-cell"):
             rep = _int(attrs.get(f"{_TABLE_NS} number-columns-repeated"), 1)
             r, c = self.row + 1, self.col + 1
@@ -130,7 +132,9 @@ def scan_ods(path: Path, infos: list[zipfile.ZipInfo], by_lower: dict, max_colum
         _check_extent(t["name"], t["max_row"], t["max_col"], max_cells)
         sheets.append(SheetScan(name=t["name"], index=i, visible=True, merged=tuple(t["merged"]),
                                 uncached_formulas=(), long_numbers=tuple(sorted(set(t["longs"]))),
-                                max_row=t["max_row"], max_col=t["max_col"]))
+                                max_row=t["max_row"], max_col=t["max_col"],
+                                hidden_rows=tuple(r for first, rep in t["hidden"]
+                                                  for r in range(first, min(first + rep, t["max_row"] + 1)))))
     return WorkbookScan(path=path, kind="ods", sheets=tuple(_with_visibility(path, sheets)),
                         date1904=False, source=path)
 

@@ -115,13 +115,14 @@ def _scan_xls(path: Path, raw_biff: bool = False) -> WorkbookScan:
     sheets = []
     order = list(info) if use_xlrd else names
     for i, name in enumerate(order):
-        vis, merged, longs, height, width = info.get(name, (0, [], [], 0, 0))
+        vis, merged, longs, height, width, hidden = info.get(name, (0, [], [], 0, 0, ()))
         state = {0: "visible", 1: "hidden", 2: "veryHidden"}.get(vis, "hidden")
         if not use_xlrd and isinstance(names, dict) and names.get(name):
             state, height, width = names[name]
         sheets.append(SheetScan(name=name, index=i, visible=state == "visible",
                                 merged=tuple(merged), uncached_formulas=(),
-                                long_numbers=tuple(longs), max_row=height, max_col=width, state=state))
+                                long_numbers=tuple(longs), max_row=height, max_col=width, state=state,
+                                hidden_rows=tuple(hidden)))
     return WorkbookScan(path=path, kind="xls", sheets=tuple(sheets),
                         date1904=bool(book.datemode) if book is not None else False, source=path,
                         reader="xlrd" if use_xlrd else "calamine")
@@ -147,7 +148,7 @@ def _open_xlrd(path: Path):
 
 
 def _xlrd_sheets(book) -> dict:
-    """name -> (visibility, merged ranges, long numbers, rows, columns), from xlrd."""
+    """name -> (visibility, merged ranges, long numbers, rows, columns, rows hidden in Excel), from xlrd."""
     import xlrd
 
     out = {}
@@ -160,7 +161,9 @@ def _xlrd_sheets(book) -> dict:
                 if ty == xlrd.XL_CELL_NUMBER and abs(v) >= 1e15:
                     longs.append((r + 1, c + 1, str(int(v)) if v == int(v) and abs(v) < 1e20 else repr(v)))
         merged = [(rlo + 1, clo + 1, rhi, chi) for rlo, rhi, clo, chi in sh.merged_cells]
-        out[sh.name] = (sh.visibility, merged, sorted(longs), sh.nrows, sh.ncols)
+        hidden = sorted(r + 1 for r, info in getattr(sh, "rowinfo_map", {}).items()
+                        if getattr(info, "hidden", 0) and r < sh.nrows)
+        out[sh.name] = (sh.visibility, merged, sorted(longs), sh.nrows, sh.ncols, hidden)
     return out
 
 

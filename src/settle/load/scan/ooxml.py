@@ -40,6 +40,16 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2].rpartition(":")[2]
 
 
+def _has_pivot(path: Path, by_lower: dict, part: str) -> bool:
+    """The sheet's relationships reference a pivot table (SPEC §8.1: a summary sheet)."""
+    folder, _, base = part.rpartition("/")
+    info = by_lower.get(f"{folder}/_rels/{base}.rels".lower())
+    if info is None:
+        return False
+    return any(_local(el.tag) == "Relationship" and el.get("Type", "").endswith("/pivotTable")
+               for el in _parse_small_xml(_Member(path, info), "relationships").iter())
+
+
 def _scan_ooxml(path: Path, size: int, max_columns: int, max_cells: int) -> WorkbookScan:
     zf, infos = open_zip(path)
     with zf:
@@ -85,6 +95,7 @@ def _scan_ooxml(path: Path, size: int, max_columns: int, max_cells: int) -> Work
 
         notes: list[str] = []
         results: list[tuple[str, str, str | None, zipfile.ZipInfo | None, _SheetData | None]] = []
+        pivots: dict[str, bool] = {}
         for name, state, rid in sheet_defs:
             target = rels.get(rid or "", "")
             if target.startswith("/xl/"):
@@ -98,6 +109,8 @@ def _scan_ooxml(path: Path, size: int, max_columns: int, max_cells: int) -> Work
             info = by_lower.get(part.lower()) if part else None
             sd = _scan_sheet(path, info, info.filename, max_columns) if info is not None else None
             results.append((name, state, part, info, sd))
+            if info is not None:
+                pivots[name] = _has_pivot(path, by_lower, part)
 
         # decide what to drop
         plans: dict[int, tuple[int, int]] = {}
@@ -187,7 +200,8 @@ def _scan_ooxml(path: Path, size: int, max_columns: int, max_cells: int) -> Work
                 max_row=mr, max_col=mc,
                 stray_cells=tuple(examples), stray_count=dropped,
                 stray_cell=_ref_text(*examples[0]) if examples else None,
-                dimension=sd.dimension, sanitised=idx in plans, state=state))
+                dimension=sd.dimension, sanitised=idx in plans, state=state,
+                hidden_rows=tuple(sorted(set(sd.hidden_rows))), pivot=pivots.get(name, False)))
         return WorkbookScan(path=path, kind="xlsx", sheets=tuple(sheets), date1904=date1904,
                             source=source, notes=tuple(notes))
 

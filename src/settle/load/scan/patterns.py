@@ -111,6 +111,9 @@ class _Patterns:
         ends = '"(?:[^>]*[^/>])?>'  # the start tag of a cell that is not self-closing
         self.hard = (f"<{p}c r=\"(?:{_letters_range(max_columns + 1, None)}[0-9]+"
                      f"|[A-Z]+{_digits_range(MAX_ROWS + 1, None)}){ends}")
+        # a row hidden in Excel (by an AutoFilter or by hand): data all the same (SPEC §8.1)
+        self.hidden_row = f"<{p}row\\s[^>]*hidden\\s*=\\s*[\"'](?:1|true)[\"']"
+        self.re_hidden_row = re.compile(self.hidden_row.encode())
         self.re_formula = re.compile(self.formula.encode())
         self.re_longv = re.compile(self.longv.encode())
         self.re_tail = re.compile(self.tail.encode())
