@@ -336,6 +336,17 @@ MESSAGES.update({
     "simulate.computed": ("本月规则（未结算）", "the month's own rules (not settled)"),
     "simulate.total": ("合计", "Total"),
 })
+
+
+# The clerk's desk (issue 28.3, 28.5): install, Windows consoles, files held open, encodings.
+MESSAGES.update({
+    "python_unsupported": ("settle 需要 64 位的 Python {oldest} 或更新版本（当前：Python {version}，{bits} 位）。"
+                           "请从 https://www.python.org/downloads/ 安装 64 位的 Python 3.12"
+                           "（Windows installer (64-bit)），再用 py -3.12 重新安装 settle。",
+                           "settle needs a 64-bit Python {oldest} or newer (this is Python {version}, {bits}-bit). "
+                           "Install the 64-bit Python 3.12 from https://www.python.org/downloads/ (Windows "
+                           "installer (64-bit)) and install settle again with py -3.12."),
+})
 TEXTS = MESSAGES
 
 
