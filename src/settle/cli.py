@@ -227,4 +227,6 @@ def unlock(o: Options, month: str = typer.Argument(..., help=MONTH),
 
 
 def main(argv: list[str] | None = None):
+    from settle.streams import guard_streams
+    guard_streams()  # any console or pipe encoding prints every message (issue 28.5)
     sys.exit(run_app(app, list(sys.argv[1:] if argv is None else argv)))

@@ -1,0 +1,118 @@
+"""The Windows surface (SPEC §13, §8; issue 28.5), forced or simulated on Linux.
+
+- any console or pipe encoding prints every message, and a printing error never changes the exit
+  code of a month already published (PYTHONIOENCODING=gbk, cp936, ascii; a closed pipe);
+- settle.yaml and rules read as UTF-8 (with or without BOM) or GB18030, saying which;
+- one replace helper: a brief retry on a sharing violation, its temp file removed, the real file
+  held open named;
+- the month lock's no-OS-lock fallback on EINVAL (what Windows' C runtime says), a Windows
+  liveness test; the deepest history/ path checked against Windows' 260 characters.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLES
+
+MONTH = "2024-05"
+
+
+# --- a. any console encoding -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("win") / "ws"
+    shutil.copytree(SAMPLES, root, ignore=shutil.ignore_patterns("output", ".settle*"))
+    return root
+
+
+def settle_cli(root: Path, *args: str, encoding: str, **popen):
+    """settle in a child process whose stdout and stderr have `encoding` (PYTHONIOENCODING), as
+    a .bat writing to a file, a PowerShell pipe or a scheduled task gets on a Chinese PC."""
+    env = {**os.environ, "PYTHONIOENCODING": encoding, "COLUMNS": "120"}
+    cmd = [sys.executable, "-c", "import sys; from settle.cli import main; main(sys.argv[1:])",
+           *args, MONTH, "--workspace", str(root)]
+    return subprocess.run(cmd, env=env, capture_output=True, timeout=600, **popen)
+
+
+def readable(done, encoding: str) -> str:
+    """Everything printed decodes in the stream's own encoding (strict) and is no crash."""
+    text = (done.stdout + done.stderr).decode(encoding)
+    assert "内部错误" not in text and "Traceback" not in text and "UnicodeEncodeError" not in text, text
+    return text
+
+
+def test_gbk_cp936_and_ascii_consoles_print_everything_with_the_utf8_exit_codes(sample):
+    """run 0, verify 0, check-cards 1 (the sample month's planted findings) in UTF-8; the same
+    codes in GBK, cp936 and ASCII, the characters they lack replaced (› → >, ✓ → √ or OK)."""
+    utf8 = {cmd: settle_cli(sample, cmd, encoding="utf-8") for cmd in ("run", "verify", "check-cards")}
+    assert {cmd: d.returncode for cmd, d in utf8.items()} == {"run": 0, "verify": 0, "check-cards": 1}
+    assert "›" in readable(utf8["run"], "utf-8") and "✓" in readable(utf8["verify"], "utf-8")
+
+    gbk = {cmd: settle_cli(sample, cmd, encoding="gbk") for cmd in ("run", "verify", "check-cards")}
+    assert {cmd: d.returncode for cmd, d in gbk.items()} == {c: d.returncode for c, d in utf8.items()}
+    run = readable(gbk["run"], "gbk")
+    assert "收费明细_下半月.csv > 第 1851 行" in run and "102,303.49" in run and "4,653.14" in run
+    assert "平衡 √" in run and "√" in readable(gbk["verify"], "gbk")
+    assert "撞单" in readable(gbk["check-cards"], "gbk")
+
+    cp936 = settle_cli(sample, "run", encoding="cp936")
+    assert cp936.returncode == 0 and "102,303.49" in readable(cp936, "cp936")
+    for cmd, code in (("verify", 0), ("check-cards", 1)):
+        done = settle_cli(sample, cmd, encoding="ascii")
+        assert done.returncode == code, readable(done, "ascii")
+        assert "OK" in readable(done, "ascii") if cmd == "verify" else True
+
+
+def test_a_closed_pipe_does_not_change_the_exit_code_of_a_published_month(sample):
+    """`settle run … | findstr 合计` whose reader went away: the month is published, exit 0."""
+    before = (sample / "output" / MONTH / "settlement.json").stat().st_mtime_ns \
+        if (sample / "output" / MONTH / "settlement.json").exists() else 0
+    env = {**os.environ, "PYTHONIOENCODING": "gbk"}
+    child = subprocess.Popen([sys.executable, "-c", "import sys; from settle.cli import main; main(sys.argv[1:])",
+                              "run", MONTH, "--workspace", str(sample)], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()                       # the reader is gone before anything is printed
+    err = child.stderr.read().decode("gbk")
+    assert child.wait(timeout=600) == 0, err
+    assert (sample / "output" / MONTH / "settlement.json").stat().st_mtime_ns > before
+    assert "Traceback" not in err and "内部错误" not in err
+
+
+@pytest.mark.parametrize("char, encoding, printed", [
+    ("›", "gbk", ">"), ("✓", "gbk", "√"), ("✓", "ascii", "OK"), ("✗", "gbk", "×"), ("✗", "ascii", "x"),
+    ("…", "ascii", "..."), ("¥", "gbk", "￥"), ("┃", "ascii", "|"), ("━", "ascii", "-"), ("╇", "ascii", "+"),
+    ("Ａ", "ascii", "A"), ("𠮷", "gbk", "??"), ("王", "ascii", "??"),
+])
+def test_a_character_the_encoding_lacks_is_printed_as_the_nearest_it_has(char, encoding, printed):
+    from settle.streams import ERRORS, nearest
+    assert nearest(char, encoding) == printed
+    assert f"1{char}2".encode(encoding, ERRORS) == f"1{printed}2".encode(encoding)
+
+
+def test_only_what_the_encoding_lacks_is_replaced():
+    from settle.streams import ERRORS
+    assert "王芳 › 第 3 行 ✓ …".encode("gbk", ERRORS).decode("gbk") == "王芳 > 第 3 行 √ …"
+
+
+def test_a_stream_that_fails_is_silenced_not_raised():
+    from settle.streams import GuardedStream
+
+    class Gone(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+    stream = GuardedStream(Gone())
+    assert stream.write("结算结果\n") == 5 and stream.broken
+    stream.write("more")
+    stream.flush()
+    ok = GuardedStream(io.StringIO())
+    ok.write("平衡 ✓")
+    assert ok.getvalue() == "平衡 ✓" and not ok.broken
