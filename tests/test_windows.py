@@ -116,3 +116,50 @@ def test_a_stream_that_fails_is_silenced_not_raised():
     ok = GuardedStream(io.StringIO())
     ok.write("平衡 ✓")
     assert ok.getvalue() == "平衡 ✓" and not ok.broken
+
+
+# --- b. settle.yaml and rules as Notepad saves them ----------------------------------------------
+
+def _codes(problems) -> list[tuple]:
+    return [(p.code, p.severity, p.file) for p in problems.in_order()]
+
+
+@pytest.mark.parametrize("encoding, said", [("utf-8", None), ("utf-8-sig", None), ("gb18030", "GB18030"),
+                                            ("gbk", "GB18030"), ("utf-16", "UTF-16")])
+def test_settle_yaml_reads_as_utf8_with_or_without_bom_or_gb18030_saying_which(tmp_path, encoding, said):
+    from settle.load.workspace import load_config
+    from settle.problems import Problems
+    path = tmp_path / "settle.yaml"
+    path.write_bytes("hospital: 仁和医院\ndepartment: 市场部\n".encode(encoding))
+    problems = Problems()
+    config = load_config(path, problems)
+    assert (config.hospital, config.department) == ("仁和医院", "市场部")
+    assert _codes(problems) == ([("config_encoding", "info", "settle.yaml")] if said else [])
+    if said:
+        assert problems.in_order()[0].text("zh").startswith(f"按 {said} 编码读取")
+
+
+def test_a_rules_file_saved_as_ansi_is_read_and_named(tmp_path):
+    from settle.problems import Problems
+    from settle.rules import default_rules_dir, load_version
+    text = (default_rules_dir() / "default.yaml").read_text(encoding="utf-8")
+    (tmp_path / "default.yaml").write_bytes(text.encode("gb18030"))
+    problems = Problems()
+    version = load_version(tmp_path / "default.yaml", problems)
+    reference = load_version(default_rules_dir() / "default.yaml", Problems())
+    assert version is not None and version.policy == reference.policy   # the same policy, 中文 names included
+    assert _codes(problems) == [("config_encoding", "info", "default.yaml")]
+
+
+def test_undecodable_settings_and_rules_are_errors_naming_the_file(tmp_path):
+    from settle.load.workspace import load_config
+    from settle.problems import Problems
+    from settle.rules import load_version
+    (tmp_path / "settle.yaml").write_bytes(b"hospital: \x80\x80\n")
+    (tmp_path / "rules.yaml").write_bytes(b"name: \xff\xff\n")
+    problems = Problems()
+    load_config(tmp_path / "settle.yaml", problems)
+    assert load_version(tmp_path / "rules.yaml", problems) is None
+    assert _codes(problems) == [("config_undecodable", "error", "rules.yaml"),
+                                ("config_undecodable", "error", "settle.yaml")]
+    assert "另存为 UTF-8" in problems.in_order()[0].text("zh") and "Notepad" in problems.in_order()[0].text("en")

@@ -339,6 +339,15 @@ MESSAGES.update({
 
 
 # The clerk's desk (issue 28.3, 28.5): install, Windows consoles, files held open, encodings.
+CATALOGUE.update({
+    "config_encoding": (INFO, "按 {encoding} 编码读取（不是 UTF-8，如记事本的 ANSI）；内容照常使用。建议另存为 UTF-8",
+                        "read as {encoding} (not UTF-8, e.g. Notepad's ANSI); used as it is. Saving it as UTF-8 "
+                        "is better"),
+    "config_undecodable": (ERROR, "无法读取：既不是 UTF-8 也不是 GB18030（GBK）编码的文本（{detail}）。请用记事本打开并"
+                                  "另存为 UTF-8 编码后重新运行",
+                           "cannot be read: the text is neither UTF-8 nor GB18030 (GBK) ({detail}). Open it in "
+                           "Notepad, save it as UTF-8 and run again"),
+})
 MESSAGES.update({
     "python_unsupported": ("settle 需要 64 位的 Python {oldest} 或更新版本（当前：Python {version}，{bits} 位）。"
                            "请从 https://www.python.org/downloads/ 安装 64 位的 Python 3.12"
