@@ -163,3 +163,103 @@ def test_undecodable_settings_and_rules_are_errors_naming_the_file(tmp_path):
     assert _codes(problems) == [("config_undecodable", "error", "rules.yaml"),
                                 ("config_undecodable", "error", "settle.yaml")]
     assert "另存为 UTF-8" in problems.in_order()[0].text("zh") and "Notepad" in problems.in_order()[0].text("en")
+
+
+# --- c. one replace helper ----------------------------------------------------------------------
+
+def sharing_violation(src, dst, winerror: int = 32):
+    exc = PermissionError(13, "The process cannot access the file because it is being used by another process",
+                          str(src), winerror, str(dst))
+    exc.winerror = winerror   # set on every platform (OSError only keeps it on Windows)
+    return exc
+
+
+@pytest.fixture
+def flaky_replace(monkeypatch):
+    """os.replace failing with a sharing violation for the first `times[dst]` calls on dst."""
+    import settle.replace
+    monkeypatch.setattr(settle.replace, "DELAY", 0.001)
+    real, times, calls = os.replace, {}, []
+
+    def replace(src, dst):
+        calls.append(Path(dst))
+        key = Path(dst)
+        if times.get(key, 0) > 0:
+            times[key] -= 1
+            raise sharing_violation(src, dst, times.get(("winerror", key), 32))
+        return real(src, dst)
+    monkeypatch.setattr(settle.replace.os, "replace", replace)
+    return times, calls
+
+
+def test_a_brief_sharing_violation_is_retried_and_the_file_replaced(tmp_path, flaky_replace):
+    """An antivirus scan holding the new file three times: the fourth try replaces it."""
+    from settle.replace import replace
+    times, calls = flaky_replace
+    tmp, final = tmp_path / ".卡片检查.xlsx.tmp", tmp_path / "卡片检查.xlsx"
+    tmp.write_bytes(b"new")
+    final.write_bytes(b"old")
+    times[final] = 3
+    replace(tmp, final, temp=True)
+    assert final.read_bytes() == b"new" and not tmp.exists() and calls == [final] * 4
+
+
+@pytest.mark.parametrize("winerror", [32, 33, 5])
+def test_a_file_held_open_is_named_and_the_temp_file_removed(tmp_path, flaky_replace, winerror):
+    from settle.replace import HeldOpen, replace
+    times, calls = flaky_replace
+    tmp, final = tmp_path / ".对比_plan_a.xlsx.tmp", tmp_path / "对比_plan_a.xlsx"
+    tmp.write_bytes(b"new")
+    final.write_bytes(b"old")
+    times[final], times[("winerror", final)] = 99, winerror
+    with pytest.raises(HeldOpen) as held:
+        replace(tmp, final, temp=True)
+    assert held.value.path == final and final.read_bytes() == b"old" and not tmp.exists()
+    assert len(calls) == 6       # tried for 0.1 + 0.2 + … + 0.5 s with the real delay
+    assert held.value.text("zh") == (f"无法替换 {final}：文件正在被其他程序（如 Excel/WPS）使用。请关闭 Excel/WPS 中的这个文件"
+                                     "后重试；原有输出未改动。")
+
+
+def test_access_denied_on_a_new_file_is_a_permission_problem_not_excel(tmp_path, flaky_replace):
+    from settle.replace import replace
+    times, _ = flaky_replace
+    tmp, final = tmp_path / ".x.tmp", tmp_path / "x.xlsx"
+    tmp.write_bytes(b"new")
+    times[final], times[("winerror", final)] = 99, 5
+    with pytest.raises(PermissionError):
+        replace(tmp, final, temp=True)
+    assert not tmp.exists()
+
+
+def test_a_folder_that_cannot_move_names_the_workbook_excel_holds(tmp_path):
+    """Excel keeps ~$部门汇总.xlsx beside the workbook it has open: that workbook is named, not the folder."""
+    from settle.replace import held_file
+    month = tmp_path / "2024-05"
+    (month / "工资条").mkdir(parents=True)
+    for name in ("部门汇总.xlsx", "工资条/S001_王芳.xlsx", "工资条/~$S001_王芳.xlsx"):
+        (month / name).write_bytes(b"x")
+    assert held_file(month, tmp_path / ".previous-2024-05") == month / "工资条" / "S001_王芳.xlsx"
+    (month / "工资条" / "~$S001_王芳.xlsx").unlink()
+    assert held_file(month, tmp_path / ".previous-2024-05") == month      # nothing else to name
+
+
+def test_simulate_with_its_comparison_open_in_excel_says_to_close_it(tmp_path, flaky_replace):
+    """Replacing 对比_….xlsx open in Excel is access denied (winerror 5) on Windows: the clerk
+    reads "close it in Excel", never "ask an administrator", and no temp file is left."""
+    from builders import Workspace, monthly, team
+    from conftest import invoke
+    from settle.rules import default_rules_dir
+    times, _ = flaky_replace
+    ws = Workspace(tmp_path / "ws")
+    ws.staff(team())
+    ws.month(MONTH, **monthly(MONTH, 10, {"S1": 30000, "S2": 10000}))
+    other = default_rules_dir() / "default.yaml"
+    args = ("simulate", MONTH, "--rules", str(other), "--workspace", str(ws.root))
+    assert invoke(*args).exit_code == 0
+    book = ws.root / "output" / "simulations" / MONTH / "对比_default.xlsx"
+    times[book], times[("winerror", book)] = 99, 5
+    r = invoke(*args)
+    text = " ".join(r.output.split())
+    assert r.exit_code == 2, r.output
+    assert "对比_default.xlsx" in text and "关闭 Excel/WPS 中的这个文件" in text and "管理员" not in text
+    assert sorted(p.name for p in book.parent.iterdir()) == ["对比_default.xlsx"]

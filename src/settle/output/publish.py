@@ -171,13 +171,15 @@ def publish(stage: Path, out_root: Path, month: str, stamp: str | None = None, *
 
 def _rename(src: Path, dst: Path) -> None:
     """A rename whose failure is a clear message: on Windows a file held open in Excel makes
-    the folder's rename fail with a sharing violation (winerror 32)."""
+    the folder's rename fail with a sharing violation (winerror 32); settle.replace retries it
+    briefly and names the file held open, not the folder."""
+    from settle.replace import HeldOpen, attempts
     try:
-        src.rename(dst)
-    except PermissionError as exc:
-        if getattr(exc, "winerror", None) in (5, 32, 33):
-            raise PublishError("locked", Path(exc.filename or src)) from None
-        raise
+        for attempt in attempts(src, dst):
+            with attempt:
+                src.rename(dst)
+    except HeldOpen as held:
+        raise PublishError("locked", held.path) from None
 
 
 def _roll_back(prev: Path, target: Path, stage: Path) -> None:
