@@ -263,3 +263,108 @@ def test_simulate_with_its_comparison_open_in_excel_says_to_close_it(tmp_path, f
     assert r.exit_code == 2, r.output
     assert "对比_default.xlsx" in text and "关闭 Excel/WPS 中的这个文件" in text and "管理员" not in text
     assert sorted(p.name for p in book.parent.iterdir()) == ["对比_default.xlsx"]
+
+
+# --- d. the month lock on a Windows share without OS locks -----------------------------------------
+
+class FakeKernel32:
+    """kernel32 as OpenProcess/GetExitCodeProcess/CloseHandle answer for `processes`:
+    pid → exit code (259 STILL_ACTIVE while it runs), or "denied" (another user's process)."""
+
+    def __init__(self, processes: dict):
+        self.processes, self.error, self.closed = processes, 0, []
+
+    def OpenProcess(self, access, inherit, pid):
+        state = self.processes.get(pid)
+        if state is None or state == "denied":
+            self.error = 87 if state is None else 5   # ERROR_INVALID_PARAMETER: no such process
+            return 0
+        return 1000 + pid
+
+    def GetExitCodeProcess(self, handle, ref):
+        ref._obj.value = self.processes[handle - 1000]
+        return 1
+
+    def CloseHandle(self, handle):
+        self.closed.append(handle)
+
+
+def test_the_windows_liveness_test_reads_the_exit_code():
+    from settle.processes import alive_windows
+    k = FakeKernel32({4242: 259, 4343: 0, 4444: "denied"})
+    assert alive_windows(4242, k, lambda: k.error) is True          # STILL_ACTIVE
+    assert alive_windows(4343, k, lambda: k.error) is False         # exited with 0
+    assert alive_windows(4444, k, lambda: k.error) is True          # exists, another user's
+    assert alive_windows(4545, k, lambda: k.error) is False         # no such process
+    assert k.closed == [5242, 5343]
+
+
+@pytest.fixture
+def windows_share(monkeypatch):
+    """Windows forced: no fcntl, msvcrt.locking answering EINVAL (a share without locks), the
+    liveness test through a fake kernel32 (this process alive)."""
+    import errno
+    import settle.output.lock as lock
+    import settle.processes as processes
+
+    class NoLocks:
+        LK_NBLCK, LK_UNLCK = 2, 0
+
+        @staticmethod
+        def locking(fd, mode, n):
+            raise OSError(errno.EINVAL, "Invalid argument")
+    kernel32 = FakeKernel32({})
+    monkeypatch.setattr(lock, "fcntl", None)
+    monkeypatch.setattr(lock, "msvcrt", NoLocks)
+    monkeypatch.setattr(processes, "WINDOWS", True)
+    real = processes.alive_windows
+    monkeypatch.setattr(processes, "alive_windows", lambda pid: real(pid, kernel32, lambda: kernel32.error))
+    return kernel32
+
+
+def test_einval_from_windows_falls_back_to_the_held_file(tmp_path, windows_share):
+    import json
+    import socket
+    from settle.output.lock import LockHeld, MonthLock
+    with MonthLock(tmp_path, MONTH) as first:
+        assert first.mode == "file"
+        holder = json.loads(first.held.read_text(encoding="utf-8"))
+        assert holder["pid"] == os.getpid() and holder["host"] == socket.gethostname()
+        with pytest.raises(LockHeld):
+            MonthLock(tmp_path, MONTH).__enter__()
+    assert not first.held.exists()
+
+
+def test_a_dead_runs_held_file_is_taken_over_a_live_ones_is_not_windows_liveness(tmp_path, windows_share):
+    import json
+    import socket
+    from settle.output.lock import LockHeld, MonthLock
+    held = tmp_path / f".settle-{MONTH}.lock.held"
+    held.write_text(json.dumps({"user": "lihua", "host": socket.gethostname(), "pid": 7777,
+                                "since": "2024-06-01T09:00:00"}), encoding="utf-8")
+    windows_share.processes[7777] = 259                         # still running: refused
+    with pytest.raises(LockHeld) as info:
+        MonthLock(tmp_path, MONTH).__enter__()
+    assert info.value.holder["user"] == "lihua" and not info.value.stale
+    windows_share.processes[7777] = 1                           # exited: taken over
+    with MonthLock(tmp_path, MONTH) as lock:
+        assert json.loads(lock.held.read_text(encoding="utf-8"))["pid"] == os.getpid()
+
+
+def test_another_lock_error_names_the_lock_file(tmp_path, monkeypatch):
+    import errno
+    import settle.output.lock as lock
+    from settle.faults import from_os_error
+
+    class Broken:
+        LK_NBLCK, LK_UNLCK = 2, 0
+
+        @staticmethod
+        def locking(fd, mode, n):
+            raise OSError(errno.EIO, "Input/output error")
+    monkeypatch.setattr(lock, "fcntl", None)
+    monkeypatch.setattr(lock, "msvcrt", Broken)
+    with pytest.raises(OSError) as info:
+        lock.MonthLock(tmp_path, MONTH).__enter__()
+    text = from_os_error(info.value).text("zh")
+    assert str(tmp_path / f".settle-{MONTH}.lock") in text and "读写  失败" not in text
