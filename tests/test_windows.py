@@ -368,3 +368,56 @@ def test_another_lock_error_names_the_lock_file(tmp_path, monkeypatch):
         lock.MonthLock(tmp_path, MONTH).__enter__()
     text = from_os_error(info.value).text("zh")
     assert str(tmp_path / f".settle-{MONTH}.lock") in text and "读写  失败" not in text
+
+
+# --- e. long paths ------------------------------------------------------------------------------
+
+def test_the_deepest_history_path_is_checked_before_publishing(tmp_path, monkeypatch):
+    """A workspace so deep that output/2024-05/工资条/S001_王芳.xlsx still opens on Windows but
+    its copy at the next rerun, history/<stamp>/工资条/S001_王芳.xlsx (19 + 8 characters more),
+    would not: refused before anything moves, naming that path and what to do."""
+    import datetime as dt
+    import settle.output.publish as publish
+    from builders import Workspace, bill, person, reg
+    from conftest import invoke
+    monkeypatch.setattr(publish, "on_windows", lambda: True)
+    tail = len("/output/2024-05/工资条/S001_王芳.xlsx")
+    deep = tmp_path / ("d" * (publish.WINDOWS_MAX_PATH - len(str(tmp_path)) - tail - 12))
+    ws = Workspace(deep)
+    assert len(str(deep)) + tail < publish.WINDOWS_MAX_PATH < len(str(deep)) + tail + len("/history/") + 18
+    ws.staff([person("S001", "王芳")])
+    ws.month(MONTH, regs=[reg(dt.datetime(2024, 5, 2, 9), "王芳", "P1")],
+             billing=[bill(dt.datetime(2024, 5, 5, 10), 1000, "P1", record="0000101")])
+    r = invoke("run", MONTH, "--workspace", str(ws.root))
+    text = "".join(r.output.split())
+    assert r.exit_code == 2, r.output
+    assert "路径太长" in text and "/history/20240601-093000-99/" in text and "启用Windows长路径支持" in text
+    assert not (ws.root / "output" / MONTH).exists()
+    assert [p.name for p in (ws.root / "output").iterdir()] == []                   # no staging left
+    monkeypatch.setattr(publish, "on_windows", lambda: False)
+    assert invoke("run", MONTH, "--workspace", str(ws.root)).exit_code == 0
+
+
+def test_a_unc_path_is_measured_whole(tmp_path):
+    """A share's (UNC) path counts every character, like a drive letter's path."""
+    from settle.faults import Fault
+    from settle.output.publish import check_path_lengths
+    from pathlib import PureWindowsPath
+    stage = tmp_path / "stage"
+    (stage / "工资条").mkdir(parents=True)
+    (stage / "工资条" / "S001_王芳.xlsx").write_bytes(b"")
+    share = PureWindowsPath(r"\\finance-nas\工资") / ("市场部" * 70) / "output" / MONTH
+    assert len(str(share)) > 200
+    with pytest.raises(Fault) as info:
+        check_path_lengths(stage, Path(str(share).replace("\\", "/")))
+    assert info.value.code == "windows_path_too_long" and "finance-nas" in info.value.text()
+
+
+def test_no_name_a_run_writes_holds_a_colon(sample):
+    """Windows opens no file or folder whose name holds ':' (history stamps included)."""
+    from settle.api import settle_month
+    while not (sample / "output" / MONTH / "history").is_dir():   # settled twice (the console test did)
+        assert settle_month(sample, MONTH).status == "ok"
+    names = [p.name for p in (sample / "output").rglob("*")]
+    assert names and not [n for n in names if ":" in n]
+    assert any(p.parent.name == "history" for p in (sample / "output").rglob("*"))

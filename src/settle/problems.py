@@ -337,26 +337,6 @@ MESSAGES.update({
     "simulate.computed": ("本月规则（未结算）", "the month's own rules (not settled)"),
     "simulate.total": ("合计", "Total"),
 })
-
-
-# The clerk's desk (issue 28.3, 28.5): install, Windows consoles, files held open, encodings.
-CATALOGUE.update({
-    "config_encoding": (INFO, "按 {encoding} 编码读取（不是 UTF-8，如记事本的 ANSI）；内容照常使用。建议另存为 UTF-8",
-                        "read as {encoding} (not UTF-8, e.g. Notepad's ANSI); used as it is. Saving it as UTF-8 "
-                        "is better"),
-    "config_undecodable": (ERROR, "无法读取：既不是 UTF-8 也不是 GB18030（GBK）编码的文本（{detail}）。请用记事本打开并"
-                                  "另存为 UTF-8 编码后重新运行",
-                           "cannot be read: the text is neither UTF-8 nor GB18030 (GBK) ({detail}). Open it in "
-                           "Notepad, save it as UTF-8 and run again"),
-})
-MESSAGES.update({
-    "python_unsupported": ("settle 需要 64 位的 Python {oldest} 或更新版本（当前：Python {version}，{bits} 位）。"
-                           "请从 https://www.python.org/downloads/ 安装 64 位的 Python 3.12"
-                           "（Windows installer (64-bit)），再用 py -3.12 重新安装 settle。",
-                           "settle needs a 64-bit Python {oldest} or newer (this is Python {version}, {bits}-bit). "
-                           "Install the 64-bit Python 3.12 from https://www.python.org/downloads/ (Windows "
-                           "installer (64-bit)) and install settle again with py -3.12."),
-})
 TEXTS = MESSAGES
 
 
@@ -607,3 +587,10 @@ def _show(value) -> str | None:
     except TypeError:
         pass
     return str(value)
+
+
+# The clerk's desk (issue 28.3, 28.5): install, consoles, encodings, files held open, long paths.
+from settle.problems_desk import CATALOGUE_DESK, MESSAGES_DESK  # noqa: E402
+
+CATALOGUE.update(CATALOGUE_DESK)
+MESSAGES.update(MESSAGES_DESK)

@@ -4,7 +4,7 @@ A source or folder install (`pip install .`, `pipx install .`, `uv tool install 
 settle does not support ends here with a sentence saying which Python to use, instead of a
 compiler error from pandas/pyarrow/fastexcel, which publish no 32-bit wheels. pip itself
 refuses Pythons older than requires-python. The check and the sentence are settle's own
-(src/settle/_python.py and the catalogue), loaded by path: the package cannot be imported here.
+(src/settle/_python.py and the catalogue's settle/problems_desk.py), loaded by path: the package cannot be imported here.
 `settle` repeats the check when it starts.
 """
 
@@ -32,7 +32,7 @@ def unsupported_message() -> str | None:
     params = _load("_python").unsupported()
     if params is None:
         return None
-    messages = _load("problems").MESSAGES["python_unsupported"]
+    messages = _load("problems_desk").MESSAGES_DESK["python_unsupported"]
     return "\n".join(text.format(**params) for text in messages) + "\n"
 
 
