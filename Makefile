@@ -1,15 +1,18 @@
-# settle — entry points. `make demo` and `make test` work on a fresh machine with Python 3.10+.
+# settle — entry points. `make demo` and `make test` work on a fresh machine with 64-bit Python 3.11+.
+# PY picks the Python, VENV the venv: make test PY=python3.13 VENV=.venv313 (.ci/run does both ends).
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CONSTRAINTS := constraints.txt
 
-.PHONY: install demo test bench samples clean
+.PHONY: install demo test lock wheels-check bench samples clean
 
-$(STAMP): pyproject.toml
+# The tested set: every install pins what constraints.txt says (`make lock` writes it).
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,6 +33,20 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+## Re-pin constraints.txt to the newest releases: a fresh venv, pip freeze (tools/lock.py). Run the
+## tests (`make test`, and .ci/run for both Pythons) and tools/wheels_check.py before committing it.
+lock:
+	rm -rf .venv-lock
+	$(PY) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet -e '.[dev]'
+	.venv-lock/bin/python tools/lock.py $(CONSTRAINTS)
+	rm -rf .venv-lock
+
+## Ask PyPI whether every pin has wheels for Windows, macOS and Linux on Python 3.11-3.14.
+wheels-check: $(STAMP)
+	$(BIN)/python tools/wheels_check.py $(CONSTRAINTS)
+
 ## Generate (cached) a 1 000 000-line group month and time `settle run` against the I/O floor.
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py
@@ -39,4 +56,4 @@ samples: $(STAMP)
 	$(BIN)/python tools/gen_workspace.py samples
 
 clean:
-	rm -rf demo bench-data .pytest_cache
+	rm -rf demo bench-data .pytest_cache .venv-lock

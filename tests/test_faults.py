@@ -546,7 +546,7 @@ def test_a_path_too_long_for_windows_is_refused_before_anything_moves(tmp_path):
     (deep / "S001_王芳.xlsx").write_bytes(b"")
     with pytest.raises(Fault) as info:
         check_writable(stage, tmp_path / "output", MONTH, windows=True)
-    assert info.value.code == "path_too_long" and "长" in info.value.text()
+    assert info.value.code == "windows_path_too_long" and "长" in info.value.text()
     check_writable(stage, tmp_path / "output", MONTH, windows=False)
 
 

@@ -10,6 +10,10 @@ The library face (the command line is another):
 
 __version__ = "0.1.0"
 
+from settle._python import refuse_unsupported_python  # noqa: E402  (64-bit Python 3.11+: SPEC §13)
+
+refuse_unsupported_python()
+
 from settle.api import (  # noqa: E402
     Result, check_cards, close_month, explain, init_workspace, publish, run_month, settle_month, validate_month,
 )

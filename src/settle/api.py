@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -311,10 +310,11 @@ def _write_card_check(ws, month, target: Path, final: Path, check: CardCheck, la
                                                  when=closed.get("closed_at", ""))
             target.mkdir(parents=True, exist_ok=True)
             tmp = target / f".{final.name}.tmp"
+            from settle.replace import HeldOpen, replace
             try:
                 write_card_check(tmp, check.violations, check.names, lang)
-                os.replace(tmp, final)
-            except OSError:
+                replace(tmp, final, temp=True)  # retried briefly while Excel or a scanner holds it
+            except (OSError, HeldOpen):
                 return "card_check_unwritable", dict(path=final)
             finally:
                 tmp.unlink(missing_ok=True)

@@ -242,4 +242,6 @@ def inspect(o: Options, file: Path = typer.Argument(..., help="一个输入工�
 
 
 def main(argv: list[str] | None = None):
+    from settle.streams import guard_streams
+    guard_streams()  # any console or pipe encoding prints every message (issue 28.5)
     sys.exit(run_app(app, list(sys.argv[1:] if argv is None else argv)))

@@ -143,9 +143,10 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                      "{path} should be a folder but is a file. Rename or move it away, then run again."),
     "path_too_long": (ERROR, "路径太长：{path}。请把工作目录移到更短的路径下（如 D:\\工资）后重新运行。",
                       "path too long: {path}. Move the workspace to a shorter path (e.g. D:\\pay) and run again."),
-    "file_in_use": (ERROR, "无法替换 {path}：文件正在被其他程序（如 Excel/WPS）使用。请关闭后重新运行；原有输出未改动。",
-                    "cannot replace {path}: another program (Excel/WPS) is using it. Close it and run again; "
-                    "the previous outputs are untouched."),
+    "file_in_use": (ERROR, "无法替换 {path}：文件正在被其他程序（如 Excel/WPS）使用。请关闭 Excel/WPS 中的这个文件后重试；"
+                           "原有输出未改动。",
+                    "cannot replace {path}: another program (Excel/WPS) is using it. Close it in Excel/WPS and try "
+                    "again; the previous outputs are untouched."),
     "io_error": (ERROR, "读写 {path} 失败：{detail}。请检查磁盘或网络连接后重新运行。",
                  "reading or writing {path} failed: {detail}. Check the disk or the network and run again."),
     "interrupted": (ERROR, "已中断。临时文件已清理，输出文件夹完整（仍是上次或本次的全部结果）。",
@@ -605,3 +606,10 @@ def _show(value) -> str | None:
     except TypeError:
         pass
     return str(value)
+
+
+# The clerk's desk (issue 28.3, 28.5): install, consoles, encodings, files held open, long paths.
+from settle.problems_desk import CATALOGUE_DESK, MESSAGES_DESK  # noqa: E402
+
+CATALOGUE.update(CATALOGUE_DESK)
+MESSAGES.update(MESSAGES_DESK)

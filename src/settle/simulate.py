@@ -11,7 +11,6 @@ the only file written is output/simulations/<MONTH or A_B>/对比_<name>.xlsx.
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -141,7 +140,17 @@ def write_comparison(path: Path, cmp: Comparison) -> Path:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    wb = xlsxwriter.Workbook(str(tmp))
+    try:
+        _write_workbook(xlsxwriter.Workbook(str(tmp)), cmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    from settle.replace import replace
+    replace(tmp, path, temp=True)  # open in Excel: "close 对比_….xlsx", the temp file removed (issue 28.5)
+    return path
+
+
+def _write_workbook(wb, cmp: Comparison) -> None:
     fmt = {"head": wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "border": 1}),
            "money": wb.add_format({"num_format": "#,##0.00"}),
            "total": wb.add_format({"num_format": "#,##0.00", "bold": True, "top": 1}),
@@ -158,8 +167,6 @@ def write_comparison(path: Path, cmp: Comparison) -> Path:
                     acc.simulated[c] = acc.simulated.get(c, ZERO) + p.simulated.get(c, ZERO)
         _sheet(wb, fmt, "合计", [merged[k] for k in sorted(merged)], COMPONENTS)
     wb.close()
-    os.replace(tmp, path)
-    return path
 
 
 def _sheet(wb, fmt, name: str, people: list[Person], components) -> None:

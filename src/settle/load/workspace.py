@@ -147,9 +147,13 @@ def load_config(path: Path, problems: Problems) -> Config:
     if not path.exists():
         return Config()
     name = path.name
+    from settle.load.encoding import read_config_text
+    text = read_config_text(path.read_bytes(), name, problems)  # UTF-8, BOM or GB18030 (issue 28.5)
+    if text is None:
+        return Config()
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
         problems.add(problem("bad_config", file=name, detail=f"settle.yaml 无法解析 / cannot be parsed: {exc}"))
         return Config()
     if not isinstance(raw, dict):

@@ -3,7 +3,7 @@
 Where the file system has OS locks (flock on Linux/macOS, msvcrt.locking on Windows) the lock
 is one: the OS releases it when the process dies, so a killed run never blocks the next, and
 `.settle-MONTH.lock.json` beside it names the holder. Where it has none (a share answering
-flock with EOPNOTSUPP or ENOSYS — issue 14), the lock is `.settle-MONTH.lock.held`, created
+flock with EOPNOTSUPP or ENOSYS — issue 14 — or msvcrt.locking with EINVAL on Windows), the lock is `.settle-MONTH.lock.held`, created
 exclusively (O_EXCL, atomic on SMB and NFSv3+) and holding user, host, pid and start time:
 a holder on this host whose process is gone is taken over; one from another host older than
 `lock_stale_after` (settle.yaml, default 2 h) is reported with its holder, its age and the
@@ -35,7 +35,10 @@ except ImportError:  # everywhere but Windows
 
 STALE_AFTER = 2 * 3600.0  # seconds; settle.yaml lock_stale_after
 _BUSY = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, getattr(errno, "EDEADLK", errno.EAGAIN)}
-_NO_OS_LOCK = {errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP), errno.ENOSYS, errno.ENOLCK}
+# A share without OS locks: EOPNOTSUPP/ENOSYS/ENOLCK from flock; EINVAL from Windows' C runtime
+# (msvcrt.locking on a share that has none, issue 28.5).
+_NO_OS_LOCK = {errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP), errno.ENOSYS, errno.ENOLCK,
+               errno.EINVAL}
 
 
 def who() -> dict:
@@ -131,7 +134,7 @@ class MonthLock:
                 return
             if exc.errno in _BUSY:
                 raise _Busy(LockHeld(_read(self.info))) from None
-            raise
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None   # the message names the lock file
         self._fd, self.mode = fd, "os"
         # Whatever the info file said before belonged to a run that is gone (stale): replace it.
         try:
@@ -210,7 +213,7 @@ def _age(path: Path, holder: dict) -> float | None:
 
 
 def _alive(pid: int) -> bool:
-    from settle.load.prefetch import _alive as alive   # one liveness test for locks and shm folders
+    from settle.processes import alive   # OpenProcess on Windows, signal 0 elsewhere
     return alive(pid)
 
 

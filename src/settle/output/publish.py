@@ -124,12 +124,31 @@ def check_writable(stage: Path, out_root: Path, month: str, lock_root: Path | No
         if not folder.is_dir():
             raise Fault("not_a_folder", path=str(folder))
         _probe(folder)
-    if windows if windows is not None else os.name == "nt":
-        base = target.absolute()
-        for f in stage.rglob("*"):
-            full = base / f.relative_to(stage)
+    if windows if windows is not None else on_windows():
+        check_path_lengths(stage, target)
+
+
+def on_windows() -> bool:
+    """Whether Windows' path limit applies (a test forces it)."""
+    return os.name == "nt"
+
+
+HISTORY_STAMP = "20240601-093000-99"  # the longest name a history/ folder gets (`_archive`)
+
+
+def check_path_lengths(stage: Path, target: Path) -> None:
+    """Windows (and Excel) open no path longer than 259 characters, on a drive letter or a UNC
+    share alike (issue 28.5 e). The deepest path a publication writes is under history/:
+    target/history/<stamp>/工资条/<longest name>, for the previous outputs now and for these at
+    the next rerun; the longest is checked before anything moves."""
+    base = target.absolute()
+    relative = [f.relative_to(stage) for f in stage.rglob("*")]
+    if target.is_dir():
+        relative += [f.relative_to(target) for f in target.rglob("*") if f.relative_to(target).parts[0] != HISTORY]
+    for rel in sorted(relative, key=lambda r: len(str(r)), reverse=True)[:1]:
+        for full in (base / HISTORY / HISTORY_STAMP / rel, base / rel):
             if len(str(full)) > WINDOWS_MAX_PATH:
-                raise Fault("path_too_long", path=str(full))
+                raise Fault("windows_path_too_long", path=str(full), length=len(str(full)))
 
 
 def _probe(folder: Path) -> None:
@@ -171,13 +190,15 @@ def publish(stage: Path, out_root: Path, month: str, stamp: str | None = None, *
 
 def _rename(src: Path, dst: Path) -> None:
     """A rename whose failure is a clear message: on Windows a file held open in Excel makes
-    the folder's rename fail with a sharing violation (winerror 32)."""
+    the folder's rename fail with a sharing violation (winerror 32); settle.replace retries it
+    briefly and names the file held open, not the folder."""
+    from settle.replace import HeldOpen, attempts
     try:
-        src.rename(dst)
-    except PermissionError as exc:
-        if getattr(exc, "winerror", None) in (5, 32, 33):
-            raise PublishError("locked", Path(exc.filename or src)) from None
-        raise
+        for attempt in attempts(src, dst):
+            with attempt:
+                src.rename(dst)
+    except HeldOpen as held:
+        raise PublishError("locked", held.path) from None
 
 
 def _roll_back(prev: Path, target: Path, stage: Path) -> None:

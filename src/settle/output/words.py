@@ -76,18 +76,30 @@ def rmb_words(amount) -> str:
     return sign + head + DIGITS[jiao] + "角" + DIGITS[fen] + "分"
 
 
+_ENGLISH = None
+
+
+def english_number(n: int) -> str:
+    """A whole number in English words, as num2words wrote them before (issue 28: it pulled docopt,
+    which has no wheel): 1005 → one thousand and five, 1234567 → one million, two hundred and
+    thirty-four thousand, five hundred and sixty-seven."""
+    global _ENGLISH
+    if _ENGLISH is None:
+        import inflect
+        _ENGLISH = inflect.engine()
+    return _ENGLISH.number_to_words(n, andword="and", zero="zero", comma=",")
+
+
 def rmb_words_en(amount) -> str:
-    """The amount in English words for an English run (num2words for the numbers): 0.05 → five
-    fen; 10.00 → ten yuan only; 1000000.01 → one million yuan and one fen; -12.50 → minus twelve
-    yuan and fifty fen."""
-    from num2words import num2words
+    """The amount in English words for an English run: 0.05 → five fen; 10.00 → ten yuan only;
+    1000000.01 → one million yuan and one fen; -12.50 → minus twelve yuan and fifty fen."""
 
     value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     fen_total = int(abs(value) * 100)
     yuan, fen = divmod(fen_total, 100)
     if fen_total == 0:
         return "zero yuan only"
-    parts = ([f"{num2words(yuan, lang='en')} yuan"] if yuan else []) + ([f"{num2words(fen, lang='en')} fen"] if fen else [])
+    parts = ([f"{english_number(yuan)} yuan"] if yuan else []) + ([f"{english_number(fen)} fen"] if fen else [])
     text = " and ".join(parts) + (" only" if not fen else "")
     return ("minus " if value < 0 else "") + text
 

@@ -148,11 +148,14 @@ def read_rules_file(f: Path, name: str, problems: Problems) -> RulesFile | None:
     except OSError as exc:
         problems.add(problem("rules_missing", file=name, detail=f"{f}: {exc.strerror or exc}"))
         return None
+    from settle.load.encoding import read_config_text
+    text = read_config_text(data, name, problems)  # UTF-8, BOM or GB18030 (issue 28.5)
+    if text is None:
+        return None
     try:
-        text = data.decode("utf-8-sig")
         parsed = yaml.safe_load(text) or {}
         lines = _line_map(text)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problems.add(problem("rules_invalid", file=name, row=(mark.line + 1) if mark else None,
                              detail=both(f"YAML 语法错误：{getattr(exc, 'problem', exc)}",
