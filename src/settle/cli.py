@@ -226,5 +226,24 @@ def unlock(o: Options, month: str = typer.Argument(..., help=MONTH),
     return unlock_month(o.workspace, month, o.out, o.lang, yes, typer.confirm, console.make_console().print)
 
 
+@command(app, options=("workspace", "rules", "out", "lang", "debug"))
+def serve(o: Options, port: Optional[int] = typer.Option(None, "--port", help="端口（默认：任一空闲端口） / port "
+                                                                             "(default: any free one)"),
+          no_browser: bool = typer.Option(False, "--no-browser", help="不打开浏览器 / do not open a browser")) -> int:
+    """本机网页：检查、结算、卡片检查、解释、模拟、关账、核验 / a local page for the month's work.
+
+    Listens on 127.0.0.1 only; the address it prints carries a one-time token.
+    Example:  settle serve      settle serve --port 8765 --no-browser
+    """
+    from settle.serve import serve as serve_page
+    con = console.make_console()
+    return serve_page(o.workspace, lang=o.lang, rules=o.rules, out=o.out, port=port, browser=not no_browser,
+                      debug=o.debug, echo=lambda text: con.print(text, markup=False, soft_wrap=True))
+
+
 def main(argv: list[str] | None = None):
-    sys.exit(run_app(app, list(sys.argv[1:] if argv is None else argv)))
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args and sys.stdin.isatty() and sys.stdout.isatty():   # a double-click: ask, run, wait (SPEC §13)
+        from settle.serve.desk import desk
+        sys.exit(desk(lambda given: run_app(app, given)))
+    sys.exit(run_app(app, args))
