@@ -41,6 +41,7 @@ class Action:
     fields: tuple[str, ...] = ()         # form fields it reads: person · rules · reason · lines
     required: tuple[str, ...] = ()
     steps: int = 0                       # step() calls it makes (the progress bar), 0 when unknown
+    when: str = ""                       # shown for every month, or only an "open" or a "closed" one
 
 
 def _quiet(outcome):
@@ -115,6 +116,6 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("explain", explain, fields=("person", "lines"), required=("person",)),
     Action("simulate", simulate, fields=("rules",), required=("rules",)),
     Action("verify", verify),
-    Action("close", close),
-    Action("reopen", reopen, fields=("reason",), required=("reason",)),
+    Action("close", close, when="open"),
+    Action("reopen", reopen, fields=("reason",), required=("reason",), when="closed"),
 )}

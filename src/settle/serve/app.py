@@ -133,9 +133,11 @@ def create_app(settings: Settings) -> Flask:
             month = v["month"] = month or (v["months"][0] if v["months"] else "")
             if month:
                 job = jobs.get(root, month)
-                v.update(state=view.month_state(ws, month, lang), people=view.roster(ws, lang),
+                v["state"], v["closed"] = view.month_state(ws, month, lang)
+                v.update(people=view.roster(ws, lang),
                          rules=view.rules_choices(root, lang), outputs=view.outputs(ws, month), job=job,
-                         actions=list(ACTIONS.values()), done=_done_text(job, say))
+                         actions=[a for a in ACTIONS.values() if a.when in ("", "closed" if v["closed"] else "open")],
+                         done=_done_text(job, say))
         return render_template("page.html", **v)
 
     @app.post("/action")

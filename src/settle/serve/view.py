@@ -33,16 +33,17 @@ def month_names(ws) -> list[str]:
     return sorted(names, reverse=True)
 
 
-def month_state(ws, month: str, lang: str) -> str:
+def month_state(ws, month: str, lang: str) -> tuple[str, bool]:
+    """(what the month is — settled when, closed by whom — and whether it is closed)."""
     from settle.output.publish import is_closed, settled_folder
     closed = is_closed(ws.out_root / month)
     if closed:
-        return page_text("state_closed", lang, who=closed.get("closed_by", ""), when=closed.get("closed_at", ""))
+        return page_text("state_closed", lang, who=closed.get("closed_by", ""), when=closed.get("closed_at", "")), True
     record = settled_folder(ws.out_root, month) / "settlement.json"
     if record.is_file():
         when = dt.datetime.fromtimestamp(record.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
-        return page_text("state_settled", lang, when=when)
-    return page_text("state_not_settled", lang)
+        return page_text("state_settled", lang, when=when), False
+    return page_text("state_not_settled", lang), False
 
 
 def roster(ws, lang: str) -> list[tuple[str, str]]:
@@ -77,34 +78,36 @@ def rules_choices(root: Path, lang: str) -> list[tuple[str, str, Path]]:
 
 @dataclass
 class Outputs:
-    month_folder: str | None = None                      # relative to the output folder, when it exists
-    files: list[str] = field(default_factory=list)       # the month's top-level files
-    folders: list[tuple[str, list[str]]] = field(default_factory=list)   # 工资条/, 返款单/ …
-    simulations: list[str] = field(default_factory=list)
+    """Paths relative to the output folder (what /file and /open take), each with its label."""
+
+    month_folder: str | None = None                            # when the month has outputs
+    files: list[tuple[str, str]] = field(default_factory=list)  # the month's own files
+    folders: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)   # 工资条/, 返款单/ …
+    simulations: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _visible(p: Path) -> bool:
     return not p.name.startswith((".", "~$"))
 
 
+def _listed(root: Path, folder: Path, paths) -> list[tuple[str, str]]:
+    return [(p.relative_to(root).as_posix(), p.relative_to(folder).as_posix()) for p in paths
+            if p.is_file() and _visible(p)]
+
+
 def outputs(ws, month: str) -> Outputs:
-    """The month's published files (history/ left out) and its simulations, relative to the
-    workspace's output folder."""
+    """The month's published files (history/ left out), workbooks first, and its simulations."""
     root, found = ws.out_root, Outputs()
     target = root / month
-    rel = lambda p: p.relative_to(root).as_posix()  # noqa: E731
     if target.is_dir():
-        found.month_folder = rel(target)
-        for p in sorted(target.iterdir(), key=lambda q: (q.is_dir(), q.name)):
-            if not _visible(p) or p.name == "history":
-                continue
-            if p.is_file():
-                found.files.append(rel(p))
-            elif p.is_dir():
-                found.folders.append((rel(p), [rel(q) for q in sorted(p.rglob("*")) if q.is_file() and _visible(q)]))
+        found.month_folder = target.relative_to(root).as_posix()
+        entries = sorted(target.iterdir(), key=lambda q: (q.suffix != ".xlsx", q.name))
+        found.files = _listed(root, target, entries)
+        found.folders = [(p.name, _listed(root, p, sorted(p.rglob("*")))) for p in entries
+                         if p.is_dir() and _visible(p) and p.name != "history"]
     sims = root / "simulations" / month
     if sims.is_dir():
-        found.simulations = [rel(p) for p in sorted(sims.iterdir()) if p.is_file() and _visible(p)]
+        found.simulations = _listed(root, sims, sorted(sims.iterdir()))
     return found
 
 
