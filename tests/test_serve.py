@@ -407,3 +407,16 @@ def test_no_arguments_without_a_console_prints_help_as_before():
     done = subprocess.run([sys.executable, "-m", "settle"], capture_output=True, text=True, timeout=60,
                           stdin=subprocess.DEVNULL)
     assert done.returncode == 0 and "Usage" in done.stdout and "serve" in done.stdout
+
+
+def test_diff_is_offered_exactly_when_the_api_has_it(settled):
+    """The action list is data: `settle diff` (SPEC §12) appears once settle.api has diff_month."""
+    from settle import api
+    page, _ = settled
+    if not hasattr(api, "diff_month"):
+        assert "diff" not in ACTIONS and 'id="do-diff"' not in page.html()
+        return
+    assert 'id="do-diff"' in page.html()
+    assert page.act("run").code == 0                     # a rerun: history/ holds the run it replaced
+    report = page.act("diff")
+    assert report.code == 0, [b.text for b in report.blocks if b.kind == "line"]

@@ -109,6 +109,15 @@ def reopen(w: Work, con) -> tuple[int, Problems]:
     return close(w, con, reopen=True)
 
 
+def diff(w: Work, con) -> tuple[int, Problems]:
+    """`settle diff MONTH [PERSON]` (SPEC §12): the published result against the run it replaced."""
+    d = api.diff_month(w.workspace, w.month, person=w.form.get("person") or None, out=w.out, lang=w.lang)
+    if d.comparison is None:
+        return BAD_INPUT, d.problems
+    console.print_diff(con, d.comparison, d.path, w.lang, all_rows=True)
+    return OK, d.problems
+
+
 ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("validate", validate),
     Action("run", run, steps=6),   # 读取输入 · 计算 · 写出 · 业绩明细 · 工资条与汇总 · 发布
@@ -119,3 +128,5 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("close", close, when="open"),
     Action("reopen", reopen, fields=("reason",), required=("reason",), when="closed"),
 )}
+if hasattr(api, "diff_month"):   # where settle.api has `settle diff` (SPEC §12)
+    ACTIONS["diff"] = Action("diff", diff, fields=("person",))

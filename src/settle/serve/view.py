@@ -87,7 +87,8 @@ class Outputs:
 
 
 def _visible(p: Path) -> bool:
-    return not p.name.startswith((".", "~$"))
+    from settle.output.publish import CLOSED_MARK
+    return not p.name.startswith((".", "~$")) and p.name != CLOSED_MARK   # the month's state says it
 
 
 def _listed(root: Path, folder: Path, paths) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@
   }
 
   function post(form) {
-    return fetch(form.action, {method: "POST", body: new FormData(form), cache: "no-store"})
+    return fetch(form.getAttribute("action"), {method: "POST", body: new FormData(form), cache: "no-store"})
       .then(function (r) { return r.json().then(function (j) { return {ok: r.ok, status: r.status, j: j}; }); });
   }
 
@@ -41,6 +41,7 @@
         say(res.ok ? "" : res.j.message, res.ok);
         if (res.ok || res.j.running) {
           document.querySelectorAll("form.act button").forEach(function (b) { b.disabled = true; });
+          document.getElementById("report").hidden = true;   // the last action's report, until this one ends
           poll();
         }
       });
