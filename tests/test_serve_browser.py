@@ -82,7 +82,7 @@ def test_the_sample_month_settles_from_the_page(server, browser, tmp_path):
     assert len(shown) == 2 and all("R25" in r.text for r in shown)
     Select(browser.find_element(By.CSS_SELECTOR, '#filters select[data-filter="severity"]')).select_by_value("")
     height = browser.execute_script("return document.documentElement.scrollHeight")
-    browser.set_window_size(1280, min(height + 40, 4000))
+    browser.set_window_size(1280, min(height + 160, 4000))
     browser.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
     shot = tmp_path / "serve.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
