@@ -135,6 +135,17 @@ def test_outputs_download_from_the_output_folder_only(settled):
         assert page.get("/file", workspace=str(page.root), path=outside).status_code == 404, outside
 
 
+def test_a_month_that_is_not_a_month_lists_nothing(settled):
+    """`month=../..` must not list a folder outside the output folder."""
+    page, _ = settled
+    text = page.html("../..")
+    assert "\"../..\" 不是月份，应为 YYYY-MM" in text.replace("&#34;", '"') and "settle.yaml" not in text
+    elsewhere = page.root.parent / "notes"                      # not a workspace, with an output/ folder
+    (elsewhere / "output").mkdir(parents=True, exist_ok=True)
+    (elsewhere / "output" / "private.txt").write_text("x", encoding="utf-8")
+    assert page.get("/file", workspace=str(elsewhere), path="private.txt").status_code == 404
+
+
 def test_open_calls_the_computers_opener_inside_the_output_folder_only(settled):
     page, _ = settled
     r = page.post("/open", path="2024-05")

@@ -127,6 +127,8 @@ def create_app(settings: Settings) -> Flask:
         root, month = chosen()
         v = dict(workspace=str(root), month=month, problem=view.not_a_workspace(root, lang), months=[],
                  token=settings.token, t=PAGE[lang], say=say, lang=lang, version=__version__)
+        if v["problem"] is None and month:
+            v["problem"] = view.not_a_month(month, lang)
         if v["problem"] is None:
             ws = view.open_workspace(root, settings.out)
             v["months"] = view.month_names(ws)
@@ -171,19 +173,23 @@ def create_app(settings: Settings) -> Flask:
         return jsonify(running=True, text=say("running", action=say(f"action.{job.action.name}")),
                        elapsed=say("elapsed", seconds=seconds), steps=job.steps, expected=job.action.steps)
 
+    def output_file(rel: str) -> Path | None:
+        root, _ = chosen()
+        if view.not_a_workspace(root, lang):
+            return None
+        return view.in_output(view.open_workspace(root, settings.out), rel)
+
     @app.get("/file")
     def download():
-        root, _ = chosen()
-        path = view.in_output(view.open_workspace(root, settings.out), request.args.get("path", ""))
+        path = output_file(request.args.get("path", ""))
         if path is None or not path.is_file():
             return refuse(say("not_output"), 404)
         return send_file(path, as_attachment=True, download_name=path.name)
 
     @app.post("/open")
     def open_output():
-        root, _ = chosen()
         rel = request.form.get("path", "")
-        path = view.in_output(view.open_workspace(root, settings.out), rel)
+        path = output_file(rel)
         if path is None:
             return jsonify(message=say("not_output")), 404
         try:

@@ -127,3 +127,13 @@ def not_a_workspace(root: Path, lang: str) -> str | None:
     if is_workspace(root):
         return None
     return problem("not_a_workspace", folder=str(Path(root).resolve())).text(lang)
+
+
+def not_a_month(month: str, lang: str) -> str | None:
+    """The catalogue's words for a month that is not YYYY-MM (and could name a folder elsewhere)."""
+    from settle.load.workspace import Month
+    try:
+        Month.parse(month)
+    except ValueError:
+        return problem("bad_month", value=month).text(lang)
+    return None
