@@ -431,3 +431,37 @@ def test_diff_is_offered_exactly_when_the_api_has_it(settled):
     assert page.act("run").code == 0                     # a rerun: history/ holds the run it replaced
     report = page.act("diff")
     assert report.code == 0, [b.text for b in report.blocks if b.kind == "line"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_no_arguments_in_a_terminal_window_settles_the_month_asked_for(tmp_path):
+    """The real thing, in a pseudo-terminal: `settle` alone asks, settles 2024-05, waits for Enter."""
+    import pty
+    import select
+    ws = copy_samples(tmp_path / "ws")
+    main, child = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "SETTLE_WORKSPACE"}
+    proc = subprocess.Popen([sys.executable, "-m", "settle"], cwd=ws, stdin=child, stdout=child, stderr=child,
+                            env={**env, "COLUMNS": "200"})
+    os.close(child)
+    seen, answered, deadline = b"", [], time.monotonic() + 240
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([main], [], [], 0.5)
+            if ready:
+                try:
+                    seen += os.read(main, 65536)
+                except OSError:
+                    break
+            text = seen.decode("utf-8", "replace")
+            for prompt, answer in (("输入 w 打开结算页面", b"2024-05\n"), ("按回车键关闭窗口", b"\n")):
+                if prompt in text and prompt not in answered:
+                    answered.append(prompt)
+                    os.write(main, answer)
+        assert proc.wait(30) == 0, seen.decode("utf-8", "replace")[-2000:]
+    finally:
+        proc.kill()
+        os.close(main)
+    text = seen.decode("utf-8", "replace")
+    assert f"工作目录：{ws.resolve()}" in text and "102,303.49" in text and "按回车键关闭窗口" in text
+    assert (ws / "output/2024-05/settlement.json").is_file()
