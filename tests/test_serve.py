@@ -465,3 +465,32 @@ def test_no_arguments_in_a_terminal_window_settles_the_month_asked_for(tmp_path)
     text = seen.decode("utf-8", "replace")
     assert f"工作目录：{ws.resolve()}" in text and "102,303.49" in text and "按回车键关闭窗口" in text
     assert (ws / "output/2024-05/settlement.json").is_file()
+
+
+def test_ctrl_c_stops_the_server_with_a_message(tmp_path):
+    import re
+    import signal
+    ws = copy_samples(tmp_path / "ws")
+    proc = subprocess.Popen([sys.executable, "-m", "settle", "serve", "--no-browser", "--workspace", str(ws)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8")
+    try:
+        first = proc.stdout.readline()
+        assert re.match(r"结算页面已打开：http://127\.0\.0\.1:\d+/\?token=[\w-]{32}$", first.strip()), first
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=30)[0]
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and rest.strip().endswith("结算页面已停止。") and "Traceback" not in rest
+
+
+def test_a_port_in_use_is_a_sentence_not_a_traceback():
+    import socket
+    from settle.serve import serve
+    said = []
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        code = serve(SAMPLES, port=port, browser=False, echo=said.append)
+    assert code == 2 and said == [f"无法使用端口 {port}：它已被其他程序占用或不允许使用。请换一个端口（--port），或不指定端口。"]
