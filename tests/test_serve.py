@@ -20,7 +20,7 @@ from conftest import SAMPLES, invoke
 
 from settle.serve.actions import ACTIONS, Action
 from settle.serve.app import Settings, create_app
-from settle.serve.launcher import CMD, SH, launchers, write_launchers
+from settle.output.launcher import CMD, SH, launchers, write_launchers
 from settle.serve.texts import EN, ZH
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))

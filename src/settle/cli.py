@@ -17,8 +17,8 @@ from typing import Optional
 import typer
 
 from settle import __version__, api, console
-from settle.cli_support import (BAD_INPUT, FINDINGS, LOCKED, OK, Options, command, emit, problems_json, run_app,
-                                shared_parameters, usage, with_signature)
+from settle.cli_support import (BAD_INPUT, CLOSE_EXIT, FINDINGS, OK, RUN_EXIT, Options, command, emit, problems_json,
+                                run_app, shared_parameters, usage, with_signature)
 from settle.problems import Problems, say
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
@@ -27,9 +27,6 @@ app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=No
                        "Example:  settle run 2024-05 --workspace 工作目录")
 
 MONTH = "月份 YYYY-MM"
-RUN_EXIT = {"ok": OK, "error": BAD_INPUT, "unreplaceable": BAD_INPUT, "closed": LOCKED, "locked": LOCKED}
-CLOSE_EXIT = {"stale_lock": LOCKED, "closed": OK, "already_closed": OK, "reopened": OK, "not_closed": OK,
-              "not_settled": BAD_INPUT, "needs_reason": BAD_INPUT, "locked": LOCKED}
 
 
 def _version(value: bool):

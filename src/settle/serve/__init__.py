@@ -6,8 +6,8 @@ runs settle.api in a background thread (settle.serve.jobs).
     settings = Settings(workspace)            # token, host and origin checks
     app = create_app(settings)                # Flask: tests drive it with app.test_client()
 
-Importing this package loads no web stack: the desk prompt (settle.serve.desk) and the
-launchers (settle.serve.launcher) need only the texts.
+Importing this package loads no web stack: the desk prompt (settle.serve.desk) needs only the
+texts. The launchers `settle init` writes are settle.output.launcher.
 """
 
 from __future__ import annotations

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from settle import api, console
-from settle.cli import CLOSE_EXIT, RUN_EXIT
-from settle.cli_support import BAD_INPUT, FINDINGS, OK
+from settle.cli_support import BAD_INPUT, CLOSE_EXIT, FINDINGS, OK, RUN_EXIT
 from settle.problems import Problems
 
 

@@ -1,4 +1,4 @@
-"""The launchers `settle init` writes into a workspace (SPEC §13): a double-click starts
+"""The launchers `settle init` writes into a workspace beside its templates (SPEC §13): a double-click starts
 `settle serve` for that folder, and a window that would close on a failure stays open with a
 plain Chinese message until a key is pressed.
 
