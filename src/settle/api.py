@@ -518,4 +518,5 @@ def init_workspace(directory) -> tuple[list[str], list[str]]:
     existing = [p for p in ("settle.yaml", "rules", "staff.xlsx") if (directory / p).exists()]
     if existing:
         return [], existing
-    return create_workspace(directory), []
+    from settle.output.launcher import write_launchers
+    return create_workspace(directory) + write_launchers(directory), []   # SPEC §13: start by double-click

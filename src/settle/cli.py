@@ -17,8 +17,8 @@ from typing import Optional
 import typer
 
 from settle import __version__, api, console
-from settle.cli_support import (BAD_INPUT, FINDINGS, LOCKED, OK, Options, command, emit, problems_payload, run_app,
-                                shared_parameters, usage, with_signature)
+from settle.cli_support import (BAD_INPUT, CLOSE_EXIT, FINDINGS, OK, RUN_EXIT, Options, command, emit,
+                                problems_payload, run_app, shared_parameters, usage, with_signature)
 from settle.problems import Problems, say
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
@@ -27,9 +27,6 @@ app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=No
                        "Example:  settle run 2024-05 --workspace 工作目录")
 
 MONTH = "月份 YYYY-MM"
-RUN_EXIT = {"ok": OK, "error": BAD_INPUT, "unreplaceable": BAD_INPUT, "closed": LOCKED, "locked": LOCKED}
-CLOSE_EXIT = {"stale_lock": LOCKED, "closed": OK, "already_closed": OK, "reopened": OK, "not_closed": OK,
-              "not_settled": BAD_INPUT, "needs_reason": BAD_INPUT, "locked": LOCKED}
 
 
 def _version(value: bool):
@@ -241,7 +238,26 @@ def inspect(o: Options, file: Path = typer.Argument(..., help="一个输入工�
     return emit(o, {**to_json(insp), **problems_payload(insp.problems, o.lang)}, insp.exit_code)
 
 
+@command(app, options=("workspace", "rules", "out", "lang", "debug"))
+def serve(o: Options, port: Optional[int] = typer.Option(None, "--port", help="端口（默认：任一空闲端口） / port "
+                                                                             "(default: any free one)"),
+          no_browser: bool = typer.Option(False, "--no-browser", help="不打开浏览器 / do not open a browser")) -> int:
+    """本机网页：检查、结算、卡片检查、解释、模拟、关账、核验 / a local page for the month's work.
+
+    Listens on 127.0.0.1 only; the address it prints carries a one-time token.
+    Example:  settle serve      settle serve --port 8765 --no-browser
+    """
+    from settle.serve import serve as serve_page
+    con = console.make_console()
+    return serve_page(o.workspace, lang=o.lang, rules=o.rules, out=o.out, port=port, browser=not no_browser,
+                      debug=o.debug, echo=lambda text: con.print(text, markup=False, soft_wrap=True))
+
+
 def main(argv: list[str] | None = None):
     from settle.streams import guard_streams
     guard_streams()  # any console or pipe encoding prints every message (issue 28.5)
-    sys.exit(run_app(app, list(sys.argv[1:] if argv is None else argv)))
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args and sys.stdin.isatty() and sys.stdout.isatty():   # a double-click: ask, run, wait (SPEC §13)
+        from settle.serve.desk import desk
+        sys.exit(desk(lambda given: run_app(app, given)))
+    sys.exit(run_app(app, args))

@@ -34,6 +34,10 @@ from settle.console import error_console
 from settle.problems import Problems, say
 
 OK, FINDINGS, BAD_INPUT, LOCKED, INTERRUPTED = 0, 1, 2, 3, 130
+# The exit code of each outcome of `run` and `close` (the command line's, and the page's tones)
+RUN_EXIT = {"ok": OK, "error": BAD_INPUT, "unreplaceable": BAD_INPUT, "closed": LOCKED, "locked": LOCKED}
+CLOSE_EXIT = {"stale_lock": LOCKED, "closed": OK, "already_closed": OK, "reopened": OK, "not_closed": OK,
+              "not_settled": BAD_INPUT, "needs_reason": BAD_INPUT, "locked": LOCKED}
 
 __all__ = ["Options", "command", "emit", "usage", "problems_json", "problems_payload", "run_app", "UsageError",
            "OK", "FINDINGS", "BAD_INPUT", "LOCKED", "INTERRUPTED"]
