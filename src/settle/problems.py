@@ -121,6 +121,14 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "ambiguous_payslip": (ERROR, "{person} 有 {n} 人同名，请用工号：{candidates}",
                           "{person} matches {n} people: use the staff id: {candidates}"),
     "bad_range": (ERROR, "--from {start} 晚于 --to {end}", "--from {start} comes after --to {end}"),
+    # settle diff (SPEC §12, issue 27)
+    "diff_not_settled": (ERROR, "{month} 尚未结算，没有可比较的结果（先运行 settle run {month}）",
+                         "{month} has not been settled: there is no result to compare (run settle run {month} first)"),
+    "diff_no_earlier_run": (ERROR, "{month} 只结算过一次，history/ 中没有更早的结果可比较（可用 --month 与另一个月比较）",
+                            "{month} was settled once: history/ holds no earlier result to compare (--month compares "
+                            "with another month)"),
+    "diff_unknown_run": (ERROR, "没有找到 {month} 的结果 {run}（history/ 中有：{runs}）",
+                         "no result {run} of {month} (history/ holds: {runs})"),
     # faults of the machine, the disk or the share (issue 14): each names the path and what to do
     "disk_full": (ERROR, "磁盘空间不足：{folder}{need}。请清理磁盘或换一个输出文件夹（--out）后重新运行；原有输出未改动。",
                   "not enough disk space: {folder}{need}. Free some space or choose another output folder "
@@ -335,6 +343,61 @@ MESSAGES.update({
     "simulate.settled": ("已结算", "settled"),
     "simulate.computed": ("本月规则（未结算）", "the month's own rules (not settled)"),
     "simulate.total": ("合计", "Total"),
+})
+# settle diff (SPEC §12, issue 27): the causes of a changed 应发合计 and the run summary's line.
+MESSAGES.update({
+    "diff.title": ("{month} 差异说明：{before} → {after}", "{month} differences: {before} → {after}"),
+    "diff.published": ("已发布结果", "published result"),
+    "diff.run": ("{stamp} 的结果", "the run of {stamp}"),
+    "diff.row": ("第 {row} 行", "row {row}"),
+    "diff.adjustment_row": ("{file} 第 {row} 行", "{file} row {row}"),
+    "diff.of_person": ("{name}（{sid}）：{text}", "{name} ({sid}): {text}"),
+    "diff.none": ("{month}：{before} 与 {after} 的应发合计完全相同", "{month}: {before} and {after} pay the same"),
+    "diff.people": ("{n} 人变化，合计 {total}", "{n} people changed, total {total}"),
+    "diff.columns": ("工号|姓名|原因|金额", "Staff id|Name|Cause|Amount"),
+    "diff.person_row": ("{before} → {after}（{difference}）", "{before} → {after} ({difference})"),
+    "diff.more": ("其余 {n} 项", "{n} more causes"),
+    "diff.no_lines": ("注意：较早的结果没有记录逐行业绩明细，业绩变化只能整体说明",
+                      "note: the earlier result did not record its credited lines; 业绩 changes are named as a whole"),
+    "diff.rules_keys": ("规则变更：{keys}", "rules changed: {keys}"),
+    "diff.written": ("已写入 {path}", "written to {path}"),
+    "diff.since_last": ("与上次结算相比：{n} 人变化，合计 {total}", "Compared with the previous run: {n} people changed, "
+                        "total {total}"),
+    "diff.since_last_item": ("  {name}（{sid}）{difference}：{cause}", "  {name} ({sid}) {difference}: {cause}"),
+    "diff.no_payslip": ("无工资条", "no payslip"),
+    "diff.kind.line_added": ("新增收费明细 {where}，病历号 {record_no}（{category} {amount_line}）",
+                             "billing line added {where}, 病历号 {record_no} ({category} {amount_line})"),
+    "diff.kind.line_removed": ("删除收费明细 {where}，病历号 {record_no}（{category} {amount_line}）",
+                               "billing line removed {where}, 病历号 {record_no} ({category} {amount_line})"),
+    "diff.kind.refund_added": ("新增退费 {where}，病历号 {record_no}（{category} {amount_line}）",
+                               "refund added {where}, 病历号 {record_no} ({category} {amount_line})"),
+    "diff.kind.refund_removed": ("删除退费 {where}，病历号 {record_no}（{category} {amount_line}）",
+                                 "refund removed {where}, 病历号 {record_no} ({category} {amount_line})"),
+    "diff.kind.share_changed": ("业绩分成 {share_before} → {share_after}（R4）{where}，病历号 {record_no}",
+                                "credited share {share_before} → {share_after} (R4) {where}, 病历号 {record_no}"),
+    "diff.kind.reg_confirmed": ("登记现已计入（{rule} {code_name} 已确认或已消除）：{where}，病历号 {record_no}",
+                                "registration now credited ({rule} {code_name} confirmed or cleared): {where}, "
+                                "病历号 {record_no}"),
+    "diff.kind.reg_rejected": ("登记被拒（{rule} {code_name}），不再计入：{where}，病历号 {record_no}",
+                               "registration rejected ({rule} {code_name}), no longer credited: {where}, "
+                               "病历号 {record_no}"),
+    "diff.kind.factor": ("扣业绩/取消业绩（R28/R29）：系数 {factor_before} → {factor_after}",
+                         "performance deduction/cancellation (R28/R29): factor {factor_before} → {factor_after}"),
+    "diff.kind.performance": ("业绩变化 {detail}（记录中无逐行明细）", "performance {detail} (no credited lines recorded)"),
+    "diff.kind.rules": ("规则变更：{keys}", "rules changed: {keys}"),
+    "diff.kind.bracket": ("跨档：{rate_before} → {rate_after}，档率之差作用于业绩 {base}",
+                          "bracket crossed: {rate_before} → {rate_after}, the rate change applied to the base {base}"),
+    "diff.kind.days": ("在职天数 {days_before} → {days_after}", "days employed {days_before} → {days_after}"),
+    "diff.kind.registrations": ("登记提成（{rule}）：{detail}", "registration commission ({rule}): {detail}"),
+    "diff.kind.adjustment": ("调整行 {detail}", "adjustment row {detail}"),
+    "diff.kind.fine": ("违规罚款（{rule}）：{detail}", "fine ({rule}): {detail}"),
+    "diff.kind.carried": ("上月欠款（R45）：{detail}", "debt carried from last month (R45): {detail}"),
+    "diff.kind.unpaid": ("7 天内自动离职，不予结算（R44）", "left within 7 days: not paid (R44)"),
+    "diff.kind.team_lowest": ("本组业务员最低绩效考核变化（R34）", "the team's lowest assessment changed (R34)"),
+    "diff.kind.insubordination": ("不服从扣款随当月工资变化（R43）", "the insubordination deduction follows the pay (R43)"),
+    "diff.kind.rounding": ("四舍五入到分（R37）", "rounding to the fen (R37)"),
+    "diff.kind.limit": ("封顶或保底（R12）", "cap or floor (R12)"),
+    "diff.kind.other": ("{line} 变化 {detail}", "{line} changed {detail}"),
 })
 TEXTS = MESSAGES
 
