@@ -177,6 +177,7 @@ class RunOutcome:
     path: Path | None = None             # the output file that could not be replaced
     elapsed: float = 0.0
     rules_changed: tuple[str, str] | None = None   # (old, new) rules versions when a rerun's differ
+    changes: object = None               # a rerun: disputes.report.MonthDiff against the run it replaced (SPEC §12)
 
 
 def previous_totals(target: Path) -> dict | None:
@@ -235,7 +236,19 @@ def settle_month(workspace, month, *, rules=None, out=None, lang: str = "zh", st
     except PublishError as exc:
         return RunOutcome("unreplaceable", result, target, path=exc.path)
     return RunOutcome("ok", result, target, published, previous, elapsed=time.perf_counter() - t0,
-                      rules_changed=rules_changed, notes=notes)
+                      rules_changed=rules_changed, notes=notes, changes=_since_last(published, lang))
+
+
+def _since_last(published: Published, lang: str):
+    """SPEC §12: a rerun's changes against the run it replaced (now the latest in history/)."""
+    from settle.records import read_record
+    if published.history is None:
+        return None
+    before, after = read_record(published.history), read_record(published.target)
+    if before is None or after is None:
+        return None
+    return diff_records(before, after, month=after.get("month", ""), before_label=published.history.name,
+                        after_label=say("diff.published", lang))
 
 
 # --- check-cards --------------------------------------------------------------------------------
