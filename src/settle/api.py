@@ -595,3 +595,51 @@ def _write_diff(ws, month, cmp, lang: str) -> Path | None:
             return write_workbook(target / FILE, cmp, lang)
     except (LockHeld, OSError):
         return None
+
+
+# --- rules doc (SPEC §12) -----------------------------------------------------------------------
+
+@dataclass
+class RulesDocument:
+    doc: object = None                   # settle.disputes.policy_doc.PolicyDoc, or None
+    problems: Problems = field(default_factory=Problems)
+    path: Path | None = None
+
+
+def rules_doc(workspace, *, month=None, against=None, rules=None, out=None, lang: str = "zh",
+              write: bool = True) -> RulesDocument:
+    """`settle rules doc [--month MONTH] [--against OTHER]`: the policy in force as 提成方案说明.xlsx.
+    The version: `--rules` when given; else a settled MONTH's recorded rules, or the workspace's
+    version in force for MONTH (without MONTH: for the latest month folder). The file goes to
+    output/MONTH/ with a month (beside its outputs, not part of the record), else to output/."""
+    from settle.disputes.policy_doc import FILE, policy_doc, write_workbook
+    from settle.engine.pipeline import rules_location
+    from settle.load.workspace import Workspace
+    from settle.output.month import page_of
+    from settle.records import read_record, recorded_rules
+    from settle.rules import load_version
+    problems = Problems()
+    m = _parse_month(month, problems) if month is not None else None
+    if month is not None and m is None:
+        return RulesDocument(problems=problems)
+    ws = Workspace.open(Path(workspace), Problems(), _path(out))
+    kept = recorded_rules(Path(workspace), m, _path(out)) if m is not None and rules is None else None
+    if rules is not None or kept is not None:
+        version = load_version(Path(rules or kept), problems, source=str(rules or kept))
+    else:
+        path, source = rules_location(ws, None)
+        at = m or latest_month(workspace, out)
+        version = load_version(path, problems, month=None if at is None else str(at), source=source)
+    other = load_version(Path(against), problems) if against is not None else None
+    if version is None or (against is not None and other is None):
+        return RulesDocument(problems=problems)
+    doc, found = policy_doc(version, lang, other, None if against is None else Path(against).stem)
+    if kept is not None:   # a settled month: the version its record names
+        doc.label = (read_record(ws.output_dir(m)) or {}).get("rules", {}).get("version", doc.label)
+    problems.extend(found)
+    path = None
+    if write:
+        target = ws.output_dir(m) if m is not None else ws.out_root
+        target.mkdir(parents=True, exist_ok=True)
+        path = write_workbook(target / FILE, doc, lang, page_of(ws, lang))
+    return RulesDocument(doc, problems, path)

@@ -237,6 +237,29 @@ def diff(o: Options, month: str = typer.Argument(..., help=MONTH),
                     **d.comparison.to_json(o.lang)}, OK)
 
 
+rules_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                        help="规则：提成方案说明 / the rules: the policy as a document.")
+app.add_typer(rules_app, name="rules")
+
+
+@command(rules_app, "doc")
+def rules_doc(o: Options, month: Optional[str] = typer.Option(None, "--month", help=f"{MONTH}：该月的规则版本 / the "
+                                                                                   "version in force for MONTH"),
+              against: Optional[Path] = typer.Option(None, "--against", help="对比另一个规则文件或文件夹 / compare with "
+                                                                             "another rules file or folder")) -> int:
+    """提成方案说明：每条规则的中文说明、来源行和由程序算出的示例 / the policy in force as a document.
+
+    Example:  settle rules doc --month 2024-05      settle rules doc --against rules/examples/plan_a.yaml
+    """
+    con = console.make_console(json_mode=o.json)
+    d = api.rules_doc(o.workspace, month=month, against=against, rules=o.rules, out=o.out, lang=o.lang)
+    if d.doc is None:
+        return _failed(o, con, d.problems, {"month": month})
+    if not o.quiet:
+        console.print_policy_doc(con, d.doc, d.path, o.lang)
+    return emit(o, {"status": "ok", "output": None if d.path is None else str(d.path), **d.doc.to_json()}, OK)
+
+
 @command(app, options=("workspace", "out", "lang", "debug"))
 def unlock(o: Options, month: str = typer.Argument(..., help=MONTH),
            yes: bool = typer.Option(False, "--yes", "-y", help="不再询问 / do not ask for confirmation")) -> int:

@@ -350,6 +350,33 @@ def print_since_last(con: Console, cmp, lang: str, top: int = 3) -> None:
                       cause=cause), markup=False)
 
 
+def print_policy_doc(con: Console, doc, path, lang: str) -> None:
+    """rules doc: one row per rule — R-number, name, where it is declared, its example's amount
+    (under both versions with --against) — then where the document went."""
+    title = say("doc.title", lang, name=doc.name, label=doc.label)
+    if doc.other:
+        title += "  " + say("doc.against", lang, other=doc.other)
+    t = Table(title=title)
+    heads = say("doc.columns", lang).split("|")
+    for i in (0, 1, 3, 5):
+        t.add_column(heads[i], justify="right" if i == 5 else "left")
+    if doc.other:
+        t.add_column(say("doc.column_other", lang, other=doc.other), justify="right")
+    for e in doc.entries:
+        src = say("doc.source", lang, file=e.source[0], line=e.source[1]) if e.source[1] else e.source[0]
+        row = [e.rule, e.title, src, "—" if e.example is None else f"{e.example.amount:,}"]
+        if doc.other:
+            row.append("—" if e.other is None else f"{e.other.amount:,}")
+        t.add_row(*row)
+    con.print(t)
+    if doc.other:
+        con.print(say("doc.changes_title", lang, name=doc.name, other=doc.other) + f"：{len(doc.changes)}"
+                  if lang == "zh" else say("doc.changes_title", lang, name=doc.name, other=doc.other) +
+                  f": {len(doc.changes)}", markup=False)
+    if path is not None:
+        con.print(say("doc.written", lang, path=path))
+
+
 # The words the workbook checkers put in a difference's recorded/found columns, in Chinese.
 VERIFY_WORDS = {"present": "存在", "missing": "缺失", "no payslip": "无工资条", "strip": "有裁剪条",
                 "not in the settlement": "结算记录中没有", "大写 missing": "缺少大写"}
