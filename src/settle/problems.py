@@ -409,10 +409,10 @@ MESSAGES.update({
     "doc.changes_columns": ("规则键|{name}|{other}", "Key|{name}|{other}"),
     "doc.no_changes": ("（两个版本相同）", "(the two versions are the same)"),
     "doc.source": ("{file} 第 {line} 行", "{file} line {line}"),
-    "doc.example_note": ("示例均由结算程序对一个小型示例月份（2024-07：业务员 示例甲 正式、示例乙 试用期，主管 示例丙，主任 示例丁）"
+    "doc.example_note": ("示例均由结算程序对一个小型示例月份（2024-07：业务员 {S1} 正式、{S2} 试用期，主管 {M1}，主任 {D1}）"
                          "实际计算得出，与 settle run 对相同数据的结果一致。",
                          "Every example is computed by the settlement engine on a small example month (2024-07: "
-                         "salespeople 示例甲 regular and 示例乙 on probation, supervisor 示例丙, director 示例丁), as "
+                         "salespeople {S1} regular and {S2} on probation, supervisor {M1}, director {D1}), as "
                          "settle run pays the same rows."),
     "doc.signatures": ("市场部主任|财务|日期", "Marketing director|Finance|Date"),
     "doc.written": ("已写入 {path}", "written to {path}"),
@@ -421,10 +421,10 @@ MESSAGES.update({
     "doc.category_columns": ("项目类别|比例", "Category|Rate"),
     "doc.other_categories": ("其他所有项目类别", "every other category"),
     "doc.crediting_title": ("业绩归属", "Crediting"),
-    "doc.crediting": ("患者首次登记的业务员得该患者的收费业绩；网络部与业务员重叠时各得 {share}；复诊在首诊后 {days} 天内有效；"
+    "doc.crediting": ("患者首次登记的业务员得该患者的收费业绩；{role}与业务员重叠时各得 {share}；复诊在首诊后 {days} 天内有效；"
                       "登记须在就诊前 {minutes} 分钟完成。",
                       "The salesperson who registered the patient first is credited with the patient's billing; "
-                      "where 网络部 overlaps each side gets {share}; follow-up visits count for {days} days after the "
+                      "where {role} overlaps each side gets {share}; follow-up visits count for {days} days after the "
                       "first visit; a registration must be made {minutes} minutes before the visit."),
     "doc.stream_percent": ("{name}：{what} 的业绩 × {rate}。", "{name}: the performance in {what} × {rate}."),
     "doc.stream_tiers_whole": ("{name}（全额累进）：{what} 的当月业绩落在哪一档，全部业绩按该档比例提成。",

@@ -79,6 +79,10 @@ def source_line(version: RulesVersion, section: str, ident: str | None = None, k
     return (version.files[0].name if version.files else ""), None
 
 
+def _join(items, lang: str) -> str:
+    return ("、" if lang == "zh" else ", ").join(str(i) for i in items)
+
+
 def _pct(r) -> str:
     return P._pct(Decimal(r))
 
@@ -90,7 +94,7 @@ def _tiers(tiers, lang) -> tuple[list[str], list[list]]:
 
 def _stream_entry(version, s: P.Stream, lang: str) -> Entry:
     c, name = s.commission, _name(s, lang)
-    what = "、".join(s.match.categories) if s.match.categories else say("doc.other_categories", lang)
+    what = _join(s.match.categories, lang) if s.match.categories else say("doc.other_categories", lang)
     table = None
     if isinstance(c, P.Percent):
         text = say("doc.stream_percent", lang, name=name, what=what, rate=_pct(c.rate))
@@ -111,14 +115,14 @@ def _stream_entry(version, s: P.Stream, lang: str) -> Entry:
 
 
 def _pay_entry(version, c, lang: str) -> Entry:
-    name, roles = _name(c, lang), "、".join(c.roles) if lang == "zh" else ", ".join(_role(r) for r in c.roles)
+    name, roles = _name(c, lang), _join(c.roles if lang == "zh" else [_role(r) for r in c.roles], lang)
     table, who = None, "S1" if "业务员" in c.roles else ("M1" if "主管" in c.roles else "D1")
     if isinstance(c, P.BasePay):
         text = say("doc.base", lang, name=name, roles=roles, amount=f"{c.amount:,}",
                    quota="" if c.quota is None else say(f"doc.quota_{c.quota_on}", lang, quota=f"{c.quota:,}"))
     elif isinstance(c, P.Allowance):
         text = say("doc.allowance", lang, name=name, roles=roles, amount=f"{c.amount:,}",
-                   months="、".join(str(m) for m in c.months))
+                   months=_join(c.months, lang))
     elif isinstance(c, P.Assessment):
         text = say("doc.assessment", lang, name=name, roles=roles, amount=f"{c.amount:,}", quota=f"{c.quota:,}")
     elif isinstance(c, P.ManagementBonus):
@@ -146,7 +150,7 @@ def entries(version: RulesVersion, lang: str = "zh") -> list[Entry]:
     pol, out = version.policy, []
     cr = pol.crediting
     out.append(Entry("R4 R5 R22", say("doc.crediting_title", lang), say("doc.crediting", lang,
-                     share=_pct(cr.network_share), days=cr.follow_up_days, minutes=cr.report_before_visit_minutes),
+                     share=_pct(cr.network_share), role=cr.network_role, days=cr.follow_up_days, minutes=cr.report_before_visit_minutes),
                      source_line(version, "crediting"), "crediting"))
     out += [_stream_entry(version, s, lang) for s in pol.streams]
     for s in pol.registration_streams:
@@ -158,15 +162,15 @@ def entries(version: RulesVersion, lang: str = "zh") -> list[Entry]:
         out.append(Entry(s.rule, _name(s, lang), text, source_line(version, "registration_streams", s.id),
                          f"registration_streams[{s.id}]", reads=(("S1", s.id),)))
     for r in pol.rebates:
-        channels = "、".join(r.match.channels) if lang == "zh" else ", ".join(r.match.channels)
+        channels = _join(r.match.channels, lang)
         if isinstance(r, P.PercentRebate):
             text = say("doc.rebate_percent", lang, name=_name(r, lang), channels=channels, rate=_pct(r.rate))
         else:
             text = say("doc.rebate_surgery", lang, name=_name(r, lang), channels=channels,
-                       split="、".join(f"{k} {v:,}" for k, v in r.split.items()))
-        from settle.disputes.example_month import PARTNER
+                       split=_join([f"{k} {v:,}" for k, v in r.split.items()], lang))
+        from settle.disputes.example_month import partner
         out.append(Entry(r.rule, _name(r, lang), text, source_line(version, "rebates", r.id), f"rebates[{r.id}]",
-                         reads=(("partner", PARTNER),) if isinstance(r, P.PercentRebate) and "诊所" in r.match.channels
+                         reads=(("partner", partner(lang)),) if isinstance(r, P.PercentRebate) and "诊所" in r.match.channels
                          else ()))
     out += [_pay_entry(version, c, lang) for c in pol.pay]
     v = pol.violations
@@ -206,14 +210,14 @@ def entries(version: RulesVersion, lang: str = "zh") -> list[Entry]:
 
 # --- the worked examples -------------------------------------------------------------------------
 
-def example_settlement(version: RulesVersion, rules_for_run: Path | None = None, policy=None):
+def example_settlement(version: RulesVersion, policy=None, lang: str = "zh"):
     """The example month settled in memory by the same pipeline as `run`, under `version`. The
     month's rows come from `policy` (the document's own version, so both sides of --against
     settle the same rows)."""
     from settle import api
     from settle.disputes.example_month import MONTH, write_workspace
     with tempfile.TemporaryDirectory(prefix="settle-doc-") as tmp:
-        root = write_workspace(Path(tmp) / "ws", policy or version.policy)
+        root = write_workspace(Path(tmp) / "ws", policy or version.policy, lang)
         rules = Path(tmp) / "rules"
         rules.mkdir()
         for i, f in enumerate(version.files):   # the version's own bytes; `effective` ignored (--rules)
@@ -250,12 +254,12 @@ def policy_doc(version: RulesVersion, lang: str = "zh", other: RulesVersion | No
     from settle.disputes.diff import rules_changes
     import json
     found = entries(version, lang)
-    settlement, problems = example_settlement(version)
+    settlement, problems = example_settlement(version, lang=lang)
     for e, ex in zip(found, examples(found, settlement, lang, version.policy)):
         e.example = ex
     doc = PolicyDoc(_name(version.policy, lang), version.label, found)
     if other is not None:
-        theirs, more = example_settlement(other, policy=version.policy)
+        theirs, more = example_settlement(other, policy=version.policy, lang=lang)
         problems.extend(more)
         for e, ex in zip(found, examples(found, theirs, lang, other.policy)):
             e.other = ex
@@ -295,14 +299,17 @@ def write_workbook(path: Path, doc: PolicyDoc, lang: str = "zh", page=None) -> P
     for i, w in enumerate(widths[:len(heads)]):
         ws.set_column(i, i, w)
     ws.write(0, 0, title, f["title"])
-    ws.merge_range(1, 0, 1, len(heads) - 1, say("doc.example_note", lang), f["note"])
+    from settle.disputes.example_month import WORDS
+    ws.merge_range(1, 0, 1, len(heads) - 1, say("doc.example_note", lang, **WORDS["zh" if lang == "zh" else "en"]),
+                   f["note"])
     ws.set_row(1, 32)
     ws.write_row(3, 0, heads, f["head"])
     r = 4
     for e in doc.entries:
         src = say("doc.source", lang, file=e.source[0], line=e.source[1]) if e.source[1] else e.source[0]
         ex = e.example
-        ws.write_row(r, 0, [e.rule, e.title, e.text, src, ex.detail if ex else say("doc.no_example", lang)], f["wrap"])
+        shown = f"{ex.who}{'：' if lang == 'zh' else ': '}{ex.detail}" if ex else say("doc.no_example", lang)
+        ws.write_row(r, 0, [e.rule, e.title, e.text, src, shown], f["wrap"])
         ws.write(r, 5, float(ex.amount) if ex else "", f["money"])
         if doc.other:
             ws.write(r, 6, float(e.other.amount) if e.other else "", f["money"])
