@@ -280,3 +280,17 @@ def test_nothing_to_compare(tmp_path):
     d = api.diff_month(ws.root, MAY)
     assert [p.code for p in d.problems] == ["diff_no_earlier_run"] and d.comparison is None
     assert not (ws.root / "output" / MAY / "差异说明.xlsx").exists()
+
+
+def test_a_month_recorded_before_its_lines_still_adds_up(tmp_path):
+    """Old months stay readable: a record without "credited" (settled before SPEC §12) names the
+    业绩 change as a whole — S1's +1 000.00 line is +119.00 of 业绩 (no line to name) — still
+    adding up to the fen, and the diff says the lines were not recorded."""
+    after = base_month()
+    after["billing"].append(bill(dt.datetime(2024, 5, 9, 10), 1000, "P1", record="0000199", name="赵一"))
+    old = record(tmp_path / "a", base_month())
+    del old["credited"]
+    cmp = api.diff_records(old, record(tmp_path / "b", after), month=MAY, before_label="a", after_label="b")
+    p = person_diff(cmp, "S1")
+    assert not cmp.lines_recorded
+    assert kinds(p) == {"performance": Decimal("119.00")} and p.difference == Decimal("119.00")

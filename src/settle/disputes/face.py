@@ -15,12 +15,24 @@ def _api():
 
 
 @dataclass
-class Diff:
-    """Why figures changed (`settle diff`): the comparison, the 差异说明.xlsx written, the problems."""
+class Written:
+    """What `settle diff` or `settle rules doc` made: its result (a MonthDiff or a PolicyDoc; None
+    on bad input), the problems, and the workbook written (差异说明 or 提成方案说明)."""
 
-    comparison: object = None            # settle.disputes.report.MonthDiff, or None
+    result: object = None
     problems: Problems = field(default_factory=Problems)
     path: Path | None = None
+
+    @property
+    def comparison(self):
+        return self.result
+
+    @property
+    def doc(self):
+        return self.result
+
+
+Diff = RulesDocument = Written
 
 
 def diff_records(before: dict, after: dict, *, month: str, before_label: str, after_label: str,
@@ -95,13 +107,6 @@ def _write_diff(ws, month, cmp, lang: str) -> Path | None:
 
 
 # --- rules doc (SPEC §12) -----------------------------------------------------------------------
-
-@dataclass
-class RulesDocument:
-    doc: object = None                   # settle.disputes.policy_doc.PolicyDoc, or None
-    problems: Problems = field(default_factory=Problems)
-    path: Path | None = None
-
 
 def rules_doc(workspace, *, month=None, against=None, rules=None, out=None, lang: str = "zh",
               write: bool = True) -> RulesDocument:
