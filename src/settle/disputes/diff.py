@@ -218,6 +218,8 @@ def _factor(person: dict | None, lines: dict) -> Decimal:
 def stream_drivers(before: dict, after: dict) -> dict[tuple[str, str], list[Driver]]:
     """(staff_id, stream) → the drivers of its 业绩 change: each changed credited line at the old
     factor, then the factor's own change (扣业绩/取消业绩 rows, R28/R29) on the new lines."""
+    if "credited" not in before or "credited" not in after:   # a month settled before lines were recorded
+        return {}
     old_lines, new_lines = _keyed(read_credited(before)), _keyed(read_credited(after))
     by_person: dict[str, tuple[dict, dict]] = defaultdict(lambda: ({}, {}))
     for k, r in old_lines.items():
