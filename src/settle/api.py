@@ -241,14 +241,17 @@ def settle_month(workspace, month, *, rules=None, out=None, lang: str = "zh", st
 
 def _since_last(published: Published, lang: str):
     """SPEC §12: a rerun's changes against the run it replaced (now the latest in history/)."""
-    from settle.records import read_record
+    from settle.disputes.face import month_record
     if published.history is None:
         return None
-    before, after = read_record(published.history), read_record(published.target)
+    before, after = month_record(published.history), month_record(published.target)
     if before is None or after is None:
         return None
-    return diff_records(before, after, month=after.get("month", ""), before_label=published.history.name,
-                        after_label=text("diff.published", lang))
+    try:
+        return diff_records(before, after, month=after.get("month", ""), before_label=published.history.name,
+                            after_label=text("diff.published", lang))
+    except Exception:  # noqa: BLE001 — the month is published: its summary line must not undo that
+        return None
 
 
 # --- check-cards --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal
 
 from settle.disputes.diff import (ZERO, Cause, Driver, LineChange, PersonDiff, performance_drivers, policy_of,
@@ -23,12 +24,15 @@ class Sides:
     after: dict
     policies: tuple
     changes: list
-    drivers: dict
 
     @classmethod
     def of(cls, before: dict, after: dict) -> "Sides":
-        return cls(before, after, (policy_of(before), policy_of(after)), rules_changes(before, after),
-                   stream_drivers(before, after))
+        return cls(before, after, (policy_of(before), policy_of(after)), rules_changes(before, after))
+
+    @cached_property
+    def drivers(self) -> dict:
+        """What moved 业绩, computed once and only when someone's pay differs."""
+        return stream_drivers(self.before, self.after)
 
     def person(self, side: int, sid: str) -> dict | None:
         return (self.before, self.after)[side].get("people", {}).get(sid)

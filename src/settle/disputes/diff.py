@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from settle.disputes.lines import performance_of, read_credited
+from settle.disputes.lines import changed_lines, has_lines, performance_of, read_credited, stream_sums
 from settle.rules import schema as P
 
 ZERO = Decimal(0)
@@ -155,22 +155,6 @@ class Driver:
     params: dict
 
 
-def _line_key(row: dict) -> tuple:
-    return (row["staff_id"], row["stream"], row["side"], row["record_no"], row["date"], row["category"],
-            row["amount_fen"], row["card_no"])
-
-
-def _keyed(rows: list[dict]) -> dict[tuple, dict]:
-    """Lines keyed by what they are, not where they stand (a row inserted above moves nothing)."""
-    seen: dict[tuple, int] = defaultdict(int)
-    out = {}
-    for r in rows:
-        k = _line_key(r)
-        out[k + (seen[k],)] = r
-        seen[k] += 1
-    return out
-
-
 def _findings(record: dict) -> dict[tuple, set]:
     """(staff_id, 病历号 or 卡号) → the card findings (R21–R25) not lifted by a 确认例外."""
     from settle.problems import EXCEPTION_CONFIRMED
@@ -183,33 +167,36 @@ def _findings(record: dict) -> dict[tuple, set]:
     return out
 
 
-def _line_kind(old: dict | None, new: dict | None, before_f: dict, after_f: dict) -> tuple[str, dict]:
-    row = new or old
+def _line_kind(row, gone: bool, new: bool, before_f: dict, after_f: dict) -> tuple[str, dict]:
+    """What happened to one changed line, and where it stands (file › sheet › row, 病历号)."""
+    side = "_0" if gone else "_1"
+    pick = lambda f: row[f + side] if f + side in row else row[f]  # noqa: E731
     refs = [(row["staff_id"], row["record_no"]), (row["staff_id"], row["card_no"])]
     then = set().union(*(before_f.get(r, set()) for r in refs))
     now = set().union(*(after_f.get(r, set()) for r in refs))
-    params = {"file": row["file"], "sheet": row["sheet"], "row": row["row"], "record_no": row["record_no"],
-              "patient": row["patient"], "category": row["category"], "date": row["date"],
+    params = {"file": pick("file"), "sheet": pick("sheet"), "row": int(pick("row")), "record_no": row["record_no"],
+              "patient": pick("patient"), "category": row["category"], "date": row["date"],
               "amount_line": f"{Decimal(int(row['amount_fen'])) / 100:,.2f}"}
-    if old is None and then - now:
+    if new and then - now:
         code, rule = sorted(then - now)[0]
         return "reg_confirmed", {**params, "code": code, "rule": rule}
-    if new is None and now - then:
+    if gone and now - then:
         code, rule = sorted(now - then)[0]
         return "reg_rejected", {**params, "code": code, "rule": rule}
-    if old is None:
-        return ("refund_added" if int(row["amount_fen"]) < 0 else "line_added"), params
-    if new is None:
-        return ("refund_removed" if int(row["amount_fen"]) < 0 else "line_removed"), params
-    return "share_changed", {**params, "share_before": str(Decimal(old["share_u"]) / 10**6),
-                             "share_after": str(Decimal(new["share_u"]) / 10**6)}
+    refund = int(row["amount_fen"]) < 0
+    if new:
+        return ("refund_added" if refund else "line_added"), params
+    if gone:
+        return ("refund_removed" if refund else "line_removed"), params
+    return "share_changed", {**params, "share_before": str(Decimal(int(row["share_u_0"])) / 10**6),
+                             "share_after": str(Decimal(int(row["share_u_1"])) / 10**6)}
 
 
-def _factor(person: dict | None, lines: dict) -> Decimal:
+def _factor(person: dict | None, sums: dict, sid: str) -> Decimal:
     """The R28/R29 multiplier, read back from the record: 业绩 = factor × Σ line 业绩."""
     if not person:
         return Decimal(1)
-    total = sum((performance_of(r) for r in lines.values()), ZERO)
+    total = sum((v for (who, _), v in sums.items() if who == sid), ZERO)
     if not total:
         return Decimal(1)
     return sum((Decimal(v) for v in person.get("stream_performance", {}).values()), ZERO) / total
@@ -218,30 +205,29 @@ def _factor(person: dict | None, lines: dict) -> Decimal:
 def stream_drivers(before: dict, after: dict) -> dict[tuple[str, str], list[Driver]]:
     """(staff_id, stream) → the drivers of its 业绩 change: each changed credited line at the old
     factor, then the factor's own change (扣业绩/取消业绩 rows, R28/R29) on the new lines."""
-    if "credited" not in before or "credited" not in after:   # a month settled before lines were recorded
+    if not (has_lines(before) and has_lines(after)):   # a month settled before lines were recorded
         return {}
-    old_lines, new_lines = _keyed(read_credited(before)), _keyed(read_credited(after))
-    by_person: dict[str, tuple[dict, dict]] = defaultdict(lambda: ({}, {}))
-    for k, r in old_lines.items():
-        by_person[r["staff_id"]][0][k] = r
-    for k, r in new_lines.items():
-        by_person[r["staff_id"]][1][k] = r
+    old, new = read_credited(before), read_credited(after)
+    sums0, sums1 = stream_sums(old), stream_sums(new)
+    bp, ap = before.get("people", {}), after.get("people", {})
+    people = set(bp) | set(ap) | {sid for sid, _ in sums0} | {sid for sid, _ in sums1}
+    factors = {sid: (_factor(bp.get(sid), sums0, sid), _factor(ap.get(sid), sums1, sid)) for sid in people}
     before_f, after_f = _findings(before), _findings(after)
     out: dict[tuple[str, str], list[Driver]] = defaultdict(list)
-    bp, ap = before.get("people", {}), after.get("people", {})
-    for sid in set(bp) | set(ap) | set(by_person):
-        old, new = by_person.get(sid, ({}, {}))
-        f0, f1 = _factor(bp.get(sid), old), _factor(ap.get(sid), new)
-        for k in sorted(set(old) | set(new), key=str):
-            o, n = old.get(k), new.get(k)
-            delta = (performance_of(n) if n else ZERO) - (performance_of(o) if o else ZERO)
-            if delta:
-                kind, params = _line_kind(o, n, before_f, after_f)
-                out[(sid, (n or o)["stream"])].append(Driver(kind, f0 * delta, params))
-        if f1 != f0:
-            flags = [f for f in (ap.get(sid) or bp.get(sid) or {}).get("flags", []) if "业绩" in f]
-            for stream in {r["stream"] for r in new.values()}:
-                base = sum((performance_of(r) for r in new.values() if r["stream"] == stream), ZERO)
+    for row in changed_lines(old, new).to_dict("records"):
+        gone, added = row["_merge"] == "left_only", row["_merge"] == "right_only"
+        c0 = ZERO if added else performance_of(row["share_u_0"], row["net_u_0"])
+        c1 = ZERO if gone else performance_of(row["share_u_1"], row["net_u_1"])
+        if c1 != c0:
+            kind, params = _line_kind(row, gone, added, before_f, after_f)
+            sid = row["staff_id"]
+            out[(sid, row["stream"])].append(Driver(kind, factors[sid][0] * (c1 - c0), params))
+    for sid, (f0, f1) in factors.items():
+        if f1 == f0:
+            continue
+        flags = [f for f in (ap.get(sid) or bp.get(sid) or {}).get("flags", []) if "业绩" in f]
+        for (who, stream), base in sums1.items():
+            if who == sid:
                 out[(sid, stream)].append(Driver("factor", (f1 - f0) * base,
                                                  {"detail": "；".join(flags), "factor_before": str(f0),
                                                   "factor_after": str(f1)}))

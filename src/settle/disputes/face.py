@@ -14,6 +14,13 @@ def _api():
     return api
 
 
+def month_record(folder: Path) -> dict | None:
+    """A month's settlement.json with its credited lines (credited.parquet) attached."""
+    from settle.disputes.lines import with_lines
+    from settle.records import read_record
+    return with_lines(read_record(folder), folder)
+
+
 @dataclass
 class Written:
     """What `settle diff` or `settle rules doc` made: its result (a MonthDiff or a PolicyDoc; None
@@ -42,8 +49,9 @@ def diff_records(before: dict, after: dict, *, month: str, before_label: str, af
     from settle.disputes.attribute import diff_people
     from settle.disputes.diff import rules_changes
     from settle.disputes.report import MonthDiff
+    from settle.disputes.lines import has_lines
     return MonthDiff(month, before_label, after_label, diff_people(before, after, person),
-                     rules_changes(before, after), "credited" in before and "credited" in after,
+                     rules_changes(before, after), has_lines(before) and has_lines(after),
                      after.get("rules", {}).get("policy"))
 
 
@@ -61,7 +69,7 @@ def diff_month(workspace, month, *, against=None, other_month=None, person=None,
     if m is None:
         return Diff(problems=problems)
     ws = Workspace.open(Path(workspace), Problems(), _api()._path(out))
-    after = read_record(settled_folder(ws.out_root, str(m)))
+    after = month_record(settled_folder(ws.out_root, str(m)))
     if after is None:
         problems.add(problem("diff_not_settled", month=str(m)))
         return Diff(problems=problems)
@@ -70,7 +78,7 @@ def diff_month(workspace, month, *, against=None, other_month=None, person=None,
         o = _api()._parse_month(other_month, problems)
         if o is None:
             return Diff(problems=problems)
-        before = read_record(settled_folder(ws.out_root, str(o)))
+        before = month_record(settled_folder(ws.out_root, str(o)))
         if before is None:
             problems.add(problem("diff_not_settled", month=str(o)))
             return Diff(problems=problems)
@@ -82,7 +90,7 @@ def diff_month(workspace, month, *, against=None, other_month=None, person=None,
             return Diff(problems=problems)
         chosen = runs[-1] if against is None else next((r for r in runs if r.name == str(against)), Path(against))
         folder = chosen if chosen.is_dir() else chosen.parent if chosen.is_file() else None
-        before = read_record(folder) if folder is not None else None
+        before = month_record(folder) if folder is not None else None
         if before is None:
             problems.add(problem("diff_unknown_run", month=str(m), run=str(against),
                                  runs=", ".join(r.name for r in runs) or "—"))
