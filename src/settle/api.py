@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
-from settle.problems import Problems, problem
+from settle.problems import Problems, problem, text
 
 Step = Callable[[str], None]
 
@@ -176,6 +176,7 @@ class RunOutcome:
     path: Path | None = None             # the output file that could not be replaced
     elapsed: float = 0.0
     rules_changed: tuple[str, str] | None = None   # (old, new) rules versions when a rerun's differ
+    changes: object = None               # a rerun: disputes.report.MonthDiff against the run it replaced (SPEC §12)
 
 
 def previous_totals(target: Path) -> dict | None:
@@ -234,7 +235,22 @@ def settle_month(workspace, month, *, rules=None, out=None, lang: str = "zh", st
     except PublishError as exc:
         return RunOutcome("unreplaceable", result, target, path=exc.path)
     return RunOutcome("ok", result, target, published, previous, elapsed=time.perf_counter() - t0,
-                      rules_changed=rules_changed, notes=notes)
+                      rules_changed=rules_changed, notes=notes, changes=_since_last(published, lang))
+
+
+def _since_last(published: Published, lang: str):
+    """SPEC §12: a rerun's changes against the run it replaced (now the latest in history/)."""
+    from settle.disputes.face import month_record
+    if published.history is None:
+        return None
+    before, after = month_record(published.history), month_record(published.target)
+    if before is None or after is None:
+        return None
+    try:
+        return diff_records(before, after, month=after.get("month", ""), before_label=published.history.name,
+                            after_label=text("diff.published", lang))
+    except Exception:  # noqa: BLE001 — the month is published: its summary line must not undo that
+        return None
 
 
 # --- check-cards --------------------------------------------------------------------------------
@@ -520,3 +536,8 @@ def init_workspace(directory) -> tuple[list[str], list[str]]:
         return [], existing
     from settle.output.launcher import write_launchers
     return create_workspace(directory) + write_launchers(directory), []   # SPEC §13: start by double-click
+
+
+# --- diff and rules doc (SPEC §12): settle.disputes.face ---------------------------------------
+
+from settle.disputes.face import Diff, RulesDocument, diff_month, diff_records, rules_doc  # noqa: E402,F401

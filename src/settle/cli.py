@@ -210,6 +210,51 @@ def simulate(o: Options, month: Optional[str] = typer.Argument(None, help=f"{MON
     return emit(o, {"status": "ok", "output": str(sim.path), **sim.comparison.to_json()}, OK)
 
 
+@command(app)
+def diff(o: Options, month: str = typer.Argument(..., help=MONTH),
+         person: Optional[str] = typer.Argument(None, help="只看一个人：工号或姓名 / one person: staff id or name"),
+         against: Optional[str] = typer.Option(None, "--against", help="与 history/ 中的某次结果比较（时间戳或文件夹）/ "
+                                               "compare with a run kept in history/ (its stamp or folder)"),
+         other: Optional[str] = typer.Option(None, "--month", help="与另一个月比较 / compare with another month"),
+         all_rows: bool = typer.Option(False, "--all", help="列出每个原因 / list every cause")) -> int:
+    """为什么变了：逐人说明应发合计的差额，各项原因合计到分 / why a figure changed, cause by cause.
+
+    Example:  settle diff 2024-05      settle diff 2024-05 S004 --month 2024-04
+    """
+    con = console.make_console(json_mode=o.json)
+    d = api.diff_month(o.workspace, month, against=against, other_month=other, person=person, out=o.out,
+                       lang=o.lang)
+    if d.comparison is None:
+        return _failed(o, con, d.problems, {"month": month})
+    if not o.quiet:
+        console.print_diff(con, d.comparison, d.path, o.lang, all_rows=all_rows)
+    return emit(o, {"status": "ok", "output": None if d.path is None else str(d.path),
+                    **d.comparison.to_json(o.lang)}, OK)
+
+
+rules_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                        help="规则：提成方案说明 / the rules: the policy as a document.")
+app.add_typer(rules_app, name="rules")
+
+
+@command(rules_app, "doc")
+def rules_doc(o: Options, month: Optional[str] = typer.Option(None, "--month", help=f"{MONTH}：该月的规则版本 / the "
+                                                                                   "version in force for MONTH"),
+              against: Optional[Path] = typer.Option(None, "--against", help="对比另一个规则文件或文件夹 / compare with "
+                                                                             "another rules file or folder")) -> int:
+    """提成方案说明：每条规则的中文说明、来源行和由程序算出的示例 / the policy in force as a document.
+
+    Example:  settle rules doc --month 2024-05      settle rules doc --against rules/examples/plan_a.yaml
+    """
+    con = console.make_console(json_mode=o.json)
+    d = api.rules_doc(o.workspace, month=month, against=against, rules=o.rules, out=o.out, lang=o.lang)
+    if d.doc is None:
+        return _failed(o, con, d.problems, {"month": month})
+    if not o.quiet:
+        console.print_policy_doc(con, d.doc, d.path, o.lang)
+    return emit(o, {"status": "ok", "output": None if d.path is None else str(d.path), **d.doc.to_json()}, OK)
+
+
 @command(app, options=("workspace", "out", "lang", "debug"))
 def unlock(o: Options, month: str = typer.Argument(..., help=MONTH),
            yes: bool = typer.Option(False, "--yes", "-y", help="不再询问 / do not ask for confirmation")) -> int:

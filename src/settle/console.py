@@ -141,6 +141,7 @@ def print_run_summary(con: Console, outcome, lang: str, *, all_rows: bool = Fals
                   uncredited=f"{rec['uncredited_fen'] / 100:,.2f}", verdict=verdict))
     if outcome.published.history is not None:
         con.print(say("history_kept", lang, path=outcome.published.history))
+    print_since_last(con, outcome.changes, lang)
     con.print(say("outputs_at", lang, path=outcome.target, seconds=f"{outcome.elapsed:.1f}"))
 
 
@@ -298,6 +299,84 @@ def print_comparison(con: Console, cmp, path: Path, lang: str) -> None:
         for f in m.changed_inputs:
             con.print(f"[yellow]{say('simulate.input_changed', lang, file=f)}[/yellow]")
     con.print(say("simulate.written", lang, path=path))
+
+
+DIFF_CAUSES = 8         # causes shown per person by `settle diff` (`--all` for every one)
+
+
+def print_diff(con: Console, cmp, path, lang: str, *, all_rows: bool = False) -> None:
+    """diff: per person before → after and the causes that add up to the difference (SPEC §12)."""
+    from rich.markup import escape
+
+    from settle.disputes.report import describe
+    title = say("diff.title", lang, month=cmp.month, before=cmp.before_label, after=cmp.after_label)
+    if not cmp.people:
+        con.print(say("diff.none", lang, month=cmp.month, before=cmp.before_label, after=cmp.after_label))
+        return
+    t = Table(title=title, show_lines=True)
+    for i, h in enumerate(say("diff.columns", lang).split("|")):
+        t.add_column(h, justify="right" if i == 3 else "left", overflow="fold", ratio=4 if i == 2 else None)
+    none = say("diff.no_payslip", lang)
+    for p in cmp.people:
+        t.add_row(p.staff_id, p.name, say("diff.person_row", lang, before=none if p.before is None else f"{p.before:,}",
+                                          after=none if p.after is None else f"{p.after:,}",
+                                          difference=f"{p.difference:+,}"), f"{p.difference:+,}", style="bold")
+        grouped = p.grouped()
+        shown = grouped if all_rows else grouped[:DIFF_CAUSES]
+        for c, names in shown:
+            t.add_row("", "", escape(describe(c, lang, cmp.policy)), f"{c.amount:+,}")
+        if len(shown) < len(grouped):
+            rest = sum((c.amount for c, _ in grouped[len(shown):]), Decimal(0))
+            t.add_row("", "", say("diff.more", lang, n=len(grouped) - len(shown)), f"{rest:+,}")
+    con.print(t)
+    con.print(say("diff.people", lang, n=len(cmp.people), total=f"{cmp.total:+,}"))
+    if cmp.rules_keys:
+        con.print(say("diff.rules_keys", lang, keys=", ".join(k for k, _, _ in cmp.rules_keys)), markup=False)
+    if not cmp.lines_recorded:
+        con.print(f"[yellow]{say('diff.no_lines', lang)}[/yellow]")
+    if path is not None:
+        con.print(say("diff.written", lang, path=path))
+
+
+def print_since_last(con: Console, cmp, lang: str, top: int = 3) -> None:
+    """A rerun's summary line: how many people changed against the run it replaced, and the
+    largest changes with their largest cause (SPEC §12)."""
+    from settle.disputes.report import describe
+    if cmp is None or not cmp.people:
+        return
+    con.print(say("diff.since_last", lang, n=len(cmp.people), total=f"{cmp.total:+,}"))
+    for p in sorted(cmp.people, key=lambda p: (-abs(p.difference), p.staff_id))[:top]:
+        grouped = p.grouped()
+        cause = describe(grouped[0][0], lang, cmp.policy) if grouped else ""
+        con.print(say("diff.since_last_item", lang, name=p.name, sid=p.staff_id, difference=f"{p.difference:+,}",
+                      cause=cause), markup=False)
+
+
+def print_policy_doc(con: Console, doc, path, lang: str) -> None:
+    """rules doc: one row per rule — R-number, name, where it is declared, its example's amount
+    (under both versions with --against) — then where the document went."""
+    title = say("doc.title", lang, name=doc.name, label=doc.label)
+    if doc.other:
+        title += "  " + say("doc.against", lang, other=doc.other)
+    t = Table(title=title)
+    heads = say("doc.columns", lang).split("|")
+    for i in (0, 1, 3, 5):
+        t.add_column(heads[i], justify="right" if i == 5 else "left")
+    if doc.other:
+        t.add_column(say("doc.column_other", lang, other=doc.other), justify="right")
+    for e in doc.entries:
+        src = say("doc.source", lang, file=e.source[0], line=e.source[1]) if e.source[1] else e.source[0]
+        row = [e.rule, e.title, src, "—" if e.example is None else f"{e.example.amount:,}"]
+        if doc.other:
+            row.append("—" if e.other is None else f"{e.other.amount:,}")
+        t.add_row(*row)
+    con.print(t)
+    if doc.other:
+        con.print(say("doc.changes_title", lang, name=doc.name, other=doc.other) + f"：{len(doc.changes)}"
+                  if lang == "zh" else say("doc.changes_title", lang, name=doc.name, other=doc.other) +
+                  f": {len(doc.changes)}", markup=False)
+    if path is not None:
+        con.print(say("doc.written", lang, path=path))
 
 
 # The words the workbook checkers put in a difference's recorded/found columns, in Chinese.

@@ -351,6 +351,11 @@ MESSAGES.update(_MORE_TEXTS)
 from settle.inspect_words import INSPECT_WORDS, READING_PROBLEMS  # noqa: E402
 CATALOGUE.update(READING_PROBLEMS)
 MESSAGES.update(INSPECT_WORDS)
+# settle diff and rules doc (SPEC §12, issue 27): their problems and words, kept in their own module
+from settle.disputes.messages import DISPUTE_MESSAGES, DISPUTE_PROBLEMS  # noqa: E402
+
+CATALOGUE.update(DISPUTE_PROBLEMS)
+MESSAGES.update(DISPUTE_MESSAGES)
 TEXTS = MESSAGES
 
 

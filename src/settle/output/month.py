@@ -23,6 +23,7 @@ def write_month(folder: Path, settlement, loaded, meta: dict, lang: str, step=la
     from settle.output.director import read_history
     from settle.output.payroll import write_payroll
     from settle.output.render import payslip_file, prepare_details, reconciliation, write_payslip, write_summary
+    from settle.disputes.lines import write_credited
     from settle.output.result import run_info, settlement_json
     from settle.output.strips import FILE as STRIPS_FILE, write_strips
     from settle.output.vouchers import SUMMARY_FILE, VOUCHER_DIR, vouchers, write_rebate_summary, write_voucher
@@ -62,5 +63,7 @@ def write_month(folder: Path, settlement, loaded, meta: dict, lang: str, step=la
         write_interdept(folder, settlement.interdept, lang)  # R42 科间转诊奖励.xlsx
         rec = reconciliation(settlement)
         data = settlement_json(settlement, rec=rec, **meta)
+        data["credited"]["sha256"] = write_credited(folder, settlement.shares, settlement.credit.lines)  # SPEC §12
         (folder / "settlement.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     return rec
+

@@ -10,6 +10,7 @@ import yaml
 
 from settle import __version__
 from settle.engine.model import Settlement
+from settle.disputes.lines import credited_meta
 from settle.engine.money import r2
 from settle.output.derivation import derivation
 from settle.output.lock import who
@@ -75,6 +76,8 @@ def settlement_json(s: Settlement, *, files, rules_files, rules_source, workspac
         "unrecovered": [{"staff_id": sid, "name": name, "month": m, "amount": str(amount)}
                         for sid, name, m, amount in s.unrecovered],
         "perimeter": _perimeter(s),
+        # SPEC §12: each credited line by beneficiary (masked) is in credited.parquet beside this file
+        "credited": credited_meta(s.shares),
     }
 
 
