@@ -196,6 +196,23 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                             "{lines} billing lines this month: {amount} of performance goes to the unattributed lines (R5)"),
     "vanished_from_payslips": (WARNING, "{name}（{staff_id}）{previous} 有工资条，本月没有：{reason}",
                                "{name} ({staff_id}) had a payslip in {previous} but has none this month: {reason_en}"),
+    # appeals (申诉, SPEC §12): a filled-in appeal sheet's rows; each warning leaves the finding as it was
+    "appeal_no_approver": (WARNING, "申诉 {id} 主任意见为“{decision}”，但没有批准人：未生效，按原处理",
+                           "appeal {id} is decided \"{decision}\" but has no approver: not applied"),
+    "appeal_no_decision": (WARNING, "申诉 {id} 有批准人，但主任意见为空（应为 同意 或 不同意）：未生效，按原处理",
+                           "appeal {id} has an approver but no decision (同意 or 不同意): not applied"),
+    "appeal_undecided": (WARNING, "申诉 {id} 尚无主任意见和批准人：未生效，按原处理",
+                         "appeal {id} has no decision and no approver yet: not applied"),
+    "appeal_bad_decision": (WARNING, "申诉 {id} 的主任意见 \"{value}\" 应为 同意 或 不同意：未生效，按原处理",
+                            "appeal {id}: the decision \"{value}\" must be 同意 or 不同意: not applied"),
+    "appeal_unknown_finding": (WARNING, "申诉编号 \"{value}\" 对应的违规在 {month} 已不存在（输入可能已更正）：该行未处理",
+                               "appeal \"{value}\" names a finding that no longer exists in {month} (the inputs "
+                               "may have been corrected): the row is not applied"),
+    "appeal_repeated": (WARNING, "申诉 {id} 已在 {other} 中申诉过：以先出现的为准，该行未处理",
+                        "appeal {id} was already made in {other}: the first one counts, this row is not applied"),
+    "appeal_no_effect": (WARNING, "申诉 {id}（{rule} {name}）已同意，但{rule}不能由调整撤销：{todo}",
+                         "appeal {id} ({rule} {name}) is approved, but {rule} cannot be lifted by an adjustment: "
+                         "{todo}"),
 }
 
 # Status messages of the commands (not problems): code -> (zh, en). The terminal, --json and the
