@@ -42,10 +42,11 @@ def _text(v) -> str:
 
 
 def finding_id(code: str, file, sheet, row, card_no) -> str:
-    """R22-1A2B3C4D: the rule and 8 hex digits of (code, file, sheet, row, 卡号)."""
+    """R22-0471826509: the rule and 10 digits of a hash of (code, file, sheet, row, 卡号) —
+    digits only, so the id reads the same in a Chinese and an English sheet."""
     r = "" if row is None or (not isinstance(row, str) and pd.isna(row)) else str(int(float(row)))
     key = "|".join((code, _text(file), _text(sheet), r, _text(card_no)))
-    return f"{RULE_OF[code]}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:8].upper()}"
+    return f"{RULE_OF[code]}-{int(hashlib.sha1(key.encode('utf-8')).hexdigest(), 16) % 10 ** 10:010d}"
 
 
 def finding_ids(frame: pd.DataFrame) -> list[str]:
