@@ -29,10 +29,10 @@ from settle.problems import RULE_OF, VIOLATION_NAMES, both, problem
 
 CARD_CODES = ("unregistered_card", *REJECTION_ORDER, "conflicting_claim")   # R20–R26: what can be appealed
 # What the clerk does instead when a finding no adjustment can lift is approved.
-_TODO = {"unregistered_card": ("请在登记表中补登该卡（R2），下次结算即计入", "register the card in 登记表 (R2); the next run credits it"),
+_TODO = {"unregistered_card": ("请在登记表中补登该卡（R2），下次结算即计入", "register the card in the registrations (R2); the next run credits it"),
          "unknown_staff": ("请更正登记表的业务员或人员名单（R25）", "correct the row's salesperson or the roster (R25)"),
          "conflicting_claim": ("撞单按首发制度处理（R3）；如需补偿，请在调整中录入奖励",
-                               "a conflicting claim follows the first-claim rule (R3); enter a 奖励 in 调整 to compensate")}
+                               "a conflicting claim follows the first-claim rule (R3); enter a bonus adjustment to compensate")}
 
 
 def _text(v) -> str:
@@ -151,7 +151,7 @@ def month_findings(credit) -> pd.DataFrame:
     v["appellant"] = v["staff_id"].astype(object)
     r20 = (v["code"] == "unregistered_card").to_numpy()
     if r20.any() and len(credit.lines):
-        lines = credit.lines
+        lines = credit.lines[credit.lines["unregistered_card"].to_numpy(dtype=bool)]
         key = pd.MultiIndex.from_arrays([lines["src_file"].astype(str), lines["src_row"].astype("int64")])
         owner = pd.Series(lines["owner_reg"].to_numpy(), index=key)
         owner = owner[~owner.index.duplicated()]

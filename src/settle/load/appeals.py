@@ -3,9 +3,9 @@
 Each row names one finding by its 编号 (the id settle printed on the sheet it wrote). What a row
 asks for is decided by 主任意见 (同意 / 不同意) and signed by 批准人; a row needs both to count.
 Here the rows are only read and checked on their own (what validate can say without computing):
-a row with a decision and no approver, or an approver and no decision, or a decision that is
-neither 同意 nor 不同意, is a warning naming it, and takes no effect. Matching rows to findings
-(and a finding that no longer exists) is engine/appeals.py's.
+a row with a decision and no approver, or no decision, or a decision that is neither 同意 nor
+不同意, is a warning naming it, and takes no effect. Matching rows to findings (and a finding that
+no longer exists) is engine/appeals.py's.
 """
 
 from __future__ import annotations
@@ -62,6 +62,6 @@ def check_appeals(frame: pd.DataFrame, month: Month, problems: Problems) -> pd.D
             problems.add(problem("appeal_no_approver", **where, column=header_of(frame, kind, "approved_by"),
                                  id=r["finding_id"] or "", decision=r["decision"]))
         elif d is None:
-            code = "appeal_no_decision" if approver[i] else "appeal_undecided"
-            problems.add(problem(code, **where, column=header_of(frame, kind, "decision"), id=r["finding_id"] or ""))
+            problems.add(problem("appeal_undecided", **where, column=header_of(frame, kind, "decision"),
+                                 id=r["finding_id"] or ""))
     return frame[written].reset_index(drop=True)
