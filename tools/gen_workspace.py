@@ -2023,9 +2023,12 @@ def write_sample(root: Path, clean: bool) -> dict:
     check_consistency(h, writer.registrations, findings)
     writer.write_all()
     doc = planted_document(h, writer, findings, clean)
+    from gen_appeals import appeals_markdown, plant_appeals   # SPEC §12: the filled-in appeal sheets
+    plant_appeals(root, doc, clean)
     (root / "planted.json").write_text(
         json.dumps(doc, ensure_ascii=False, indent=1, default=json_default) + "\n", encoding="utf-8")
-    (root / "PLANTED.md").write_text(planted_markdown(doc), encoding="utf-8")
+    (root / "PLANTED.md").write_text(planted_markdown(doc) + "\n".join(appeals_markdown(doc)) + "\n",
+                                     encoding="utf-8")
     return doc
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -267,6 +269,8 @@ class CardCheck:
     violations: object = None            # DataFrame
     names: dict = field(default_factory=dict)
     output: Path | None = None           # the 卡片检查.xlsx written, or None
+    credit: object = None                # engine.crediting.Credit (its appeals: SPEC §12)
+    appeal_sheets: list = field(default_factory=list)   # the 申诉/<工号>_<姓名>.xlsx written
     not_written: tuple[str, dict] | None = None   # (message code, params) when nothing was written
 
     @property
@@ -301,18 +305,21 @@ def check_cards(workspace, month=None, *, rules=None, out=None, lang: str = "zh"
     if blocking(problems) or loaded.policy is None:
         return CardCheck(m, problems)
     credit = credit_month(loaded.inputs, loaded.policy)
-    check = CardCheck(m, problems, credit.violations, loaded.inputs.staff.set_index("staff_id")["name"].to_dict())
+    problems.extend(credit.appeals.problems)   # SPEC §12: appeal rows that took no effect
+    check = CardCheck(m, problems, credit.violations, loaded.inputs.staff.set_index("staff_id")["name"].to_dict(),
+                      credit=credit)
     if write:
         target = loaded.ws.output_dir(m)
         final = target / CARD_CHECK_FILE
-        check.not_written = _write_card_check(loaded.ws, m, target, final, check, lang)
+        check.not_written = _write_card_check(loaded.ws, m, target, final, check, lang, loaded.policy)
         check.output = None if check.not_written else final
     return check
 
 
-def _write_card_check(ws, month, target: Path, final: Path, check: CardCheck, lang) -> tuple[str, dict] | None:
-    """Write 卡片检查.xlsx under the month's lock (never while a run publishes) and never into a
-    closed month. Returns why nothing was written (a message code and its parameters), or None."""
+def _write_card_check(ws, month, target: Path, final: Path, check: CardCheck, lang, policy) -> tuple[str, dict] | None:
+    """Write 卡片检查.xlsx and the appeal sheets 申诉/ (SPEC §12) under the month's lock (never
+    while a run publishes) and never into a closed month. Returns why nothing was written (a
+    message code and its parameters), or None."""
     from settle.output.lock import LockHeld, MonthLock
     from settle.output.publish import is_closed, recover
     from settle.output.render import write_card_check
@@ -328,8 +335,9 @@ def _write_card_check(ws, month, target: Path, final: Path, check: CardCheck, la
             tmp = target / f".{final.name}.tmp"
             from settle.replace import HeldOpen, replace
             try:
-                write_card_check(tmp, check.violations, check.names, lang)
+                write_card_check(tmp, check.violations, check.names, lang, check.credit.appeals.by_finding())
                 replace(tmp, final, temp=True)  # retried briefly while Excel or a scanner holds it
+                check.appeal_sheets = _write_appeal_sheets(ws, target, check, lang, policy)
             except (OSError, HeldOpen):
                 return "card_check_unwritable", dict(path=final)
             finally:
@@ -338,6 +346,26 @@ def _write_card_check(ws, month, target: Path, final: Path, check: CardCheck, la
         h = held.holder
         return "card_check_locked", dict(month=month, user=h.get("user"), host=h.get("host"), file=final.name)
     return None
+
+
+def _write_appeal_sheets(ws, target: Path, check: CardCheck, lang, policy) -> list[Path]:
+    """申诉/ as check-cards sees the month: each sheet written beside, then moved into place."""
+    from settle.engine.appeals import month_findings
+    from settle.output.appeals import APPEAL_FOLDER, write_appeal_sheets
+    from settle.output.month import page_of
+
+    stage = target / f".{APPEAL_FOLDER}.tmp"
+    shutil.rmtree(stage, ignore_errors=True)
+    try:
+        made = write_appeal_sheets(stage, month_findings(check.credit), check.names, check.month,
+                                   policy.violations.duplicate_card_fine, lang, page_of(ws, lang))
+        folder = target / APPEAL_FOLDER
+        folder.mkdir(exist_ok=True)
+        for p in made:
+            os.replace(p, folder / p.name)
+        return [folder / p.name for p in made]
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 # --- explain ------------------------------------------------------------------------------------

@@ -105,8 +105,10 @@ def check_cards(o: Options, month: Optional[str] = typer.Argument(None, help=f"{
         console.print_card_check(con, check, o.lang)
     from settle.output.privacy import mask_record
     records = [mask_record(r) for r in json.loads(check.violations.to_json(orient="records", force_ascii=False))]
+    appeals = [d.to_json() for d in check.credit.appeals.decisions] if check.credit is not None else []
     return emit(o, {"month": str(check.month), "findings": len(check.violations),
-                    "output": None if check.output is None else str(check.output), "violations": records},
+                    "output": None if check.output is None else str(check.output), "violations": records,
+                    "appeal_sheets": [str(p) for p in check.appeal_sheets], "appeals": appeals},   # SPEC §12
                 FINDINGS if len(check.violations) else OK)
 
 

@@ -150,11 +150,12 @@ def print_card_check(con: Console, check, lang: str) -> None:
     from settle.output.render import violation_columns, violation_rows
     t = Table(title=say("card_check_title", lang, month=check.month))
     cols = violation_columns(lang)
-    keep = (1, 3, 4, 5, 6, 9)          # 名称, 工号, 姓名, 来源, 卡号, 说明 — the code stays in --json
+    keep = (1, 3, 4, 5, 6, 9, 11)      # 名称, 工号, 姓名, 来源, 卡号, 说明, 申诉结果 — the code stays in --json
     for i in keep:
         long = i in (5, 9)
         t.add_column(cols[i][0], overflow="fold", no_wrap=not long, ratio=2 if long else None)
-    for row in violation_rows(check.violations, check.names, lang):
+    appeals = check.credit.appeals.by_finding() if check.credit is not None else {}
+    for row in violation_rows(check.violations, check.names, lang, appeals):
         t.add_row(*[_cell(row[i]) for i in keep])
     con.print(t)
     n = len(check.violations)
@@ -163,6 +164,9 @@ def print_card_check(con: Console, check, lang: str) -> None:
         con.print(say("card_check_not_written", lang, n=n, why=say(code, lang, **params)))
     else:
         con.print(say("card_check_written", lang, n=n, path=check.output))
+        if check.appeal_sheets:   # SPEC §12
+            con.print(say("appeal_sheets_written", lang, n=len(check.appeal_sheets),
+                          path=check.appeal_sheets[0].parent))
 
 
 def report_run(con: Console, outcome, lang: str, *, quiet: bool = False, all_rows: bool = False) -> dict:
@@ -247,6 +251,13 @@ def print_explained(con: Console, ex, lang: str) -> None:
     con.print(t)
     for f in ex.flags:
         con.print(f"[yellow]{f}[/yellow]")
+    if ex.appeals:   # SPEC §12: each finding of the person, appealed or not, and the decision
+        at = Table(title=say("explain.appeals", lang))
+        for head in say("explain.appeal_columns", lang).split("|"):
+            at.add_column(head, overflow="fold")
+        for r in ex.appeals:
+            at.add_row(*r)
+        con.print(at)
 
 
 def cell_text(v) -> str:

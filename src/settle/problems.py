@@ -202,7 +202,14 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                             "and {lines} billing {lines:line|lines} this month: {amount} of performance goes to the unattributed lines (R5)"),
     "vanished_from_payslips": (WARNING, "{name}（{staff_id}）{previous} 有工资条，本月没有：{reason}",
                                "{name} ({staff_id}) had a payslip in {previous} but has none this month: {reason_en}"),
-
+    # appeals (申诉, SPEC §12): rows of a filled-in appeal sheet; each warning leaves its finding as it was
+    "appeal_no_approver": (WARNING, "申诉 {id} 主任意见为“{decision}”，但没有批准人：未生效", "appeal {id} has no approver: not applied"),
+    "appeal_undecided": (WARNING, "申诉 {id} 没有主任意见（同意 或 不同意）：未生效", "appeal {id} has no decision: not applied"),
+    "appeal_bad_decision": (WARNING, "申诉 {id}：主任意见 \"{value}\" 应为 同意 或 不同意，未生效", "appeal {id}: \"{value}\" is not approved or rejected: not applied"),
+    "appeal_unknown_finding": (WARNING, "申诉编号 \"{value}\" 的违规在 {month} 已不存在：未处理", "appeal \"{value}\": no such finding in {month}: not applied"),
+    "appeal_repeated": (WARNING, "申诉 {id} 已在 {other} 申诉过，以先出现的为准：未处理", "appeal {id} was made before in {other}: not applied"),
+    "appeal_no_effect": (WARNING, "申诉 {id}（{rule} {name}）已同意，但{rule}不能由调整撤销：{todo}",
+                         "appeal {id} ({rule} {name}) is approved, but {rule} cannot be lifted by an adjustment: {todo}"),
 }
 
 # Status messages of the commands (not problems): code -> (zh, en). The terminal, --json and the
@@ -246,6 +253,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "card_check_title": ("{month} 卡片检查", "{month} card check"),
     "card_check_written": ("共 {n} 项；已写入 {path}", "{n} {n:finding|findings}; written to {path}"),
     "card_check_not_written": ("共 {n} 项；{why}", "{n} {n:finding|findings}; {why}"),
+    "appeal_sheets_written": ("申诉单 {n} 份已写入 {path}（填好后放入月份文件夹，文件名以“申诉”开头）", "{n} {n:appeal sheet|appeal sheets} written to {path}"),
     "card_check_closed": ("{month} 已关账（{who} {when}），检查结果只显示、不写入已关账的输出文件夹",
                           "{month} is closed ({who} {when}): the findings are shown, not written into its outputs"),
     "card_check_unwritable": ("无法写入 {path}：文件可能正在 Excel/WPS 中打开或为只读，请关闭后重新运行",
@@ -321,6 +329,8 @@ MESSAGES.update({
     "verify.column": ("{sid} {name} {column}", "{sid} {name} {column}"),
     "verify.network": ("{sid} 网络部业绩", "{sid} network performance"),
     "verify.violations": ("违规清单", "violations"), "verify.rebates": ("返款", "rebates"),
+    "verify.appeals": ("申诉决定", "appeal decisions"), "explain.appeals": ("违规与申诉", "Findings and appeals"),
+    "explain.appeal_columns": ("规则|名称|来源|申诉结果", "Rule|Violation|Source|Appeal"),
     "verify.n_items": ("{n} 项", "{n} {n:item|items}"),
     "explain.title": ("工资条", "Payslip"), "explain.title_preview": ("预览 工资条", "Payslip preview"),
     "doctor.title": ("{doctor} {month} 科间转诊奖励（{label}）", "{doctor} {month} referral reward ({label})"),

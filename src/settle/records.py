@@ -127,6 +127,7 @@ class Explained:
     flags: list[str] = field(default_factory=list)
     settled_at: str = ""
     version: str = ""
+    appeals: list[tuple[str, str, str, str]] = field(default_factory=list)  # SPEC §12: rule, 名称, 来源, 申诉结果
 
 
 def find_person(people: dict, person: str) -> tuple[str | None, Problems]:
@@ -168,7 +169,36 @@ def explain_recorded(record: dict, person: str, lang: str) -> tuple[Explained | 
     version = (record.get("rules", {}).get("version") or "base")
     return Explained(month, False, info, [(names.get(k, k), v) for k, v in p.get("stream_performance", {}).items()],
                      lines, p["total"], [tr(f) for f in p.get("flags", [])], record.get("generated_at", ""),
-                     version), problems
+                     version, person_appeals(record.get("violations", []), record.get("appeals") or [], sid, lang)), \
+        problems
+
+
+def person_appeals(violations: list[dict], appeals: list[dict], sid: str, lang: str) -> list[tuple]:
+    """The person's R20–R26 findings with their appeal result (SPEC §12), from record-shaped
+    dicts: (rule, 名称, 来源, 申诉结果). A finding on someone's appeal sheet without being theirs in
+    违规 (R20 tied by 患者标识) is listed through its appeal."""
+    from settle.engine.appeals import CARD_CODES, Decision, appeal_result, finding_id
+    from settle.output.render import _source
+    from settle.problems import RULE_OF, VIOLATION_NAMES
+
+    decided = {a["id"]: a for a in appeals if a.get("applied") not in ("repeated", "missing")}
+    out, shown = [], set()
+
+    def row(code, file, sheet, at, fid):
+        a = decided.get(fid)
+        d = Decision(fid, a["decision"], a.get("approved_by") or "", "", None, 0, "") if a else None
+        shown.add(fid)
+        return (RULE_OF[code], VIOLATION_NAMES[code][lang != "zh"], _source(file, sheet, at, lang), appeal_result(d, lang))
+
+    for v in violations:
+        if v.get("code") in CARD_CODES and v.get("staff_id") == sid:
+            out.append(row(v["code"], v.get("file"), v.get("sheet"), v.get("row"),
+                           finding_id(v["code"], v.get("file"), v.get("sheet"), v.get("row"), v.get("card_no"))))
+    for fid, a in decided.items():
+        if a.get("staff_id") == sid and fid not in shown and a.get("code") and a.get("finding"):
+            f = a["finding"]
+            out.append(row(a["code"], f.get("file"), f.get("sheet"), f.get("row"), fid))
+    return out
 
 
 def explain_preview(settlement, person: str, lang: str = "zh") -> tuple[Explained | None, Problems]:
@@ -188,8 +218,11 @@ def explain_preview(settlement, person: str, lang: str = "zh") -> tuple[Explaine
     streams = [(tr(settlement.policy.stream(k).name), str(r2(v))) for k, v in slip.stream_performance.items()]
     lines = [dict(name=tr(l.name), rule=tr(l.rule), base=tr(l.base), rate=tr(l.rate), amount=str(l.amount),
                   derivation=tr(l.detail)) for l in slip.lines]
+    from settle.output.result import appeal_records, settlement_violations
     return Explained(str(settlement.month), True, info, streams, lines, str(slip.total),
-                     [tr(f) for f in slip.flags]), problems
+                     [tr(f) for f in slip.flags],
+                     appeals=person_appeals(settlement_violations(settlement), appeal_records(settlement), sid,
+                                            lang)), problems
 
 
 def money(text: str) -> str:

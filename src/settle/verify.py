@@ -68,6 +68,11 @@ def compare(recorded: dict, fresh: dict) -> list[tuple]:
     fa = sorted(map(key, fresh.get("violations", [])), key=str)
     if ra != fa:
         diffs.append((_item("verify.violations"), _item("verify.n_items", n=len(ra)), _item("verify.n_items", n=len(fa))))
+    appeal = lambda a: (a.get("id"), a.get("decision"), a.get("approved_by"), a.get("applied"), a.get("amount"),  # noqa: E731
+                        a.get("file"), a.get("row"))
+    ra, fa = sorted(map(appeal, recorded.get("appeals") or []), key=str), sorted(map(appeal, fresh.get("appeals") or []), key=str)
+    if ra != fa:   # SPEC §12: the appeal decisions the month rests on
+        diffs.append((_item("verify.appeals"), _item("verify.n_items", n=len(ra)), _item("verify.n_items", n=len(fa))))
     if recorded.get("rebates") != fresh.get("rebates"):
         diffs.append((_item("verify.rebates"), _item("verify.n_items", n=len(recorded.get("rebates", []))),
                       _item("verify.n_items", n=len(fresh.get("rebates", [])))))

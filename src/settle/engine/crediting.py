@@ -25,6 +25,7 @@ from settle.engine.card_checks import (
     flag_registrations,
     mark_conflicts,
 )
+from settle.engine.appeals import finish as finish_appeals, match_appeals
 from settle.engine.joins import found, lookup, positions, strings, take_text
 from settle.load.workspace import Month
 from settle.rules import Policy
@@ -47,6 +48,7 @@ class Credit:
     violations: pd.DataFrame       # R20–R26 rows listed in MONTH
     excluded: pd.DataFrame = field(default_factory=pd.DataFrame)  # MONTH's lines that do not count
     report_findings: pd.DataFrame | None = None  # R27 late/missing 日报, set where pay reads the reports
+    appeals: object = None         # engine.appeals.AppealOutcome: the 申诉 rows and their decisions (SPEC §12)
 
 
 def counting_lines(billing: pd.DataFrame, month: Month) -> np.ndarray:
@@ -319,7 +321,9 @@ def credit_month(inputs, policy: Policy) -> Credit:
     patient_all, unregistered_all = link_patients(billing, regs)
     codes_all, uniques = pd.factorize(patient_all)  # patients numbered once, for the joins on them
     regs = flag_registrations(regs, billing, codes_all, uniques, inputs.staff, policy)
-    confirm_exceptions(regs, inputs.adjustments, month)
+    appeals = match_appeals(getattr(inputs, "appeals", None), regs, month)   # SPEC §12: 同意 → 确认例外
+    confirm_exceptions(regs, pd.concat([inputs.adjustments, appeals.exceptions]) if len(appeals.exceptions)
+                       else inputs.adjustments, month)
     reject(regs)
     claims = mark_conflicts(resolve_claims(regs, inputs.staff))
     counting = counting_lines(billing, month)
@@ -328,6 +332,8 @@ def credit_month(inputs, policy: Policy) -> Credit:
     credited = credit_lines(lines, patient_all[counting], regs, claims, billing, codes_all, codes_all[counting], policy)
     excluded = billing[(billing["src_month"] == str(month)).to_numpy() & ~counting]
     violations = card_violations(credited, regs, claims, month)
-    return Credit(credited, regs.assign(conflict=claims["conflict"].reindex(regs.index).fillna(False),
-                                        conflict_with=claims["conflict_with"].reindex(regs.index)),
-                  violations, excluded)
+    credit = Credit(credited, regs.assign(conflict=claims["conflict"].reindex(regs.index).fillna(False),
+                                          conflict_with=claims["conflict_with"].reindex(regs.index)),
+                    violations, excluded, appeals=appeals)
+    finish_appeals(appeals, credit, month, policy.violations.duplicate_card_fine)
+    return credit

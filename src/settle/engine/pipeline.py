@@ -83,6 +83,7 @@ def compute(loaded: Loaded) -> Settlement:
     history = History(loaded.ws, inputs.staff)
     s = settle_month(inputs, credit, loaded.policy, holidays=loaded.ws.config.holidays, history=history)
     s.interdept = interdept_month(inputs, loaded.policy)  # R42, before the billing is freed
+    loaded.problems.extend(credit.appeals.problems)        # SPEC §12: appeal rows that took no effect
     found = loaded.perimeter if loaded.perimeter is not None else Perimeter()
     loaded.problems.extend(check_roster(s, history, loaded.month, found))  # `run` prints them with the rest
     s.perimeter = found

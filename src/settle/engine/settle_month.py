@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from settle.engine.adjustments import adjustment_lines, month_adjustments
+from settle.engine.appeals import back_pay_lines
 from settle.engine.carry import carry_in, carry_out
 from settle.engine.components import TEAM_KINDS, PayContext, apply_component
 from settle.engine.crediting import Credit
@@ -83,6 +84,7 @@ def settle_month(inputs, credit: Credit, policy: P.Policy, holidays=(), history=
         for sid, fine_lines in fines.items():
             if sid in by_id:
                 by_id[sid].lines.extend(fine_lines)
+    back_pay_lines(credit.appeals, by_id)   # SPEC §12: an approved R21 appeal cancels its fine
     unrecovered, flagged = _after_pay(ctx, adj, staff, history, holidays)
     totals = rebate_totals(lines)
     violations = month_violations(credit, findings, policy, totals, flagged)

@@ -143,8 +143,20 @@ INTERDEPT = Kind("interdept", "科间转诊单", "inter-department referrals", (
     _f("receiving_doctor", "接诊医生", "receiving_doctor", "receiving doctor"),
 ), patterns=("科间转诊", "interdept"))
 
-KINDS: dict[str, Kind] = {k.name: k for k in (STAFF, REGISTRATIONS, BILLING, DAILY, ADJUSTMENTS, INTERDEPT)}
-MONTH_KINDS = ("registrations", "billing", "daily", "adjustments", "interdept")
+# SPEC §12 申诉: an appeal sheet settle wrote (output/MONTH/申诉/), filled in and put back in the
+# month folder. 编号 ties each row to its finding; 主任意见 and 批准人 decide it.
+APPEAL_DECISIONS = ("同意", "不同意")
+APPEALS = Kind("appeals", "申诉", "appeals", (
+    _f("finding_id", "编号", "finding_id", "finding id", "申诉编号", kind=KEY, required=True),
+    _f("staff_id", "工号", "staff_id", "staff id", kind=KEY),
+    _f("reason", "申诉理由", "reason", "reason for appeal"),
+    _f("evidence", "证据", "evidence"),
+    _f("decision", "主任意见", "decision", "director's decision"),
+    _f("approved_by", "批准人", "approved_by", "approved by"),
+), patterns=("申诉", "appeal"))
+
+KINDS: dict[str, Kind] = {k.name: k for k in (STAFF, REGISTRATIONS, BILLING, DAILY, ADJUSTMENTS, INTERDEPT, APPEALS)}
+MONTH_KINDS = ("registrations", "billing", "daily", "adjustments", "interdept", "appeals")
 # Kinds read from MONTH's folder only (earlier months contribute their recorded results).
 CURRENT_ONLY_KINDS = ("daily", "interdept")
 

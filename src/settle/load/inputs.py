@@ -45,6 +45,7 @@ class Inputs:
     interdept: object = None  # R42: load.interdept.Slips (MONTH's 科间转诊单 and the slips carried in)
     sources: list[tuple[Path, str, str]] = field(default_factory=list)  # (path, display name, sha256 of the bytes parsed)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (display name, why): SPEC §8.1
+    appeals: pd.DataFrame | None = None  # SPEC §12 申诉: filled-in appeal rows of MONTH and earlier months
 
 
 def changed_sources(sources: list[tuple[Path, str, str]]) -> list[tuple[str, str, str | None]]:
@@ -473,8 +474,10 @@ def _load_inputs(ws: Workspace, month: Month, problems: Problems, need_billing: 
     adjustments = check_adjustments(load_month_kind(ws, history, "adjustments", problems, digests, prefetched), staff, problems)
     from settle.load.interdept import load_interdept
     interdept = load_interdept(ws, month, problems)
+    from settle.load.appeals import check_appeals  # SPEC §12: like 调整, MONTH's and earlier months' sheets
+    appeals = check_appeals(load_month_kind(ws, history, "appeals", problems, digests, prefetched), month, problems)
     letters = {}
-    for frame in (staff, registrations, billing, daily, adjustments):
+    for frame in (staff, registrations, billing, daily, adjustments, appeals):
         letters.update(frame.attrs.get("letters", {}))
     problems.items[:] = with_letters(problems.items, letters)
     sources = []
@@ -489,7 +492,7 @@ def _load_inputs(ws: Workspace, month: Month, problems: Problems, need_billing: 
     files = [(display, digest) for _, display, digest in sources]
     skipped = report_skipped(ws, month, problems)
     return Inputs(month, staff, registrations, billing, daily, adjustments, files, history, interdept, sources,
-                  skipped)
+                  skipped, appeals)
 
 
 def report_skipped(ws: Workspace, month: Month, problems: Problems) -> list[tuple[str, str]]:

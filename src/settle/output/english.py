@@ -69,6 +69,9 @@ PHRASES: tuple[tuple[str, str], ...] = (
     ("例×", " case(s) × "), (" 例", " case(s)"), ("例", " case(s)"), (" 天", " days"), (" 张", " card(s)"),
     (" 次", " time(s)"), (" 人×", " head(s) × "), (" 人", " head(s)"), ("次：", " times: "), (" 元", " yuan"),
     ("业绩", " performance"), ("第 ", "row "), (" 行", ""),
+    # appeals (SPEC §12): an approved R21 appeal's 补发 line
+    ("申诉同意：撤销重复办卡罚款", "appeal approved: duplicate card fine cancelled"), ("申诉 ", "appeal "),
+    ("卡号 ", "card "),
 )
 PUNCTUATION = (("：", ": "), ("；", "; "), ("，", ", "), ("、", ", "), ("（", " ("), ("）", ")"), ("　", "  "))
 
@@ -95,6 +98,8 @@ def data_words(s) -> tuple[str, ...]:
     words: set[str] = set()
     if s.inputs is not None:
         frames.append(s.inputs.adjustments)
+        if getattr(s.inputs, "appeals", None) is not None:   # SPEC §12: the appeal rows' 批准人 are data too
+            frames.append(s.inputs.appeals)
         words.update(name for name, _ in s.inputs.files)
     for frame in frames:
         for col in frame.columns:

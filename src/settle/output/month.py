@@ -61,9 +61,19 @@ def write_month(folder: Path, settlement, loaded, meta: dict, lang: str, step=la
         write_strips(folder / STRIPS_FILE, settlement, lang, page)
         write_payroll(folder, settlement, lang, page)
         write_interdept(folder, settlement.interdept, lang)  # R42 科间转诊奖励.xlsx
+        write_month_appeals(folder, settlement, lang, page)  # SPEC §12 申诉/<工号>_<姓名>.xlsx
         rec = reconciliation(settlement)
         data = settlement_json(settlement, rec=rec, **meta)
         data["credited"]["sha256"] = write_credited(folder, settlement.shares, settlement.credit.lines)  # SPEC §12
         (folder / "settlement.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     return rec
 
+
+def write_month_appeals(folder: Path, settlement, lang: str, page: Page) -> list[Path]:
+    """申诉/: one appeal sheet per person with R20–R26 findings this month (SPEC §12)."""
+    from settle.engine.appeals import month_findings
+    from settle.output.appeals import APPEAL_FOLDER, write_appeal_sheets
+
+    names = settlement.staff.set_index("staff_id")["name"].to_dict()
+    return write_appeal_sheets(folder / APPEAL_FOLDER, month_findings(settlement.credit), names, settlement.month,
+                               settlement.policy.violations.duplicate_card_fine, lang, page)

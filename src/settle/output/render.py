@@ -254,7 +254,8 @@ def prepare_details(s: Settlement, lang: str = "zh") -> None:
         kept_words(s)
     if len(s.violations):  # and every 违规 row as a payslip prints it: each payslip takes its rows
         names = s.staff.set_index("staff_id")["name"].to_dict()
-        s.violation_sheet = (lang, frame_of(list(violation_rows(s.violations, names, lang)), violation_columns(lang)))
+        s.violation_sheet = (lang, frame_of(list(violation_rows(s.violations, names, lang, month_appeals(s))),
+                                            violation_columns(lang)))
     s.details = (table, {staff[a]: (a, b - a) for a, b in zip(starts, ends)},
                   {staff[a]: (int(x), int(y)) for a, x, y in zip(starts, amount, rebate)})
 
@@ -286,22 +287,34 @@ def violation_columns(lang):
     return [(L("代码", "Code"), TEXT), (L("名称", "Name"), TEXT), (L("规则", "Rule"), TEXT), (L("工号", "Staff id"), TEXT),
             (L("姓名", "Name"), TEXT), (L("来源", "Source"), TEXT), (L("卡号", "Card"), TEXT),
             (L("患者标识", "Patient key"), TEXT), (L("合作单位", "Partner"), TEXT), (L("说明", "Detail"), TEXT),
-            (L("处理", "Effect"), TEXT)]
+            (L("处理", "Effect"), TEXT), (L("申诉结果", "Appeal"), TEXT)]
 
 
-def violation_rows(v: pd.DataFrame, names: dict, lang: str):
-    for r in v.itertuples():
+def violation_rows(v: pd.DataFrame, names: dict, lang: str, appeals: dict | None = None):
+    """违规 rows; 申诉结果 (SPEC §12) says for each R20–R26 finding whether it was appealed and how
+    it was decided (`appeals`: finding id → engine.appeals.Decision)."""
+    from settle.engine.appeals import appeal_result, finding_ids
+    ids = finding_ids(v) if len(v) else []
+    for r, fid in zip(v.itertuples(), ids):
         yield (r.code, VIOLATION_NAMES[r.code][0 if lang == "zh" else 1], r.rule, r.staff_id,
                names.get(r.staff_id, "") if isinstance(r.staff_id, str) else "",
                _source(r.file, r.sheet, r.row, lang), r.card_no, mask_key(r.patient_key), r.partner,
                r.detail if lang == "zh" else violation_detail(r.code, r.detail),
-               r.effect if lang == "zh" else violation_effect(r.code, r.effect))
+               r.effect if lang == "zh" else violation_effect(r.code, r.effect),
+               appeal_result((appeals or {}).get(fid), lang) if fid else "")
 
 
-def violation_table(v: pd.DataFrame, names: dict, lang: str, name: str | None = None) -> Table:
+def month_appeals(s: Settlement) -> dict:
+    """The month's appeal decisions by finding id (SPEC §12)."""
+    out = getattr(s.credit, "appeals", None)
+    return out.by_finding() if out is not None else {}
+
+
+def violation_table(v: pd.DataFrame, names: dict, lang: str, name: str | None = None,
+                    appeals: dict | None = None) -> Table:
     cols = violation_columns(lang)
-    return Table(name or _zh(lang, "违规", "Violations"), cols, frame_of(list(violation_rows(v, names, lang)), cols),
-                 landscape=True, lang=lang)
+    return Table(name or _zh(lang, "违规", "Violations"), cols,
+                 frame_of(list(violation_rows(v, names, lang, appeals)), cols), landscape=True, lang=lang)
 
 
 def large_month(s: Settlement) -> bool | None:
@@ -332,7 +345,8 @@ def person_violations(s: Settlement, slip: Payslip, lang: str) -> Table:
     """The payslip's 违规 sheet: its rows of the month's prepared 违规 rows (prepare_details)."""
     prepared = s.violation_sheet
     if prepared is None or prepared[0] != lang:
-        return violation_table(violations_of(s, slip.staff_id), {slip.staff_id: slip.name}, lang)
+        return violation_table(violations_of(s, slip.staff_id), {slip.staff_id: slip.name}, lang,
+                               appeals=month_appeals(s))
     violations_of(s, "")
     rows = s.violation_index.get(slip.staff_id)
     frame = (prepared[1].iloc[rows] if rows is not None else prepared[1].iloc[0:0]).reset_index(drop=True)
@@ -492,7 +506,7 @@ def write_summary(path: Path, s: Settlement, run_info: list[tuple[str, str]], la
     rec = reconciliation(s)
     names = s.staff.set_index("staff_id")["name"].to_dict()
     info_cols = [(L("项目", "Item"), TEXT), (L("内容", "Value"), TEXT)]
-    violations = violation_table(s.violations, names, lang)
+    violations = violation_table(s.violations, names, lang, appeals=month_appeals(s))
     violations.header = f"&C{s.month} {L('违规', 'violations')}"
     tables = [summary_table(s, rows, lang, page, history.previous, history.previous_month),
               attention_table(s, history, lang, page), chart_table(s, lang, page), trend_table(s, history, lang, page),
@@ -517,5 +531,6 @@ def unrecovered_table(s: Settlement, lang: str) -> Table:
 
 # --- card check ----------------------------------------------------------------------------------
 
-def write_card_check(path: Path, violations: pd.DataFrame, names: dict, lang: str = "zh") -> None:
-    write_book(path, [violation_table(violations, names, lang, _zh(lang, "卡片检查", "Card check"))])
+def write_card_check(path: Path, violations: pd.DataFrame, names: dict, lang: str = "zh",
+                     appeals: dict | None = None) -> None:
+    write_book(path, [violation_table(violations, names, lang, _zh(lang, "卡片检查", "Card check"), appeals)])

@@ -44,15 +44,7 @@ def settlement_json(s: Settlement, *, files, rules_files, rules_source, workspac
         if p.carry_forward is not None:  # R45 结转至 MONTH+1: what the next month deducts as 上月欠款
             people[p.staff_id]["carry_forward"] = {"to": str(s.month.shift(1)), "amount": str(p.carry_forward)}
     network = {sid: {"performance": str(r2(v)), "performance_exact": str(v)} for sid, v in s.network.items()}
-    violations = []
-    for v in s.violations.to_dict("records"):
-        item = {k: (None if _isna(val) else (str(val) if not isinstance(val, (int, str)) else val))
-                for k, val in v.items()}
-        if item.get("row") is not None:
-            item["row"] = int(float(item["row"]))  # Excel's row number, never "420.0"
-        if item.get("patient_key"):
-            item["patient_key"] = "****" + str(item["patient_key"])[-4:]
-        violations.append(item)
+    violations = settlement_violations(s)
     rebates = [{"partner": t.partner, "lines": int(t.lines), "total": str(t.total)}
                for t in s.rebate_totals.itertuples()]
     info = who()
@@ -72,6 +64,7 @@ def settlement_json(s: Settlement, *, files, rules_files, rules_source, workspac
                   for f in s.funds],
         "reconciliation": rec,
         "interdept": s.interdept.to_json() if getattr(s, "interdept", None) is not None else None,  # R42
+        "appeals": appeal_records(s),  # SPEC §12: every appeal row read and what came of it
         # R45 欠款未收回: debts with no payslip to deduct them from
         "unrecovered": [{"staff_id": sid, "name": name, "month": m, "amount": str(amount)}
                         for sid, name, m, amount in s.unrecovered],
@@ -79,6 +72,26 @@ def settlement_json(s: Settlement, *, files, rules_files, rules_source, workspac
         # SPEC §12: each credited line by beneficiary (masked) is in credited.parquet beside this file
         "credited": credited_meta(s.shares),
     }
+
+
+def settlement_violations(s: Settlement) -> list[dict]:
+    """违规 as settlement.json records it: plain values, Excel row numbers, masked 患者标识."""
+    violations = []
+    for v in s.violations.to_dict("records"):
+        item = {k: (None if _isna(val) else (str(val) if not isinstance(val, (int, str)) else val))
+                for k, val in v.items()}
+        if item.get("row") is not None:
+            item["row"] = int(float(item["row"]))  # Excel's row number, never "420.0"
+        if item.get("patient_key"):
+            item["patient_key"] = "****" + str(item["patient_key"])[-4:]
+        violations.append(item)
+    return violations
+
+
+def appeal_records(s: Settlement) -> list[dict]:
+    """The 申诉 decisions: finding id, decision, 批准人, what was applied, the appeal's place."""
+    out = getattr(s.credit, "appeals", None)
+    return [d.to_json() for d in out.decisions] if out is not None else []
 
 
 def _perimeter(s: Settlement) -> dict:

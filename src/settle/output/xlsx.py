@@ -59,6 +59,7 @@ class Table:
     charts: Sequence[dict] = ()                  # native charts over this sheet's rows (see charts.py)
     grid: bool = False                           # thin borders around the data cells (printed forms)
     lang: str = "zh"                             # the run's language (the default footer's words)
+    finish: object = None                        # styled writer only: f(workbook, sheet, header row, last data row)
 
     def __post_init__(self) -> None:
         if self.footer is None:
@@ -281,6 +282,8 @@ def _styled_sheet(wb, st: _Styles, t: Table) -> None:
     if t.charts:
         from settle.output.charts import add_styled_charts
         add_styled_charts(wb, ws, t, r0, last_data)
+    if t.finish is not None:   # a form's extras: drop-downs, unlocked entry cells, protection (申诉)
+        t.finish(wb, ws, r0, last_data)
 
 
 def _wrapped_lines(text: str, width: float) -> int:
