@@ -39,7 +39,7 @@ def test_the_sample_month_speaks_one_language(sample_run):
 def test_output_names_do_not_depend_on_the_language(sample_run):
     ws, _ = sample_run
     folder = ws / "output" / "2024-05"
-    assert {"部门汇总.xlsx", "工资条", "工资条_裁剪版.xlsx", "返款汇总.xlsx", "返款单", "settlement.json"} <= \
+    assert {"部门汇总.xlsx", "工资条", "工资条_裁剪版.xlsx", "返款汇总.xlsx", "返款单.xlsx", "settlement.json"} <= \
         {p.name for p in folder.iterdir()}
 
 
@@ -158,7 +158,7 @@ def test_verify_names_a_missing_voucher_in_the_runs_language(sample_run, tmp_pat
     src, lang = sample_run
     ws = tmp_path / "ws"
     shutil.copytree(src, ws)
-    voucher = sorted((ws / "output/2024-05/返款单").glob("*.xlsx"))[0]
+    voucher = ws / "output/2024-05/返款单.xlsx"
     voucher.unlink()
     report, _ = api.verify(ws, "2024-05")
     assert not report.ok

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from decimal import Decimal
 
 import openpyxl
@@ -61,50 +62,114 @@ def two_months(ws, settle):
     return may, june
 
 
-def _voucher(result, name):
-    path = result.root / "output" / result.month / "返款单" / name
-    ws = openpyxl.load_workbook(path, data_only=True).worksheets[0]
-    return ws, [list(r) for r in ws.iter_rows(values_only=True)]
+def _book(result):
+    return openpyxl.load_workbook(result.root / "output" / result.month / "返款单.xlsx", data_only=True)
+
+
+def _record(result, partner, referrer=""):
+    return next(v for v in result.data["vouchers"] if (v["partner"], v["referrer"]) == (partner, referrer))
+
+
+def _voucher(result, partner, referrer=""):
+    """The sheet holding one introducer's voucher and its block's rows (title … 日期)."""
+    v = _record(result, partner, referrer)
+    ws = _book(result).worksheets[v["sheet"]]
+    return ws, [list(r) for r in ws.iter_rows(min_row=v["row"], max_row=v["row"] + 9 + v["lines"], values_only=True)]
 
 
 def _lines(rows):
-    head = next(i for i, r in enumerate(rows) if r[0] == "序号")
-    end = next(i for i, r in enumerate(rows) if r[0] == "合计")
-    return rows[head + 1:end], rows[end]
+    end = next(i for i, r in enumerate(rows) if r[0] in ("合计", "Total"))
+    return rows[3:end], rows[end]
 
 
-def test_one_voucher_per_introducer_with_its_lines_and_total(two_months):
+def test_one_voucher_per_introducer_each_on_its_own_page_of_one_workbook(two_months):
+    """R46: 返款单.xlsx — 目录 first, then every voucher starting a printed page (issue 26)."""
     may, _ = two_months
-    folder = may.root / "output/2024-05/返款单"
-    assert sorted(p.name for p in folder.iterdir()) == ["仁爱诊所_李医生.xlsx", "仁爱诊所_许医生.xlsx", "华强电子.xlsx"]
-    ws, rows = _voucher(may, "仁爱诊所_许医生.xlsx")
+    folder = may.root / "output/2024-05"
+    assert not (folder / "返款单").exists()                         # no folder of one file per introducer
+    wb = _book(may)
+    assert wb.sheetnames == ["目录", "返款单"]
+    index = [r for r in wb["目录"].iter_rows(values_only=True)]
+    assert index[0] == ("合作单位", "转诊医生", "笔数", "金额", "大额", "工作表", "页")
+    assert [(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in index[1:]] == [
+        ("仁爱诊所", "李医生", 1, 50, None, "返款单", 1), ("仁爱诊所", "许医生", 4, 180, None, "返款单", 2),
+        ("华强电子", None, 1, 60, None, "返款单", 3), ("合计", "3 张返款单", 6, 290, None, None, None)]
+    ws, rows = _voucher(may, "仁爱诊所", "许医生")
     lines, total = _lines(rows)
     # 1000 × 15 % = 150, 200 × 15 % = 30, 100 × 15 % = 15, −100 × 15 % = −15 → 180.00
     assert [(r[1], r[6], r[8]) for r in lines] == [("R-1", 1000, 150), ("R-4", 100, 15), ("R-4", -100, -15),
                                                    ("R-1", 200, 30)]
     assert [r[2] for r in lines] == ["欧**娜", "张*", "张*", "欧**娜"]    # masked patients (欧阳娜娜, 张三)
-    assert total[8] == 180 and total[6] == 1200
+    assert total[8] == 180 and total[6] == 1200 and total[1] == "4 笔"
     text = "\n".join(str(c) for r in rows for c in r if c is not None)
     assert "人民币壹佰捌拾元整" in text and "¥180.00" in text
     for label in ("经办业务员", "经治医生", "院领导审批", "领款人", "日期"):
         assert label + "：" in text
-    assert "许医生" in text and "2024-05" in text
-    # A4 portrait, fitted to the width, the page numbered
-    assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "portrait"
-    assert ws.sheet_properties.pageSetUpPr.fitToPage          # 1 page wide (Excel's default 1 is left out)
-    assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0
+    assert "许医生" in rows[1][0] and "2024-05" in rows[1][0] and rows[0][0].endswith("合作单位返款单")
+    # Printed: A4 portrait at a fixed scale (fit-to-page would override manual breaks), the
+    # headings on every page, a manual break before every voucher but the first, pages numbered.
+    assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "portrait" and ws.page_setup.scale == 80
+    assert not ws.sheet_properties.pageSetUpPr or not ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$1:$1" and ws["A1"].value == "序号"
+    starts = sorted(v["row"] for v in may.data["vouchers"])
+    assert [b.id for b in ws.row_breaks.brk] == [r - 1 for r in starts[1:]]   # 0-based: the row above which it breaks
     assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
-    # 49.9995 rounds half-up to 50.00 on 李医生's voucher; 华强电子 has no 转诊医生 in its name
-    assert _lines(_voucher(may, "仁爱诊所_李医生.xlsx")[1])[1][8] == 50
-    assert _lines(_voucher(may, "华强电子.xlsx")[1])[1][8] == 60
+    # 49.9995 rounds half-up to 50.00 on 李医生's voucher; 华强电子 has no 转诊医生
+    assert _lines(_voucher(may, "仁爱诊所", "李医生")[1])[1][8] == 50
+    assert _lines(_voucher(may, "华强电子")[1])[1][8] == 60
+
+
+def test_every_voucher_adds_up_and_equals_its_introducer_in_the_finance_workbook(two_months):
+    """R46: each voucher's 合计 = the sum of its printed lines = its introducer's total in
+    返款汇总.xlsx › 按介绍人 = settlement.json, to the fen."""
+    may, _ = two_months
+    fin = openpyxl.load_workbook(may.root / "output/2024-05/返款汇总.xlsx", data_only=True)
+    by_introducer = {(r[0], r[1] or ""): Decimal(str(r[3])) for r in fin["按介绍人"].iter_rows(min_row=2, values_only=True)
+                     if r[0] != "合计"}
+    assert len(by_introducer) == len(may.data["vouchers"]) == 3
+    for v in may.data["vouchers"]:
+        lines, total = _lines(_voucher(may, v["partner"], v["referrer"])[1])
+        printed = sum((Decimal(str(r[8])) for r in lines), Decimal(0))
+        assert printed == Decimal(str(total[8])) == by_introducer[(v["partner"], v["referrer"])] == Decimal(v["total"])
+
+
+def test_vouchers_fill_sheets_of_at_most_the_limit(ws, settle, monkeypatch):
+    """Excel keeps about 1 000 manual page breaks a sheet: vouchers split over sheets (here 2 a
+    sheet), each sheet's pages numbered from 1."""
+    from settle.output import voucher_book
+    monkeypatch.setattr(voucher_book, "PER_SHEET", 2)
+    ws.staff([person("S1", "王芳")])
+    regs = [_referral(D(2024, 5, 2, 9), f"P{i}", f"诊所{i}", "许医生") for i in range(3)]
+    ws.month("2024-05", regs=regs, billing=[bill(D(2024, 5, 6, 10), 100, f"P{i}") for i in range(3)])
+    may = ok(settle(ws, "2024-05"))
+    wb = _book(may)
+    assert wb.sheetnames == ["目录", "返款单1", "返款单2"]
+    assert [(v["sheet"], v["page"]) for v in may.data["vouchers"]] == [(1, 1), (1, 2), (2, 1)]
+    assert [r[5:7] for r in wb["目录"].iter_rows(min_row=2, max_row=4, values_only=True)] == \
+        [("返款单1", 1), ("返款单1", 2), ("返款单2", 1)]
+    assert [b.id for b in wb["返款单1"].row_breaks.brk] == [12]   # the second voucher: 1 + (3 + 1 + 7)
+    assert not wb["返款单2"].row_breaks.brk
+    assert check_vouchers(may.root / "output/2024-05", may.data) == []
+
+
+def test_a_voucher_longer_than_a_page_breaks_inside_and_the_pages_count_it():
+    """One of 100 lines: the title and 50 lines on its first page ((800 − 50) // 15), the other
+    50 on the next (53 fit) but not 合计 and the signatures (50 × 15 + 132 > 800): a third page."""
+    from settle.output.voucher_book import layout
+    from settle.output.vouchers import Voucher
+    vs = [Voucher("A", "", "A.xlsx", 0, 1, 0, 0), Voucher("B", "", "B.xlsx", 1, 100, 0, 0),
+          Voucher("C", "", "C.xlsx", 101, 1, 0, 0)]
+    sheets = layout(vs)
+    assert [(v.row, v.page) for v in vs] == [(1, 1), (12, 2), (122, 5)]      # 1 + 11, 12 + 110
+    assert sheets[0].breaks == [12, 12 + 53, 12 + 103, 122]
 
 
 def test_a_course_in_treatment_is_on_no_voucher_until_it_settles(two_months):
     may, june = two_months
-    _, rows = _voucher(may, "仁爱诊所_许医生.xlsx")
+    _, rows = _voucher(may, "仁爱诊所", "许医生")
     assert "C-1" not in [r[1] for r in _lines(rows)[0]]
-    assert [v["file"] for v in june.data["vouchers"]] == ["仁爱诊所_许医生.xlsx"]
-    lines, total = _lines(_voucher(june, "仁爱诊所_许医生.xlsx")[1])
+    assert [(v["partner"], v["referrer"]) for v in june.data["vouchers"]] == [("仁爱诊所", "许医生")]
+    lines, total = _lines(_voucher(june, "仁爱诊所", "许医生")[1])
     assert [(r[1], r[6], r[8]) for r in lines] == [("C-1", 5000, 750)] and total[8] == 750   # 5000 × 15 %
 
 
@@ -124,23 +189,72 @@ def test_department_summary_holds_no_partner_line_and_finance_gets_them(two_mont
                                                            ("华强电子", None, 1, 60)]
 
 
-def test_verify_checks_find_the_vouchers_right_and_a_changed_total(two_months):
+def test_verify_checks_the_book_and_finds_a_changed_total(two_months):
     may, _ = two_months
     folder = may.root / "output/2024-05"
     assert check_vouchers(folder, may.data) == []
     assert check_rebate_summary(folder, may.data) == []
     assert check_payroll(folder, may.data) == []
     assert check_strips(folder, may.data) == []
-    path = folder / "返款单" / "华强电子.xlsx"
+    path = folder / "返款单.xlsx"
     wb = openpyxl.load_workbook(path)
-    ws = wb.worksheets[0]
-    total_row = next(r for r in ws.iter_rows() if r[0].value == "合计")
-    total_row[8].value = 66
+    v = _record(may, "华强电子")
+    wb.worksheets[v["sheet"]].cell(v["row"] + 4, 9).value = 66      # its 合计's 返款 (the line says 60)
     wb.save(path)
     diffs = check_vouchers(folder, may.data)
-    assert diffs and isinstance(diffs[0], Difference) and diffs[0].recorded == "60.00" and diffs[0].found == "66.00"
+    assert [(d.recorded, d.found) for d in diffs] == [("60.00", "66.00")]
     path.unlink()
     assert [d.found for d in check_vouchers(folder, may.data)] == ["missing"]
+
+
+def test_a_month_settled_with_one_file_per_introducer_stays_verifiable(two_months):
+    """Months settled before 返款单.xlsx keep 返款单/<合作单位>[_<转诊医生>].xlsx as their record:
+    verify checks those files (here made as that version wrote them: the single-voucher layout)."""
+    from settle.output.voucher_files import write_voucher_file
+    may, _ = two_months
+    folder = may.root / "output/2024-05"
+    old = []
+    for v in may.data["vouchers"]:
+        path = write_voucher_file(folder, may.data, v, folder / "返款单")
+        path.rename(path.with_name(path.name.removeprefix("返款单_")))
+        old.append({"partner": v["partner"], "referrer": v["referrer"], "file": path.name.removeprefix("返款单_"),
+                    "lines": v["lines"], "total": v["total"]})
+    (folder / "返款单.xlsx").unlink()
+    record = dict(may.data, vouchers=old)
+    assert check_vouchers(folder, record) == []
+    path = folder / "返款单" / "华强电子.xlsx"
+    wb = openpyxl.load_workbook(path)
+    total_row = next(r for r in wb.worksheets[0].iter_rows() if r[0].value == "合计")
+    total_row[8].value = 66
+    wb.save(path)
+    assert [(d.recorded, d.found) for d in check_vouchers(folder, record)] == [("60.00", "66.00")]
+    path.unlink()
+    assert [d.found for d in check_vouchers(folder, record)] == ["missing"]
+
+
+def test_settle_vouchers_writes_one_introducers_voucher_from_the_record(two_months):
+    """settle vouchers MONTH --partner NAME: the published block as a file of its own, for sending."""
+    from conftest import invoke
+    may, _ = two_months
+    ws = str(may.root)
+    r = invoke("vouchers", "2024-05", "--partner", "仁爱诊所/许医生", "--workspace", ws)
+    assert r.exit_code == 0, r.output
+    sent = may.root / "output/返款单/2024-05"
+    assert [p.name for p in sent.iterdir()] == ["返款单_仁爱诊所_许医生.xlsx"]
+    rows = [list(r) for r in openpyxl.load_workbook(sent / "返款单_仁爱诊所_许医生.xlsx").worksheets[0]
+            .iter_rows(values_only=True)]
+    assert rows[0][0].endswith("合作单位返款单") and "许医生" in rows[1][0] and rows[4][0] == "序号"
+    lines, total = rows[5:9], rows[9]
+    assert [(x[1], x[8]) for x in lines] == [("R-1", 150), ("R-4", 15), ("R-4", -15), ("R-1", 30)] and total[8] == 180
+    assert any("人民币壹佰捌拾元整" in str(x[0]) for x in rows[10:])
+    assert invoke("vouchers", "2024-05", "--partner", "仁爱诊所", "--workspace", ws).exit_code == 0
+    assert sorted(p.name for p in sent.iterdir()) == ["返款单_仁爱诊所_李医生.xlsx", "返款单_仁爱诊所_许医生.xlsx"]
+    listed = invoke("vouchers", "2024-05", "--workspace", ws, "--json")
+    assert listed.exit_code == 0 and len(json.loads(listed.stdout)["vouchers"]) == 3
+    unknown = invoke("vouchers", "2024-05", "--partner", "仁爱诊", "--workspace", ws)
+    assert unknown.exit_code == 2 and "仁爱诊所" in unknown.output          # the close name is suggested
+    assert invoke("vouchers", "2024-07", "--partner", "仁爱诊所", "--workspace", ws).exit_code == 2   # not settled
+    assert not (may.root / "output/2024-05/返款单").exists()                # the month's record untouched
 
 
 def test_payroll_import_has_its_bom_and_equals_the_summary(two_months):

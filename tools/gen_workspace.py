@@ -2049,6 +2049,8 @@ GROUP_OPEN_SHARE = {UNSETTLED: 0.015, IN_COURSE: 0.3}   # 疗程中: share of co
 GROUP_REPORT_MISSING = 0.003
 GROUP_REPORT_LATE = 0.005
 GROUP_WEEKS = ((1, 7), (8, 14), (15, 21), (22, 31))      # 收费明细 split into weekly files
+GROUP_REGS_PER_PARTNER = {"药店": 90, "诊所": 90, "医院": 120, "工厂": 60, "企业体检": 120}  # else 400
+GROUP_TWO_DOCTORS = 0.6           # share of referring partners with a second contact doctor
 MINUTES_PER_DAY = 24 * 60
 
 
@@ -2168,16 +2170,22 @@ def group_registrations(rng, staff: pd.DataFrame, n_reg: int) -> pd.DataFrame:
     partner = np.full(n_reg, None, dtype=object)
     referrer = np.full(n_reg, None, dtype=object)
     phone = np.full(n_reg, None, dtype=object)
+    # About 15 000 introducers in a 200 000-registration month (issue 26): every pharmacy, clinic
+    # and hospital with one or two referring doctors, every factory and company on its own.
     for ch in REFERRAL_CHANNELS + UNIT_CHANNELS + ("劳务工",):
         rows = np.flatnonzero(channel == ch)
-        pool = _group_partners(ch, max(50, n_reg // 400))
+        per = GROUP_REGS_PER_PARTNER.get(ch, 400)
+        pool = _group_partners(ch, max(50, n_reg // per))
         pick = rng.integers(0, len(pool), len(rows))
         partner[rows] = pool[pick]
-        if ch in REFERRAL_CHANNELS:     # one contact per partner, always filled (no R24)
-            contacts = _group_names(np.random.default_rng(SEED + len(ch)), np.ones(len(pool), bool))
-            numbers = pd.Series(13800000000 + np.arange(len(pool)) * 7919 % 10**8).astype(str)
-            referrer[rows] = contacts[pick]
-            phone[rows] = numbers.to_numpy()[pick]
+        if ch in REFERRAL_CHANNELS:     # contacts always filled (no R24)
+            # doctor 0 of every partner, doctor 1 of GROUP_TWO_DOCTORS of them
+            contacts = _group_names(np.random.default_rng(SEED + len(ch)), np.ones(2 * len(pool), bool))
+            numbers = pd.Series(13800000000 + np.arange(2 * len(pool)) * 7919 % 10**8).astype(str).to_numpy()
+            two = np.random.default_rng(SEED + 2 * len(ch)).random(len(pool)) < GROUP_TWO_DOCTORS
+            doctor = pick * 2 + (two[pick] & (rng.random(len(rows)) < 0.5))
+            referrer[rows] = contacts[doctor]
+            phone[rows] = numbers[doctor]
     new_unit = np.where(labour, np.where(rng.random(n_reg) < 0.3, "是", "否"), None)
     headcount = np.where(labour, rng.integers(5, 81, n_reg), np.nan)
     team = staff["小组"].to_numpy()[who]

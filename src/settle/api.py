@@ -476,6 +476,50 @@ def simulate(workspace, month=None, *, rules, start=None, end=None, out=None, wr
     return Simulation(cmp, problems, path)
 
 
+# --- vouchers (R46, issue 26) --------------------------------------------------------------------
+
+@dataclass
+class VoucherFiles:
+    month: object
+    problems: Problems = field(default_factory=Problems)
+    vouchers: list = field(default_factory=list)   # the month's recorded vouchers (settlement.json)
+    written: list = field(default_factory=list)    # the files written for sending
+
+
+def voucher_files(workspace, month, *, partner: str | None = None, out=None) -> VoucherFiles:
+    """`settle vouchers MONTH [--partner NAME]`: a settled month's vouchers; with NAME, that
+    introducer's voucher (each of a 合作单位's introducers) copied from the published 返款单.xlsx
+    into output/返款单/MONTH/返款单_<合作单位>[_<转诊医生>].xlsx. The month folder is not touched."""
+    import difflib
+
+    from settle.load.workspace import Workspace
+    from settle.output.publish import settled_folder
+    from settle.output.voucher_files import SEND_DIR, matching, write_voucher_file
+    from settle.records import read_record
+    problems = Problems()
+    m = _parse_month(month, problems)
+    if m is None:
+        return VoucherFiles(None, problems)
+    out_root = Workspace.open(Path(workspace), Problems(), _path(out)).out_root
+    folder = settled_folder(out_root, str(m))
+    record = read_record(folder)
+    if record is None:
+        problems.add(problem("no_settlement", month=str(m), path=str(folder / "settlement.json")))
+        return VoucherFiles(m, problems)
+    result = VoucherFiles(m, problems, record.get("vouchers", []))
+    if partner is None:
+        return result
+    found = matching(result.vouchers, partner)
+    if not found:
+        close = difflib.get_close_matches(partner, sorted({v["partner"] for v in result.vouchers}), n=3)
+        problems.add(problem("unknown_voucher", value=partner, month=str(m), n=len(result.vouchers),
+                             close=", ".join(close) or "—"))
+        return result
+    result.vouchers = found
+    result.written = [write_voucher_file(folder, record, v, out_root / SEND_DIR / str(m)) for v in found]
+    return result
+
+
 # --- close / reopen -----------------------------------------------------------------------------
 
 @dataclass

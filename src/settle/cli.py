@@ -257,6 +257,23 @@ def rules_doc(o: Options, month: Optional[str] = typer.Option(None, "--month", h
     return emit(o, {"status": "ok", "output": None if d.path is None else str(d.path), **d.doc.to_json()}, OK)
 
 
+@command(app, options=("workspace", "out", "lang", "quiet", "json_", "debug"))
+def vouchers(o: Options, month: str = typer.Argument(..., help=MONTH),
+             partner: Optional[str] = typer.Option(None, "--partner", help="合作单位（或 合作单位/转诊医生）：写出其返款单"
+                                                   " / write this introducer's voucher as its own file")) -> int:
+    """列出已结算月份的返款单，或写出一张单独的返款单（R46） / list a settled month's vouchers or write one.
+
+    Exit 0 ok, 2 month not settled or no such partner.  Example:  settle vouchers 2024-05 --partner 仁爱诊所
+    """
+    con = console.make_console(json_mode=o.json)
+    vf = api.voucher_files(o.workspace, month, partner=partner, out=o.out)
+    if vf.problems.errors:
+        return _failed(o, con, vf.problems, {"month": month})
+    if not o.quiet:
+        console.print_vouchers(con, vf, o.lang)
+    return emit(o, {"month": str(vf.month), "vouchers": vf.vouchers, "written": [str(p) for p in vf.written]}, OK)
+
+
 @command(app, options=("workspace", "out", "lang", "debug"))
 def unlock(o: Options, month: str = typer.Argument(..., help=MONTH),
            yes: bool = typer.Option(False, "--yes", "-y", help="不再询问 / do not ask for confirmation")) -> int:

@@ -390,6 +390,25 @@ def print_policy_doc(con: Console, doc, path, lang: str) -> None:
         con.print(say("doc.written", lang, path=path))
 
 
+def print_vouchers(con: Console, vf, lang: str, limit: int = 100) -> None:
+    """settle vouchers: the files written, or the month's vouchers as 返款单.xlsx's 目录 lists them."""
+    if vf.written:
+        for path in vf.written:
+            con.print(say("vouchers.written", lang, path=path), markup=False)
+        return
+    total = sum((Decimal(v["total"]) for v in vf.vouchers), Decimal("0.00"))
+    t = Table(title=say("vouchers.title", lang, month=vf.month, n=len(vf.vouchers), total=f"{total:,}"))
+    for i, h in enumerate(say("vouchers.columns", lang).split("|")):
+        t.add_column(h, justify="right" if i in (2, 3, 6) else "left")
+    for v in vf.vouchers[:limit]:
+        t.add_row(v["partner"], v["referrer"], str(v["lines"]), f"{Decimal(v['total']):,}",
+                  say("vouchers.large", lang) if v.get("large") else "", str(v.get("sheet", "")), str(v.get("page", "")))
+    con.print(t)
+    if len(vf.vouchers) > limit:
+        con.print(say("vouchers.more", lang, n=len(vf.vouchers) - limit))
+    con.print(say("vouchers.hint", lang, month=vf.month), markup=False)
+
+
 # The words the workbook checkers put in a difference's recorded/found columns, in Chinese.
 VERIFY_WORDS = {"present": "存在", "missing": "缺失", "no payslip": "无工资条", "strip": "有裁剪条",
                 "not in the settlement": "结算记录中没有", "大写 missing": "缺少大写"}

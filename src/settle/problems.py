@@ -127,6 +127,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "ambiguous_payslip": (ERROR, "{person} 有 {n} 人同名，请用工号：{candidates}",
                           "{person} matches {n} people: use the staff id: {candidates}"),
     "bad_range": (ERROR, "--from {start} 晚于 --to {end}", "--from {start} comes after --to {end}"),
+    # vouchers (R46, issue 26: settle vouchers)
+    "unknown_voucher": (ERROR, "{month} 没有“{value}”的返款单（共 {n} 张；相近的：{close}）",
+                        "{month} has no voucher for '{value}' ({n} vouchers; close: {close})"),
     # faults of the machine, the disk or the share (issue 14): each names the path and what to do
     "disk_full": (ERROR, "磁盘空间不足：{folder}{need}。请清理磁盘或换一个输出文件夹（--out）后重新运行；原有输出未改动。",
                   "not enough disk space: {folder}{need}. Free some space or choose another output folder "
@@ -307,6 +310,13 @@ def say(code: str, lang: str = "zh", **params) -> str:
 
 # Texts of records, explain, verify and simulate (SPEC §10): part of the one MESSAGES table.
 MESSAGES.update({
+    # settle vouchers (R46, issue 26)
+    "vouchers.title": ("{month} 返款单：{n} 张，合计 {total}", "{month} vouchers: {n}, total {total}"),
+    "vouchers.columns": ("合作单位|转诊医生|笔数|金额|大额|工作表|页", "Partner|Introducer|Lines|Amount|Large|Sheet|Page"),
+    "vouchers.large": ("是", "yes"),
+    "vouchers.more": ("…… 另有 {n} 张，见 返款单.xlsx › 目录", "… {n} more: see 返款单.xlsx › Index"),
+    "vouchers.hint": ("写出一张：settle vouchers {month} --partner 合作单位", "to write one: settle vouchers {month} --partner NAME"),
+    "vouchers.written": ("已写入 {path}", "written: {path}"),
     "explain.preview": ("预览（未结算，按当前规则和输入计算）", "preview (not settled: computed from today's rules and inputs)"),
     "explain.settled": ("已结算（{at}，规则版本 {version}）", "settled ({at}, rules version {version})"),
     "rules.changed": ("规则版本已变：{old} → {new}", "rules version changed: {old} → {new}"),

@@ -26,17 +26,17 @@ def write_month(folder: Path, settlement, loaded, meta: dict, lang: str, step=la
     from settle.disputes.lines import write_credited
     from settle.output.result import run_info, settlement_json
     from settle.output.strips import FILE as STRIPS_FILE, write_strips
-    from settle.output.vouchers import SUMMARY_FILE, VOUCHER_DIR, vouchers, write_rebate_summary, write_voucher
+    from settle.output.voucher_book import BOOK, write_voucher_book
+    from settle.output.vouchers import SUMMARY_FILE, vouchers, write_rebate_summary
     from settle.parallel import in_background
 
     ws = loaded.ws
     page = page_of(ws, lang)
     slips = folder / "工资条"          # names never depend on --lang (issue 18.5)
     slips.mkdir()
-    (folder / VOUCHER_DIR).mkdir()
     step("业绩明细 / detail rows")
     prepare_details(settlement, lang)
-    vs = vouchers(settlement)  # before the workers fork: they share the grouping
+    vouchers(settlement)  # before the workers fork: they share the grouping
     history = read_history(ws.out_root, settlement.month, ws.config.attention_share, ws.config.attention_change)
     step("工资条与汇总 / payslips and summary")
     summary = folder / "部门汇总.xlsx"
@@ -49,13 +49,12 @@ def write_month(folder: Path, settlement, loaded, meta: dict, lang: str, step=la
             write_summary(summary, settlement, info, lang, page, history)
         elif kind == "rebates":
             write_rebate_summary(folder / SUMMARY_FILE, settlement, lang, page)
-        elif kind == "voucher":
-            write_voucher(folder / VOUCHER_DIR / what.file, settlement, what, lang, page)
+        elif kind == "vouchers":
+            write_voucher_book(folder / BOOK, settlement, lang, page)
         else:
             write_payslip(slips / payslip_file(what), settlement, what, lang, page)
 
-    items = [("summary", None), ("rebates", None), *(("slip", p) for p in settlement.payslips),
-             *(("voucher", v) for v in vs)]
+    items = [("vouchers", None), ("summary", None), ("rebates", None), *(("slip", p) for p in settlement.payslips)]
     from settle.output.interdept_xlsx import write_interdept
     with in_background(job, items):   # this process writes the rest meanwhile
         write_strips(folder / STRIPS_FILE, settlement, lang, page)

@@ -1,5 +1,6 @@
-"""Rebates in confidence (R46, SPEC §7/§11): one printable voucher per introducer and the
-finance workbook 返款汇总.xlsx; 部门汇总 keeps only the rebate total (in 核对).
+"""Rebates in confidence (R46, SPEC §7/§11): one printable voucher per introducer (all of them
+in 返款单.xlsx, voucher_book.py) and the finance workbook 返款汇总.xlsx; 部门汇总 keeps only the
+rebate total (in 核对).
 
 An introducer is the 合作单位 with its 转诊医生 when the owning registration names one (seed 003:
 一次性与介绍人本人结算). Only lines counting under R1 are on a voucher — a course still 疗程中 is
@@ -21,13 +22,13 @@ from settle.engine.money import U, r2
 from settle.engine.model import Settlement
 from settle.output.checks import Difference, cell, money, sheet_rows, unreadable
 from settle.output.english import english_arrow
-from settle.output.printing import Page, as_figure, date_blank, signature_line
+from settle.output.printing import Page
 from settle.output.privacy import safe_filename
 from settle.output.render import _arrow, _masked_keys_arrow, _masked_names_arrow, _round_div, _sources_arrow, _zh
-from settle.output.words import rmb_figures, rmb_words, rmb_words_en, words_of
-from settle.output.xlsx import DATE, INT, MONEY, NUM, SMALL_ROWS, TEXT, Table, frame_of, write_book
+from settle.output.words import rmb_words, rmb_words_en
+from settle.output.xlsx import DATE, INT, MONEY, SMALL_ROWS, TEXT, Table, frame_of, write_book
 
-VOUCHER_DIR = "返款单"
+VOUCHER_DIR = "返款单"           # months settled before 返款单.xlsx: one file per introducer (still verified)
 SUMMARY_FILE = "返款汇总.xlsx"
 VOUCHER_TITLE_LINES = 3          # the voucher's header row is row 5 (0-based 4)
 VOUCHER_REBATE_COL = 8           # 返款
@@ -37,11 +38,14 @@ VOUCHER_REBATE_COL = 8           # 返款
 class Voucher:
     partner: str
     referrer: str
-    file: str                    # name inside 返款单/
+    file: str                    # <合作单位>[_<转诊医生>].xlsx, safe and never shared (settle vouchers: 返款单_<file>)
     start: int                   # its rows in the month's voucher table (see `vouchers`)
     count: int
     amount_fen: int              # sum of 金额
     total_fen: int               # sum of the rounded lines
+    sheet: int = 0               # where 返款单.xlsx prints it (voucher_book.layout): sheet number,
+    row: int = 0                 # the 0-based row its block starts on,
+    page: int = 0                # and its first printed page in that sheet
 
     @property
     def total(self) -> Decimal:
@@ -111,57 +115,16 @@ def _voucher_arrow(s: Settlement, g: pd.DataFrame, fen: np.ndarray, seq: np.ndar
         "rebate": pa.array(fen / 100), "who": who_names})
 
 
-def voucher_table(s: Settlement, v: Voucher, lang: str, page: Page | None = None) -> Table:
-    """The printed voucher: A4 portrait, title, lines with masked patients, total in figures and
-    in 人民币大写, and the signature lines the seed asks for."""
-    from settle.output.render import large_month
-
-    L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
-    page = page or Page()
-    if s.voucher_list is None:
-        vouchers(s)
-    cols = [(L("序号", "No."), TEXT), (L("病历号", "Record no"), TEXT), (L("患者", "Patient"), TEXT),
-            (L("结算日期", "Settled"), DATE), (L("项目类别", "Category"), TEXT), (L("类别", "Portion"), TEXT),
-            (L("金额", "Amount"), MONEY), (L("比例", "Rate"), NUM), (L("返款", "Rebate"), MONEY),
-            (L("经办业务员", "Salesperson"), TEXT)]
-    frame = s.voucher_rows.slice(v.start, v.count).rename_columns([h for h, _ in cols])
-    if lang != "zh":
-        for i in (5, 7):   # 类别 (合作单位, 药店 …) and 比例 (30 元/人)
-            frame = frame.set_column(i, cols[i][0], english_arrow(frame.column(i)))
-    if not large_month(s):  # the styled writer: rates as numbers with their format
-        frame = frame.to_pandas()
-        frame[cols[7][0]] = pd.Series([as_figure(r) for r in frame.iloc[:, 7]], index=frame.index, dtype=object)
-    gap, colon = L("　　", "    "), L("：", ": ")
-    title = [f"{page.org} {L('合作单位返款单', 'rebate voucher')}".strip(),
-             f"{L('月份', 'Month')}{colon}{s.month}{gap}{L('合作单位', 'Partner')}{colon}{v.partner}{gap}"
-             f"{L('介绍人（转诊医生）', 'Introducer')}{colon}{v.referrer or '—'}",
-             L("保密：一次性与介绍人本人结算（R46）；仅列本月已结算的疗程（R1）。",
-               "Confidential: settled once with the introducer in person (R46); only courses settled this month (R1).")]
-    total = [L("合计", "Total"), L(f"{v.count} 笔", f"{v.count} lines"), None, None, None, None, v.amount, None,
-             v.total, None]
-    below = [(f"{L('返款合计（大写）', 'Total in words (RMB)')}{colon}{L('人民币', '')}{words_of(v.total, lang)}{gap}"
-              f"{L('（小写）', '(figures)')}{colon}{rmb_figures(v.total)}", "bold"), ("", "plain"),
-             (signature_line([L("经办业务员", "Salesperson"), L("经治医生", "Treating doctor")], lang=lang), "sign"),
-             (signature_line([L("院领导审批", "Approved (hospital)"), L("领款人", "Received by")], lang=lang), "sign"),
-             (f"{L('日期', 'Date')}{colon}{date_blank(lang)}", "sign")]
-    return Table(L("返款单", "Voucher"), cols, frame, title=title, total=total, below=below,
-                 widths={0: 5, 1: 11, 2: 8, 3: 11, 4: 13, 5: 8, 6: 12, 7: 10, 8: 12, 9: 11}, grid=True,
-                 header=page.header(f"{s.month} {L('返款单', 'rebate voucher')}", L("保密", "confidential")),
-                 lang=lang)
-
-
-def write_voucher(path: Path, s: Settlement, v: Voucher, lang: str = "zh", page: Page | None = None) -> None:
-    from settle.output.render import large_month
-    write_book(path, [voucher_table(s, v, lang, page)], fast=large_month(s))
-
-
 def introducer_table(s: Settlement, lang: str, page: Page | None = None) -> Table:
     L = lambda zh, en: _zh(lang, zh, en)  # noqa: E731
     page = page or Page()
     vs = vouchers(s)
     cols = [(L("合作单位", "Partner"), TEXT), (L("介绍人（转诊医生）", "Introducer"), TEXT), (L("笔数", "Lines"), INT),
             (L("返款合计", "Rebate total"), MONEY), (L("返款单", "Voucher"), TEXT)]
-    rows = [(v.partner, v.referrer or None, v.count, v.total, f"{VOUCHER_DIR}/{v.file}") for v in vs]
+    from settle.output.voucher_book import layout, sheet_name
+    sheets = layout(vs)
+    at = lambda v: f"{sheet_name(v.sheet, len(sheets), lang)} › {L('第 ', 'page ')}{v.page}{L(' 页', '')}"  # noqa: E731
+    rows = [(v.partner, v.referrer or None, v.count, v.total, at(v)) for v in vs]
     total = (L("合计", "Total"), L(f"{len(vs)} 张返款单", f"{len(vs)} vouchers"), sum(v.count for v in vs),
              sum((v.total for v in vs), Decimal(0)), None)
     return Table(L("按介绍人", "By introducer"), cols, frame_of(rows, cols), total=total,
@@ -235,27 +198,26 @@ def write_rebate_summary(path: Path, s: Settlement, lang: str = "zh", page: Page
     write_book(path, [introducer_table(s, lang, page), rebate_lines_table(s, lang)], fast=large_month(s))
 
 
-def write_vouchers(folder: Path, s: Settlement, lang: str = "zh", page: Page | None = None) -> list[Voucher]:
-    """返款单/ with one workbook per introducer (the folder exists even when there is none)."""
-    target = folder / VOUCHER_DIR
-    target.mkdir(exist_ok=True)
-    vs = vouchers(s)
-    for v in vs:
-        write_voucher(target / v.file, s, v, lang, page)
-    return vs
-
-
 def voucher_records(s: Settlement) -> list[dict]:
-    """settlement.json's "vouchers": what `check_vouchers` compares the files with."""
-    return [{"partner": v.partner, "referrer": v.referrer, "file": v.file, "lines": v.count,
-             "total": str(v.total)} for v in vouchers(s)]
+    """settlement.json's "vouchers": where each one is in 返款单.xlsx, its lines and its total."""
+    from settle.output.voucher_book import book_records
+    return book_records(s)
 
 
 # --- verify ----------------------------------------------------------------------------------------
 
 def check_vouchers(folder: Path, settlement: dict) -> list[Difference]:
-    """Every recorded voucher exists with its number of lines and its total (figures and 大写);
-    no voucher file is there that the settlement does not name."""
+    """返款单.xlsx against the record, or — a month settled before it (one file per introducer
+    in 返款单/, issue 26) — those files."""
+    if (Path(folder) / VOUCHER_DIR).is_dir() or any("file" in v for v in settlement.get("vouchers", [])):
+        return check_voucher_files(folder, settlement)
+    from settle.output.voucher_files import check_voucher_book
+    return check_voucher_book(folder, settlement)
+
+
+def check_voucher_files(folder: Path, settlement: dict) -> list[Difference]:
+    """The old form: every recorded voucher exists with its number of lines and its total
+    (figures and 大写); no voucher file is there that the settlement does not name."""
     out: list[Difference] = []
     recorded = settlement.get("vouchers", [])
     target = Path(folder) / VOUCHER_DIR

@@ -493,3 +493,56 @@ def _rust_errors(path: Path):
                 text = captured.read()
                 if text:
                     os.write(2, text)
+
+
+rust_errors = _rust_errors
+
+
+def add_row_breaks(book, path: Path, breaks: dict[int, list[int]]) -> None:
+    """Copy the workbook `book` (a BytesIO the Rust writer filled) to `path` with manual page
+    breaks before the given 0-based rows of its sheets (1-based positions). The Rust writer has
+    no page breaks, so each such sheet's part is streamed once through zlib, the <rowBreaks>
+    element going right after its <headerFooter> (the place the schema gives it)."""
+    import zipfile
+
+    marker = b"</headerFooter>"
+    book.seek(0)
+    with zipfile.ZipFile(book) as zin, open(path, "wb") as fh, \
+            zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
+        for info in zin.infolist():
+            number = _sheet_number(info.filename)
+            rows = breaks.get(number) if number else None
+            if not rows:
+                zout.writestr(info, zin.read(info), compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+                continue
+            brk = "".join(f'<brk id="{r}" max="16383" man="1"/>' for r in rows)
+            extra = f'<rowBreaks count="{len(rows)}" manualBreakCount="{len(rows)}">{brk}</rowBreaks>'.encode()
+            with zin.open(info) as src, zout.open(info.filename, "w") as dst:
+                _insert_after(src, dst, marker, extra)
+
+
+def _sheet_number(name: str) -> int | None:
+    m = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", name)
+    return int(m.group(1)) if m else None
+
+
+def _insert_after(src, dst, marker: bytes, extra: bytes, chunk: int = 1 << 20) -> None:
+    """Stream src to dst, writing `extra` after the first `marker` (which must be there)."""
+    pending, done = b"", False
+    while True:
+        block = src.read(chunk)
+        if not block:
+            break
+        buf = pending + block
+        if not done:
+            at = buf.find(marker)
+            if at >= 0:
+                at += len(marker)
+                dst.write(buf[:at] + extra)
+                buf, done = buf[at:], True
+        keep = 0 if done else len(marker) - 1
+        dst.write(buf[:len(buf) - keep])
+        pending = buf[len(buf) - keep:]
+    dst.write(pending)
+    if not done:
+        raise ValueError(f"no {marker!r} in a sheet: its page breaks have no place")
