@@ -115,14 +115,14 @@ def test_run_shows_the_result_table_progress_and_outputs(settled):
     assert report.code == 0, lines(report)
     t = grid(report, "2024-05 结算结果")
     assert t.headers == ["工号", "姓名", "角色", "业绩", "应发合计"]
-    assert ["S002", "张伟", "主管", "66,051.21", "4,653.14"] in t.rows
-    assert t.rows[-1] == ["合计", "", "", "", "102,303.49"] and t.totals == {len(t.rows) - 1}
+    assert ["S002", "张伟", "主管", "66,051.21", "4,655.37"] in t.rows
+    assert t.rows[-1] == ["合计", "", "", "", "102,376.95"] and t.totals == {len(t.rows) - 1}
     assert t.numeric == [False, False, False, True, True]
     assert any(line.startswith("核对：本月结算 ") and line.endswith("平衡 ✓") for line in lines(report))
     job = page.app.config["JOBS"].get(page.root, MONTH)
     assert job.steps == ["读取输入", "计算", "写出", "业绩明细", "工资条与汇总", "发布"]
     text = page.html()
-    assert "102,303.49" in text and "结算：" in text and "已结算" in text
+    assert "102,376.95" in text and "结算：" in text and "已结算" in text
     assert "部门汇总.xlsx" in text and "工资条（16 个文件）" in text
 
 
@@ -162,7 +162,7 @@ def test_check_cards_lists_the_R20_R26_findings(settled):
     report = page.act("check_cards")
     assert report.code == 1                                  # findings (the planted ones)
     t = grid(report, "2024-05 卡片检查")
-    assert t.headers == ["名称", "工号", "姓名", "来源", "卡号", "说明"]
+    assert t.headers == ["名称", "工号", "姓名", "来源", "卡号", "说明", "申诉结果"]   # SPEC §12: each finding's appeal
     assert {row[0] for row in t.rows} >= {"未登记卡", "重复办卡", "撞单", "人员不存在"}
     assert any(line.startswith(f"共 {len(t.rows)} 项；") for line in lines(report))
 
@@ -186,7 +186,7 @@ def test_simulate_with_a_shipped_example(settled):
     assert report.code == 0, lines(report)
     t = grid(report, "2024-05 方案对比：已结算 → plan_a")
     assert t.headers == ["工号", "姓名", "已结算", "模拟", "差额"]
-    assert t.rows[-1][0] == "合计" and t.rows[-1][2] == "102,303.49"
+    assert t.rows[-1][0] == "合计" and t.rows[-1][2] == "102,376.95"
     assert (page.root / "output/simulations/2024-05/对比_plan_a.xlsx").is_file()
     assert "对比_plan_a.xlsx" in page.html()
     # a rules file that is not among the choices is refused before anything runs
@@ -463,7 +463,7 @@ def test_no_arguments_in_a_terminal_window_settles_the_month_asked_for(tmp_path)
         proc.kill()
         os.close(main)
     text = seen.decode("utf-8", "replace")
-    assert f"工作目录：{ws.resolve()}" in text and "102,303.49" in text and "按回车键关闭窗口" in text
+    assert f"工作目录：{ws.resolve()}" in text and "102,376.95" in text and "按回车键关闭窗口" in text
     assert (ws / "output/2024-05/settlement.json").is_file()
 
 

@@ -60,12 +60,12 @@ def test_gbk_cp936_and_ascii_consoles_print_everything_with_the_utf8_exit_codes(
     gbk = {cmd: settle_cli(sample, cmd, encoding="gbk") for cmd in ("run", "verify", "check-cards")}
     assert {cmd: d.returncode for cmd, d in gbk.items()} == {c: d.returncode for c, d in utf8.items()}
     run = readable(gbk["run"], "gbk")
-    assert "收费明细_下半月.csv > 第 1851 行" in run and "102,303.49" in run and "4,653.14" in run
+    assert "收费明细_下半月.csv > 第 1851 行" in run and "102,376.95" in run and "4,655.37" in run
     assert "平衡 √" in run and "√" in readable(gbk["verify"], "gbk")
     assert "撞单" in readable(gbk["check-cards"], "gbk")
 
     cp936 = settle_cli(sample, "run", encoding="cp936")
-    assert cp936.returncode == 0 and "102,303.49" in readable(cp936, "cp936")
+    assert cp936.returncode == 0 and "102,376.95" in readable(cp936, "cp936")
     for cmd, code in (("verify", 0), ("check-cards", 1)):
         done = settle_cli(sample, cmd, encoding="ascii")
         assert done.returncode == code, readable(done, "ascii")
