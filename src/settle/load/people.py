@@ -42,7 +42,8 @@ class Roster:
     def __init__(self, staff: pd.DataFrame):
         self.ids = set(staff["staff_id"].dropna())
         self.names = staff.groupby("name")["staff_id"].agg(list).to_dict() if len(staff) else {}
-        self.name_of = dict(zip(staff["staff_id"], staff["name"])) if len(staff) else {}
+        named = staff[staff["name"].notna()] if len(staff) else staff
+        self.name_of = dict(zip(named["staff_id"], named["name"])) if len(named) else {}
 
     def by_text(self, text: str) -> tuple[str | None, str]:
         """业务员 text: a 工号, else a name unique on the roster."""
@@ -75,16 +76,19 @@ def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
     return np.where(col.notna().to_numpy(dtype=bool), col.to_numpy(dtype=object), None)
 
 
-def resolve_people(frame: pd.DataFrame, staff: pd.DataFrame) -> tuple[pd.Series, pd.Series, list[Named]]:
+def resolve_people(frame: pd.DataFrame, staff: pd.DataFrame) -> tuple[pd.Series, pd.Series, np.ndarray]:
     """(staff_id or NA, status, and each row's Named) for every row of `frame` (SPEC §3.5)."""
     roster = Roster(staff)
     sid, who = _column(frame, "staff_id"), _column(frame, "salesperson")
     pairs = pd.MultiIndex.from_arrays([pd.Series(sid, dtype=object).fillna(""), pd.Series(who, dtype=object).fillna("")])
     codes, uniques = pd.factorize(pairs)
-    found = [roster.named(a or None, b or None) for a, b in uniques]
-    named = [found[c] for c in codes]
-    return (pd.Series([n.staff_id for n in named], index=frame.index, dtype="string[pyarrow]"),
-            pd.Series([n.status for n in named], index=frame.index, dtype=object), named)
+    found = np.empty(len(uniques), dtype=object)
+    found[:] = [roster.named(a or None, b or None) for a, b in uniques]
+    named = found[codes]      # one Named per row, shared by the rows of one (工号, 业务员) pair
+    ids = np.array([n.staff_id for n in found], dtype=object)[codes] if len(found) else np.array([], dtype=object)
+    status = np.array([n.status for n in found], dtype=object)[codes] if len(found) else np.array([], dtype=object)
+    return (pd.Series(ids, index=frame.index, dtype="string[pyarrow]"),
+            pd.Series(status, index=frame.index, dtype=object), named)
 
 
 def _header(frame: pd.DataFrame, kind: Kind, fname: str) -> str:
@@ -102,7 +106,7 @@ def _both_says(code: str, **params) -> str:
     return both(say(code, "zh", **params), say(code, "en", **params))
 
 
-def report_people(frame: pd.DataFrame, kind: Kind, named: list[Named], problems: Problems,
+def report_people(frame: pd.DataFrame, kind: Kind, named: np.ndarray, problems: Problems,
                   skip: np.ndarray | None = None) -> None:
     """Every row that names nobody, two people, or two different people. `skip`: rows whose
     unresolved person is no problem (a 确认例外 names a registration); a mismatch is reported
@@ -111,8 +115,9 @@ def report_people(frame: pd.DataFrame, kind: Kind, named: list[Named], problems:
     headers = frame.attrs.get("headers", {})
     sid, who = _column(frame, "staff_id"), _column(frame, "salesperson")
     files, sheets, rows = (frame[c].to_numpy(dtype=object) for c in ("src_file", "src_sheet", "src_row"))
-    for i, n in enumerate(named):
-        if n.status == "ok" or (n.status != "mismatch" and skip is not None and skip[i]):
+    for i in np.flatnonzero(np.fromiter((n.status != "ok" for n in named), dtype=bool, count=len(named))):
+        n = named[i]
+        if n.status != "mismatch" and skip is not None and skip[i]:
             continue
         where = dict(file=files[i], sheet=sheets[i] or None, row=rows[i])
         if n.status == "mismatch":
