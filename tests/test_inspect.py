@@ -192,3 +192,15 @@ def test_a_csv_export_is_inspected_like_a_workbook(ws):
     [sheet] = insp.sheets
     assert (sheet.sheet, sheet.status, sheet.dropped) == (None, "read", {"summary": [3]})
     assert to_json(insp)["first_lines"][0]["values"]["患者姓名"] == "张*"
+
+
+def test_a_second_mapping_goes_under_the_existing_aliases_block(ws, export):
+    """settle.yaml maps 金额 already: the suggestion is the 收费明细 line alone, keeping 实收金额,
+    for a second `aliases:` key would silently replace the first."""
+    (ws.root / "settle.yaml").write_text("aliases:\n  收费明细: {金额: [实收金额]}\n", encoding="utf-8")
+    insp = api.inspect_file(export, ws.root)
+    assert insp.settle_yaml == "  收费明细: {金额: [实收金额], 结算状态: [状态], 患者标识: [身份证号码]}"
+    text = (ws.root / "settle.yaml").read_text(encoding="utf-8").replace("  收费明细: {金额: [实收金额]}\n",
+                                                                          insp.settle_yaml + "\n")
+    (ws.root / "settle.yaml").write_text(text, encoding="utf-8")
+    assert api.inspect_file(export, ws.root).exit_code == 1
