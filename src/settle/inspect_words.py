@@ -59,6 +59,6 @@ INSPECT_WORDS: dict[str, tuple[str, str]] = {
     "inspect.hidden": ("隐藏的行：{count} 行（第 {rows} 行），照常读取并计入", "Hidden rows: {count} (rows {rows}), read and counted"),
     "inspect.first_lines": ("前 {n} 行（读取结果，患者信息已遮盖）", "The first {n} lines as read (patients masked)"),
     "inspect.row": ("行", "Row"),
-    "inspect.total": ("共 {lines} 行，金额合计 {total}", "{lines} lines, 金额 total {total}"),
+    "inspect.total": ("共 {lines} 行，金额合计 {total}", "{lines} lines, amount total {total}"),
     "inspect.count": ("共 {lines} 行", "{lines} lines"),
 }
