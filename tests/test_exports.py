@@ -345,3 +345,12 @@ def test_hidden_rows_are_found_by_every_sheet_scanner(month, rewrite):
     inputs, problems = load(month.root)
     assert keys(problems) == [("2024-05/收费明细.xlsx", "明细", None, None, "hidden_rows")]
     assert inputs.billing["amount_fen"].tolist() == [10000, 2000]
+
+
+def test_alternative_aliases_of_one_field_are_not_a_problem(month):
+    """amount: [实收金额, 结算金额] — weekly exports say one or the other: the file read through
+    实收金额 is as mapped, so 结算金额 matching nothing here is no error, nor a warning."""
+    (month.root / "settle.yaml").write_text("aliases:\n  billing: {amount: [实收金额, 结算金额]}\n", encoding="utf-8")
+    save_billing(month, BILL_HEADERS[:-1] + ["实收金额"], [bill(V, 3, "P1")])
+    inputs, problems = load(month.root)
+    assert keys(problems) == [] and inputs.billing["amount_fen"].tolist() == [300]

@@ -117,7 +117,7 @@ def test_cli_inspect_table_in_both_languages(ws, export):
     assert "跳过的行：标题行 1 行（第 1 行）、合计行 1 行（第 10 行）、表尾行 1 行（第 11 行）" in zh.output
     assert "实收金额（settle.yaml 第 2 行）" in zh.output and "欧**娜" in zh.output and "欧阳娜娜" not in zh.output
     en = invoke("inspect", str(export), "--workspace", str(ws.root), "--lang", "en")
-    assert "read as billing (from the file name)" in en.output and "7 lines, 金额 total 710.50" in en.output
+    assert "read as billing (from the file name)" in en.output and "7 lines, amount total 710.50" in en.output
     assert "Rows skipped: title 1 (rows 1), summary 1 (rows 10), footer 1 (rows 11)" in en.output
 
 
@@ -192,3 +192,25 @@ def test_a_csv_export_is_inspected_like_a_workbook(ws):
     [sheet] = insp.sheets
     assert (sheet.sheet, sheet.status, sheet.dropped) == (None, "read", {"summary": [3]})
     assert to_json(insp)["first_lines"][0]["values"]["患者姓名"] == "张*"
+
+
+def test_a_second_mapping_goes_under_the_existing_aliases_block(ws, export):
+    """settle.yaml maps 金额 already: the suggestion is the 收费明细 line alone, keeping 实收金额,
+    for a second `aliases:` key would silently replace the first."""
+    (ws.root / "settle.yaml").write_text("aliases:\n  收费明细: {金额: [实收金额]}\n", encoding="utf-8")
+    insp = api.inspect_file(export, ws.root)
+    assert insp.settle_yaml == "  收费明细: {金额: [实收金额], 结算状态: [状态], 患者标识: [身份证号码]}"
+    text = (ws.root / "settle.yaml").read_text(encoding="utf-8").replace("  收费明细: {金额: [实收金额]}\n",
+                                                                          insp.settle_yaml + "\n")
+    (ws.root / "settle.yaml").write_text(text, encoding="utf-8")
+    assert api.inspect_file(export, ws.root).exit_code == 1
+
+
+def test_the_english_words_of_reading_and_inspect_hold_no_chinese():
+    """--lang en complete: the templates added for issue 24 are English but for the data they
+    are filled with (header names, file and sheet names)."""
+    import re
+    from settle.inspect_words import INSPECT_WORDS, READING_PROBLEMS
+    cjk = re.compile(r"[\u3400-\u9fff\uff01-\uff5e\u3000-\u303f]")
+    english = [en for _, _, en in READING_PROBLEMS.values()] + [en for _, en in INSPECT_WORDS.values()]
+    assert len(english) > 40 and [t for t in english if cjk.search(t)] == []

@@ -86,7 +86,7 @@ def test_registrations_outside_month_likewise(ws):
     # One late-entered registration alone (SPEC §6) is a warning, not "another month's 登记表".
     ws.month("2024-05", regs=[reg(D(2024, 4, 30, 17), "S1", "P0")])
     _, problems = validate(ws)
-    assert [p.code for p in problems if p.code != "no_data_rows"] == ["outside_month_rows"]
+    assert [p.code for p in problems if p.code != "no_data_rows"] == ["outside_month_rows"]   # header-only 收费明细
 
 
 def test_earlier_months_folders_are_not_judged_by_month(ws):

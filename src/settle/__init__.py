@@ -17,7 +17,8 @@ refuse_unsupported_python()
 from settle.api import (  # noqa: E402
     Result, check_cards, close_month, explain, init_workspace, publish, run_month, settle_month, validate_month,
 )
+from settle.api import inspect_file  # noqa: E402  (SPEC §3.6: how one workbook is read)
 from settle.verify import verify  # noqa: E402
 
 __all__ = ["Result", "run_month", "validate_month", "check_cards", "explain", "verify", "publish", "settle_month",
-           "close_month", "init_workspace", "__version__"]
+           "close_month", "init_workspace", "inspect_file", "__version__"]

@@ -519,7 +519,8 @@ def print_inspection(con: Console, insp, lang: str) -> None:
             con.print(say("inspect.hidden", lang, count=len(s.hidden_rows), rows=_rows_text(s.hidden_rows, lang)),
                       markup=False)
     if insp.settle_yaml:
-        con.print(say("inspect.paste", lang, file=insp.settle_yaml_file), markup=False)
+        con.print(say("inspect.paste_under" if insp.settle_yaml_under else "inspect.paste", lang,
+                      file=insp.settle_yaml_file, kind=insp.kind.display), markup=False)
         con.print(insp.settle_yaml, markup=False, highlight=False)
     if insp.first_lines:
         t = Table(title=say("inspect.first_lines", lang, n=len(insp.first_lines)), expand=False)

@@ -45,6 +45,9 @@ INSPECT_WORDS: dict[str, tuple[str, str]] = {
     "inspect.by_money": ("内容像金额", "holds amounts"),
     "inspect.by_keys": ("内容像 11–18 位编号", "holds 11–18-character keys"),
     "inspect.no_candidate": ("没有相近的列", "no similar column"),
+    "inspect.paste_under": ("在 {file} 的 aliases: 下加入（或替换{kind}一行为）以下一行即可映射（请先核对列名）：",
+                            "Under aliases: in {file}, add (or put in place of the {kind} line) this line to map them "
+                            "(check the names first):"),
     "inspect.paste": ("把以下几行加入 {file} 即可映射（请先核对列名）：", "Add these lines to {file} to map them (check the names first):"),
     "inspect.dropped": ("跳过的行：{items}", "Rows skipped: {items}"),
     "inspect.dropped_item": ("{reason} {count} 行（第 {rows} 行）", "{reason} {count} (rows {rows})"),
@@ -56,6 +59,6 @@ INSPECT_WORDS: dict[str, tuple[str, str]] = {
     "inspect.hidden": ("隐藏的行：{count} 行（第 {rows} 行），照常读取并计入", "Hidden rows: {count} (rows {rows}), read and counted"),
     "inspect.first_lines": ("前 {n} 行（读取结果，患者信息已遮盖）", "The first {n} lines as read (patients masked)"),
     "inspect.row": ("行", "Row"),
-    "inspect.total": ("共 {lines} 行，金额合计 {total}", "{lines} lines, 金额 total {total}"),
+    "inspect.total": ("共 {lines} 行，金额合计 {total}", "{lines} lines, amount total {total}"),
     "inspect.count": ("共 {lines} 行", "{lines} lines"),
 }

@@ -85,6 +85,7 @@ class Inspection:
     problems: Problems = field(default_factory=Problems)
     settle_yaml: str | None = None    # the lines that would map every missing field, ready to paste
     settle_yaml_file: str | None = None
+    settle_yaml_under: bool = False   # settle_yaml is one line for the existing `aliases:` block
 
     @property
     def exit_code(self) -> int:
@@ -154,7 +155,9 @@ def inspect_file(path: Path, workspace: Path, kind: str | None = None) -> Inspec
     if "amount_fen" in frame and chosen.field("amount").kind == C.MONEY:
         out.amount_total = Decimal(int(frame["amount_fen"].fillna(0).astype("int64").sum())).scaleb(-2)
     out.first_lines = _first_lines(frames, chosen)
-    out.settle_yaml = paste_lines(chosen, [m for s in out.sheets for m in s.missing])
+    out.settle_yaml_under = _has_aliases(workspace / "settle.yaml")
+    out.settle_yaml = paste_lines(chosen, [m for s in out.sheets for m in s.missing], aliases,
+                                  under_aliases=out.settle_yaml_under)
     return out
 
 
@@ -271,22 +274,39 @@ def _alias_lines(path: Path) -> dict:
     return out
 
 
+def _has_aliases(path: Path) -> bool:
+    """settle.yaml has a top-level `aliases:` key already (commented-out lines do not count)."""
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8-sig"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return False
+    return isinstance(root, yaml.MappingNode) and any(k.value == "aliases" for k, _ in root.value)
+
+
 def _yaml_text(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"' if _YAML_SPECIAL.search(text) else text
 
 
-def paste_lines(kind: Kind, missing: list[Missing]) -> str | None:
+def paste_lines(kind: Kind, missing: list[Missing], existing: dict[str, list[str]] | None = None,
+                under_aliases: bool = False) -> str | None:
     """The settle.yaml lines that map each missing field to its nearest header, ready to paste:
     aliases:
-      收费明细: {金额: [实收金额]}"""
-    pairs = {}
+      收费明细: {金额: [实收金额]}
+    When settle.yaml has an `aliases:` block already (`under_aliases`), only the kind's line is
+    given — to put under it in place of the kind's present line, whose names it keeps
+    (`existing`): a second `aliases:` key would silently replace the first."""
+    pairs: dict[str, list[str]] = {f: list(names) for f, names in (existing or {}).items()}
+    new = False
     for m in missing:
-        if m.candidates and m.field not in pairs:
-            header = re.sub(r"\s+", "", m.candidates[0].header)
-            pairs[m.field] = f"{kind.field(m.field).display}: [{_yaml_text(header)}]"
-    if not pairs:
+        if m.candidates and m.field not in (existing or {}):
+            pairs.setdefault(m.field, []).append(re.sub(r"\s+", "", m.candidates[0].header))
+            new = True
+    if not new:
         return None
-    return f"aliases:\n  {kind.display}: {{{', '.join(pairs.values())}}}"
+    items = ", ".join(f"{kind.field(f).display}: [{', '.join(_yaml_text(n) for n in names)}]"
+                      for f, names in pairs.items())
+    line = f"  {kind.display}: {{{items}}}"
+    return line if under_aliases else f"aliases:\n{line}"
 
 
 # --- the first lines as read ------------------------------------------------------------------------
@@ -354,7 +374,7 @@ def to_json(insp: Inspection) -> dict:
             "dropped": {reason: rows(listed) for reason, listed in s.dropped.items()},
             "hidden_rows": rows(s.hidden_rows),
         } for s in insp.sheets],
-        "settle_yaml": insp.settle_yaml,
+        "settle_yaml": insp.settle_yaml, "settle_yaml_under_aliases": insp.settle_yaml_under,
         "first_lines": insp.first_lines,
         "lines": insp.lines,
         "amount_total": None if insp.amount_total is None else f"{insp.amount_total:.2f}",

@@ -179,6 +179,8 @@ def _check_aliases(heads: list[HeaderMatch], kind: Kind, extra_aliases, display:
             if header_key(alias) in seen:
                 continue
             used = next((h for h in heads if fname in h.matched), None)
+            if used is not None and used.names[fname].source != "builtin":
+                continue   # read through another of the clerk's own names for it: as mapped
             if used is not None:
                 c = used.matched[fname][0]
                 problems.add(problem("alias_unmatched_used", file=display, value=alias,
