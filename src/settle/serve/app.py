@@ -116,7 +116,7 @@ def create_app(settings: Settings) -> Flask:
     def internal(exc):
         if settings.debug:
             app.logger.exception("settle serve")
-        return refuse(say("internal", kind=type(exc).__name__), 500)
+        return refuse(say("internal", kind=type(exc).__name__), getattr(exc, "code", None) or 500)
 
     def chosen() -> tuple[Path, str]:
         root = Path(request.values.get("workspace") or settings.workspace)
