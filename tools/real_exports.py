@@ -506,6 +506,28 @@ def table(results: list[dict]) -> None:
           "(billing with exit 0: the run's reconciliation of the month's settled lines).")
 
 
+def extract(entries: list[dict], corpus: Path, mirrors: Path) -> int:
+    """Bring each entry's file out of a bare git copy of its repository: MIRRORS/<owner>+<name>/
+    (repo, repo/.git or <name>.git), `git show COMMIT:PATH`; the sha256 is checked."""
+    corpus.mkdir(parents=True, exist_ok=True)
+    bad = 0
+    for e in {e["file"]: e for e in entries}.values():
+        src = e["source"]
+        base = mirrors / src["repo"].replace("/", "+")
+        gits = [g for g in (base / "repo" / ".git", base / "repo", base / ".git", base) if (g / "HEAD").is_file()]
+        got = subprocess.run(["git", "--git-dir", str(gits[0]), "show", f"{src['commit']}:{src['path']}"],
+                             capture_output=True) if gits else None
+        if got is None or got.returncode:
+            print(f"  {e['file']}: not found ({src['repo']} {src['commit'][:10]} {src['path']})")
+            bad += 1
+            continue
+        ok = hashlib.sha256(got.stdout).hexdigest() == e["sha256"]
+        (corpus / e["file"]).write_bytes(got.stdout)
+        print(f"  {e['file']}: {len(got.stdout)} bytes{'' if ok else '  SHA256 DIFFERS'}")
+        bad += not ok
+    return 1 if bad else 0
+
+
 def main() -> int:
     if len(sys.argv) == 5 and sys.argv[1] == "--read-one":
         print(json.dumps(read_one(*sys.argv[2:]), ensure_ascii=False, default=str))
@@ -517,6 +539,8 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per settle run")
     ap.add_argument("--keep", type=Path, default=None, help="keep the workspaces under this folder")
     ap.add_argument("--json", type=Path, default=None, help="also write the raw results here")
+    ap.add_argument("--extract", type=Path, default=None, metavar="MIRRORS",
+                    help="only bring the files out of bare git copies under MIRRORS/<owner>+<name>/")
     args = ap.parse_args()
     os.nice(10)
     sys.path.insert(0, str(ROOT / "src"))
@@ -528,6 +552,8 @@ def main() -> int:
         entries = [e for e in entries if e["id"] in wanted]
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
+    if args.extract:
+        return extract(entries, args.corpus, args.extract)
     tmp = Path(tempfile.mkdtemp(prefix="settle-real-", dir=args.keep))
     inspect = has_inspect(args.timeout)
     print(f"settle inspect: {'present' if inspect else 'absent (library read used for lines and totals)'}")
