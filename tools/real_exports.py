@@ -46,6 +46,7 @@ import yaml
 TOOLS = Path(__file__).resolve().parent
 ROOT = TOOLS.parent
 MANIFEST = TOOLS / "real_exports" / "manifest.yaml"
+SETTLE_SRC = ROOT / "src"  # --settle-src: another checkout's src/ (a branch under review)
 STEMS = {"billing": "收费明细", "registrations": "登记表", "daily": "日报", "adjustments": "调整"}
 KIND_ZH = {**STEMS, "staff": "staff.xlsx"}
 MONEY_FIELD = {"billing": "amount_fen", "staff": "base_salary_fen", "adjustments": "amount_fen"}
@@ -307,7 +308,8 @@ def read_one(ws: str, kind: str, path: str) -> dict:
 def library_read(ws: Path, kind: str, placed: Path, timeout: float) -> dict:
     try:
         got = subprocess.run([sys.executable, __file__, "--read-one", str(ws), kind, str(placed)],
-                             capture_output=True, text=True, timeout=timeout)
+                             capture_output=True, text=True, timeout=timeout,
+                             env={**os.environ, "PYTHONPATH": str(SETTLE_SRC)})
     except subprocess.TimeoutExpired:
         return {"error": f"timeout after {timeout:.0f} s"}
     if got.returncode != 0:
@@ -367,7 +369,13 @@ def yuan(f) -> str:
 
 
 def inspect_figures(data) -> tuple:
-    """(lines, total fen) from an inspect --json answer, whatever its exact shape."""
+    """(lines, total fen) from an inspect --json answer: its top-level `lines` and `amount_total`
+    (SPEC §3.6), else the first such keys found deeper."""
+    if isinstance(data, dict) and "lines" in data:
+        try:
+            return data["lines"], fen(data.get("amount_total"))
+        except ValueError:
+            return data["lines"], None
     lines = total = None
     def walk(x):
         nonlocal lines, total
@@ -529,7 +537,7 @@ def extract(entries: list[dict], corpus: Path, mirrors: Path) -> int:
 
 
 def main() -> int:
-    if len(sys.argv) == 5 and sys.argv[1] == "--read-one":
+    if len(sys.argv) == 5 and sys.argv[1] == "--read-one":  # PYTHONPATH names the settle to use
         print(json.dumps(read_one(*sys.argv[2:]), ensure_ascii=False, default=str))
         return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -541,9 +549,12 @@ def main() -> int:
     ap.add_argument("--json", type=Path, default=None, help="also write the raw results here")
     ap.add_argument("--extract", type=Path, default=None, metavar="MIRRORS",
                     help="only bring the files out of bare git copies under MIRRORS/<owner>+<name>/")
+    ap.add_argument("--settle-src", type=Path, default=None, help="run the settle of this src/ folder")
     args = ap.parse_args()
+    global SETTLE_SRC
+    SETTLE_SRC = (args.settle_src or SETTLE_SRC).resolve()
     os.nice(10)
-    sys.path.insert(0, str(ROOT / "src"))
+    sys.path.insert(0, str(SETTLE_SRC))
     import settle.cli  # noqa: F401  imported once; every forked run starts from it
 
     entries = yaml.safe_load(args.manifest.read_text(encoding="utf-8"))["entries"]
@@ -556,7 +567,7 @@ def main() -> int:
         return extract(entries, args.corpus, args.extract)
     tmp = Path(tempfile.mkdtemp(prefix="settle-real-", dir=args.keep))
     inspect = has_inspect(args.timeout)
-    print(f"settle inspect: {'present' if inspect else 'absent (library read used for lines and totals)'}")
+    print(f"settle: {Path(settle.cli.__file__).parent} (inspect: {'present' if inspect else 'absent, the library read gives lines and totals'})")
     results = []
     try:
         for entry in entries:
