@@ -296,3 +296,18 @@ def test_a_month_recorded_before_its_lines_still_adds_up(tmp_path):
     p = person_diff(cmp, "S1")
     assert not cmp.lines_recorded
     assert kinds(p) == {"performance": Decimal("119.00")} and p.difference == Decimal("119.00")
+
+
+def test_a_registration_confirmed_or_rejected_names_its_rule(tmp_path):
+    """R23 老患者: S2 registers W1 after W1's visit of 05-06, so the registration is not credited;
+    a 确认例外 row (§3.5) credits it: S2 +95.20 (800 × 3 % + 1500 × 800/20000 + 700 × 800/50000),
+    named as the registration now credited with its R-code — and the other way round rejected."""
+    flagged = base_month()
+    flagged["regs"].append(reg(dt.datetime(2024, 5, 7, 9), "S2", "W1", name="周四"))
+    confirmed = {**flagged, "adjust": [{"工号": "S2", "类型": "确认例外", "患者标识": "W1", "事由": "主任确认",
+                                        "批准人": "主任"}]}
+    (cause, _), = person_diff(diff(tmp_path, flagged, confirmed, "S2"), "S2").grouped()
+    assert (cause.kind, cause.amount, cause.params["code"], cause.params["rule"], cause.params["record_no"]) == \
+        ("reg_confirmed", Decimal("95.20"), "existing_patient", "R23", "0000104")
+    (cause, _), = person_diff(diff(tmp_path, confirmed, flagged, "S2"), "S2").grouped()
+    assert (cause.kind, cause.amount, cause.params["rule"]) == ("reg_rejected", Decimal("-95.20"), "R23")

@@ -63,7 +63,7 @@ def write_month(folder: Path, settlement, loaded, meta: dict, lang: str, step=la
         write_interdept(folder, settlement.interdept, lang)  # R42 科间转诊奖励.xlsx
         rec = reconciliation(settlement)
         data = settlement_json(settlement, rec=rec, **meta)
-        data["credited"]["sha256"] = write_credited(folder, settlement.shares, settlement.credit.lines)  # SPEC §12
+        write_credited(folder, settlement.shares, settlement.credit.lines)  # SPEC §12: what settle diff names
         (folder / "settlement.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     return rec
 
