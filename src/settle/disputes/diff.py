@@ -242,7 +242,7 @@ def performance_drivers(drivers, sid: str, stream: str, before: dict | None, aft
     x1 = Decimal((after or {}).get("stream_performance", {}).get(stream, "0"))
     rest = x1 - x0 - sum((d.weight for d in got), ZERO)
     if rest:
-        got.append(Driver("performance", rest, {"stream": stream, "detail": f"{x0} → {x1}"}))
+        got.append(Driver("performance", rest, {"stream": stream, "detail": f"{x0:,.2f} → {x1:,.2f}"}))
     return got
 
 
