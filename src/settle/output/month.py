@@ -20,10 +20,10 @@ def page_of(ws, lang: str = "zh") -> Page:
 
 def write_month(folder: Path, settlement, loaded, meta: dict, lang: str, step=lambda label: None) -> dict:
     """`meta`: what settlement.json and 运行信息 record besides the figures (files, rules, record)."""
+    from settle.disputes.lines import write_credited
     from settle.output.director import read_history
     from settle.output.payroll import write_payroll
     from settle.output.render import payslip_file, prepare_details, reconciliation, write_payslip, write_summary
-    from settle.disputes.lines import write_credited
     from settle.output.result import run_info, settlement_json
     from settle.output.strips import FILE as STRIPS_FILE, write_strips
     from settle.output.vouchers import SUMMARY_FILE, VOUCHER_DIR, vouchers, write_rebate_summary, write_voucher
