@@ -261,9 +261,11 @@ def test_diff_command_writes_beside_the_outputs_and_verify_ignores_it(tmp_path):
     assert api.settle_month(ws.root, MAY).status == "ok"
     write_xlsx(ws.root / MAY / "调整.xlsx", ADJ_HEADERS, [{"工号": "S1", "类型": "奖励", "金额": 1250, "事由": "表彰",
                                                           "批准人": "主任"}])
-    rerun = api.settle_month(ws.root, MAY)
-    assert (len(rerun.changes.people), rerun.changes.total) == (1, Decimal("1250.00"))
     runner = CliRunner()
+    rerun = runner.invoke(app, ["run", MAY, "--workspace", str(ws.root)])
+    assert rerun.exit_code == 0, rerun.output
+    assert "与上次结算相比：1 人变化，合计 +1,250.00" in rerun.output
+    assert "王芳（S1）+1,250.00：调整行 2024-05/调整.xlsx 第 2 行" in rerun.output
     got = runner.invoke(app, ["diff", MAY, "--workspace", str(ws.root)])
     assert got.exit_code == 0, got.output
     assert "1 人变化，合计 +1,250.00" in got.output and "调整行 2024-05/调整.xlsx 第 2 行" in got.output
@@ -296,3 +298,34 @@ def test_a_month_recorded_before_its_lines_still_adds_up(tmp_path):
     p = person_diff(cmp, "S1")
     assert not cmp.lines_recorded
     assert kinds(p) == {"performance": Decimal("119.00")} and p.difference == Decimal("119.00")
+
+
+def test_a_registration_confirmed_or_rejected_names_its_rule(tmp_path):
+    """R23 老患者: S2 registers W1 after W1's visit of 05-06, so the registration is not credited;
+    a 确认例外 row (§3.5) credits it: S2 +95.20 (800 × 3 % + 1500 × 800/20000 + 700 × 800/50000),
+    named as the registration now credited with its R-code — and the other way round rejected."""
+    flagged = base_month()
+    flagged["regs"].append(reg(dt.datetime(2024, 5, 7, 9), "S2", "W1", name="周四"))
+    confirmed = {**flagged, "adjust": [{"工号": "S2", "类型": "确认例外", "患者标识": "W1", "事由": "主任确认",
+                                        "批准人": "主任"}]}
+    (cause, _), = person_diff(diff(tmp_path, flagged, confirmed, "S2"), "S2").grouped()
+    assert (cause.kind, cause.amount, cause.params["code"], cause.params["rule"], cause.params["record_no"]) == \
+        ("reg_confirmed", Decimal("95.20"), "existing_patient", "R23", "0000104")
+    (cause, _), = person_diff(diff(tmp_path, confirmed, flagged, "S2"), "S2").grouped()
+    assert (cause.kind, cause.amount, cause.params["rule"]) == ("reg_rejected", Decimal("-95.20"), "R23")
+
+
+def test_carried_debt(tmp_path):
+    """R45: April's S1 ends at −(fine) and carries it to May as 上月欠款. April is rerun with a
+    smaller fine: May's rerun deducts less — the cause is the carried debt, naming April."""
+    ws = Workspace(tmp_path / "ws").staff(roster())
+    m = base_month()
+    for fine in (20000, 19000):
+        ws.month("2024-04", adjust=[{"工号": "S1", "类型": "罚款", "金额": fine, "事由": "测试", "批准人": "主任"}])
+        ws.month(MAY, regs=m["regs"], billing=m["billing"])
+        assert api.settle_month(ws.root, "2024-04").status == "ok"
+        assert api.settle_month(ws.root, MAY).status == "ok"
+    p = person_diff(api.diff_month(ws.root, MAY, write=False).comparison, "S1")
+    (cause, _), = p.grouped()
+    assert (cause.kind, cause.amount, cause.params["rule"], p.difference) == \
+        ("carried", Decimal("1000.00"), "R45", Decimal("1000.00"))

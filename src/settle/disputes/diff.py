@@ -161,7 +161,7 @@ def _findings(record: dict) -> dict[tuple, set]:
     out: dict[tuple, set] = defaultdict(set)
     for v in record.get("violations", []):
         if v.get("code") in CARD_CODES and EXCEPTION_CONFIRMED[0] not in str(v.get("effect") or ""):
-            for ref in (v.get("record_no"), v.get("card_no")):
+            for ref in (v.get("record_no"), v.get("card_no"), v.get("patient_key")):
                 if ref:
                     out[(v.get("staff_id"), ref)].add((v["code"], v.get("rule", "")))
     return out
@@ -171,7 +171,7 @@ def _line_kind(row, gone: bool, new: bool, before_f: dict, after_f: dict) -> tup
     """What happened to one changed line, and where it stands (file › sheet › row, 病历号)."""
     side = "_0" if gone else "_1"
     pick = lambda f: row[f + side] if f + side in row else row[f]  # noqa: E731
-    refs = [(row["staff_id"], row["record_no"]), (row["staff_id"], row["card_no"])]
+    refs = [(row["staff_id"], ref) for ref in (row["record_no"], row["card_no"], pick("patient_key")) if ref]
     then = set().union(*(before_f.get(r, set()) for r in refs))
     now = set().union(*(after_f.get(r, set()) for r in refs))
     params = {"file": pick("file"), "sheet": pick("sheet"), "row": int(pick("row")), "record_no": row["record_no"],
@@ -242,7 +242,7 @@ def performance_drivers(drivers, sid: str, stream: str, before: dict | None, aft
     x1 = Decimal((after or {}).get("stream_performance", {}).get(stream, "0"))
     rest = x1 - x0 - sum((d.weight for d in got), ZERO)
     if rest:
-        got.append(Driver("performance", rest, {"stream": stream, "detail": f"{x0} → {x1}"}))
+        got.append(Driver("performance", rest, {"stream": stream, "detail": f"{x0:,.2f} → {x1:,.2f}"}))
     return got
 
 

@@ -48,8 +48,8 @@ def diff_records(before: dict, after: dict, *, month: str, before_label: str, af
     to the difference of 应发合计 to the fen."""
     from settle.disputes.attribute import diff_people
     from settle.disputes.diff import rules_changes
-    from settle.disputes.report import MonthDiff
     from settle.disputes.lines import has_lines
+    from settle.disputes.report import MonthDiff
     return MonthDiff(month, before_label, after_label, diff_people(before, after, person),
                      rules_changes(before, after), has_lines(before) and has_lines(after),
                      after.get("rules", {}).get("policy"))

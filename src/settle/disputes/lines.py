@@ -4,14 +4,13 @@ enough to name the line again (file › sheet › row, 病历号) and to add up 
 
 They are kept beside settlement.json as `credited.parquet` (a million lines write in a fraction
 of a second; as JSON they would cost the run seconds and settlement.json millions of lines), and
-settlement.json names that file, its fields, rows and SHA-256 under "credited". The patient's name
+settlement.json names that file, its fields and rows under "credited". The patient's name
 is masked as in every output; money stays integers (fen, micro-fen). A month settled before
 lines were recorded has no "credited": its diff names 业绩 changes without their lines.
 """
 
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,8 +20,8 @@ import pandas as pd
 from settle.engine.money import U
 
 FILE = "credited.parquet"
-FIELDS = ("staff_id", "stream", "side", "share_u", "file", "sheet", "row", "record_no", "patient", "date",
-          "category", "amount_fen", "net_u", "card_no")
+FIELDS = ("staff_id", "stream", "side", "share_u", "file", "sheet", "row", "record_no", "patient", "patient_key",
+          "date", "category", "amount_fen", "net_u", "card_no")
 KEY = ("staff_id", "stream", "side", "record_no", "date", "category", "amount_fen", "card_no")
 SCALE = Decimal(U) * U * 100      # share_u × net_u → yuan
 MEMORY = "_credited"              # a record read with its lines: the frame, in memory only
@@ -44,6 +43,8 @@ def credited_frame(shares: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
         "sheet": text(src["src_sheet"]),
         "row": pd.to_numeric(src["src_row"], errors="coerce").fillna(0).to_numpy(dtype=np.int64),
         "record_no": text(src["record_no"]), "patient": text(mask_names(src["patient_name"])),
+        # 患者标识 as settlement.json's violations show it (****last 4): what names a line's finding
+        "patient_key": np.array(["****" + k[-4:] if k else "" for k in text(src["patient_key"])], dtype=object),
         "date": text(pd.to_datetime(src["settled_on"]).dt.strftime("%Y-%m-%d")), "category": text(src["category"]),
         "amount_fen": src["amount_fen"].to_numpy(dtype=np.int64), "net_u": shares["net_u"].to_numpy(dtype=np.int64),
         "card_no": text(src["card_no"]),
@@ -51,18 +52,17 @@ def credited_frame(shares: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def credited_meta(shares: pd.DataFrame) -> dict:
-    """What settlement.json says of them (the file's SHA-256 is added once it is written)."""
+    """What settlement.json says of them."""
     return {"file": FILE, "fields": list(FIELDS), "rows": int(len(shares))}
 
 
-def write_credited(folder: Path, shares: pd.DataFrame, lines: pd.DataFrame) -> str:
-    """credited.parquet into the (staging) folder; returns its SHA-256."""
+def write_credited(folder: Path, shares: pd.DataFrame, lines: pd.DataFrame) -> None:
+    """credited.parquet into the (staging) folder."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     path = Path(folder) / FILE
     pq.write_table(pa.Table.from_pandas(credited_frame(shares, lines), preserve_index=False), path)
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def with_lines(record: dict | None, folder: Path) -> dict | None:

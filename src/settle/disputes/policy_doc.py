@@ -244,8 +244,8 @@ def examples(entries_: list[Entry], settlement, lang: str, policy) -> list[Examp
                     if line.component == what:
                         found.append(Example(f"{slips[who].name}（{who}）" if lang == "zh" else f"{slips[who].name} ({who})",
                                              tr(line.detail), line.amount))
-        out.append(None if not found else Example(found[0].who, "；".join(x.detail for x in found),
-                                                  sum((x.amount for x in found), Decimal(0))))
+        joined = ("；" if lang == "zh" else "; ").join(x.detail for x in found)
+        out.append(None if not found else Example(found[0].who, joined, sum((x.amount for x in found), Decimal(0))))
     return out
 
 

@@ -20,10 +20,10 @@ def page_of(ws, lang: str = "zh") -> Page:
 
 def write_month(folder: Path, settlement, loaded, meta: dict, lang: str, step=lambda label: None) -> dict:
     """`meta`: what settlement.json and 运行信息 record besides the figures (files, rules, record)."""
+    from settle.disputes.lines import write_credited
     from settle.output.director import read_history
     from settle.output.payroll import write_payroll
     from settle.output.render import payslip_file, prepare_details, reconciliation, write_payslip, write_summary
-    from settle.disputes.lines import write_credited
     from settle.output.result import run_info, settlement_json
     from settle.output.strips import FILE as STRIPS_FILE, write_strips
     from settle.output.voucher_book import BOOK, write_voucher_book
@@ -63,7 +63,7 @@ def write_month(folder: Path, settlement, loaded, meta: dict, lang: str, step=la
         write_month_appeals(folder, settlement, lang, page)  # SPEC §12 申诉/<工号>_<姓名>.xlsx
         rec = reconciliation(settlement)
         data = settlement_json(settlement, rec=rec, **meta)
-        data["credited"]["sha256"] = write_credited(folder, settlement.shares, settlement.credit.lines)  # SPEC §12
+        write_credited(folder, settlement.shares, settlement.credit.lines)  # SPEC §12: what settle diff names
         (folder / "settlement.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     return rec
 
