@@ -425,5 +425,7 @@ def test_sample_billing_resaved_settles_to_the_same_figures(tmp_path, fmt):
     assert not blocking(problems), [p.message() for p in blocking(problems)][:5]
     s = compute(loaded)
     rec = reconciliation(s)
-    assert sum((p.total for p in s.payslips), Decimal(0)) == Decimal("102303.49")  # the sample month with R42–R45 and §8.1 planted
+    # the sample month with R42–R45, §8.1 and the appeals (§12) planted: 102,303.49 before the approved
+    # appeal, + 35.61 (S004) + 35.62 (S001 R35) + 2.23 (S002 R34 net of R43 不服从) = 102,376.95
+    assert sum((p.total for p in s.payslips), Decimal(0)) == Decimal("102376.95")
     assert rec["total_fen"] == 157423330 and rec["balanced"]
