@@ -52,7 +52,8 @@ for path in groups[part]:
         tables[(path, name)] = r.load_sheet(name).to_arrow()
 billing = [t for (p, _), t in tables.items() if "收费明细" in os.path.basename(p)]
 if billing:
-    frame = pa.concat_tables(billing, promote_options="default").to_pandas()
+    frame = pa.Table.from_batches([b for t in billing for b in (t.to_batches() if hasattr(t, "to_batches") else [t])])
+    frame = frame.to_pandas()
     money = rx.Format().set_num_format("#,##0.00")
     rx.write_worksheet(frame, out, sheet_name="明细", column_formats={"金额": money}, freeze_row=1)
 '''
