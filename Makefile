@@ -47,9 +47,12 @@ lock:
 wheels-check: $(STAMP)
 	$(BIN)/python tools/wheels_check.py $(CONSTRAINTS)
 
-## Generate (cached) a 1 000 000-line group month and time `settle run` against the I/O floor.
+## Generate (cached in $(BENCH_DATA)) a 1 000 000-line group month and time `settle run` against its
+## single- and two-core I/O floors; SIZE=100000 for another size, GROWTH=1 for 100 k / 500 k / 1 M.
+BENCH_DATA ?= bench-data
+SIZE ?= 1000000
 bench: $(STAMP)
-	$(BIN)/python tools/bench.py
+	$(BIN)/python tools/bench.py --data $(BENCH_DATA) --lines $(SIZE) $(if $(GROWTH),--growth)
 
 ## Regenerate the sample workspace from its deterministic generator.
 samples: $(STAMP)

@@ -489,12 +489,20 @@ def test_an_os_fault_in_close_and_check_cards_is_plain_too(settled, monkeypatch)
 
 # --- 7. Windows paths forced on Linux --------------------------------------------------------------
 
-def test_without_fork_the_payslips_are_written_in_process(ws, monkeypatch):
+def test_without_fork_the_payslips_are_written_by_spawned_workers_or_in_process(ws, monkeypatch):
+    """Windows has no fork: the writers are spawned (issue 28.4); with no way to start a worker
+    at all, everything is written in-process."""
     import settle.parallel as parallel
     build_month(ws, people=9)
     monkeypatch.setenv("SETTLE_WORKERS", "2")
     monkeypatch.setattr(parallel, "can_fork", lambda: False)
-    monkeypatch.setattr(parallel.mp, "get_context", lambda *a: pytest.fail("forked without fork"))
+    real, asked = parallel.mp.get_context, []
+    monkeypatch.setattr(parallel.mp, "get_context", lambda m=None: asked.append(m) or real(m))
+    r = run(ws.root)
+    assert r.exit_code == 0, r.output
+    assert asked == ["spawn"] and len(list((out_dir(ws.root) / "工资条").iterdir())) == 9
+    monkeypatch.setattr(parallel, "start_method", lambda: None)
+    monkeypatch.setattr(parallel.mp, "get_context", lambda *a: pytest.fail("a worker without a way to start one"))
     r = run(ws.root)
     assert r.exit_code == 0, r.output
     assert len(list((out_dir(ws.root) / "工资条").iterdir())) == 9

@@ -14,11 +14,17 @@ from settle._python import refuse_unsupported_python  # noqa: E402  (64-bit Pyth
 
 refuse_unsupported_python()
 
-from settle.api import (  # noqa: E402
-    Result, check_cards, close_month, explain, init_workspace, publish, run_month, settle_month, validate_month,
-)
-from settle.api import inspect_file  # noqa: E402  (SPEC §3.6: how one workbook is read)
-from settle.verify import verify  # noqa: E402
-
 __all__ = ["Result", "run_month", "validate_month", "check_cards", "explain", "verify", "publish", "settle_month",
            "close_month", "init_workspace", "inspect_file", "__version__"]
+
+
+from settle.verify import verify  # noqa: E402  (light: its heavy parts load when it runs)
+
+
+def __getattr__(name: str):
+    """The rest of the library face, imported when first used: `settle --help` and `--version`
+    never load pandas or pyarrow (SPEC §9: they answer in under 0.2 s)."""
+    if name in __all__:
+        from settle import api
+        return getattr(api, name)
+    raise AttributeError(f"module 'settle' has no attribute {name!r}")

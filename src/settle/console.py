@@ -400,9 +400,12 @@ def print_vouchers(con: Console, vf, lang: str, limit: int = 100) -> None:
     t = Table(title=say("vouchers.title", lang, month=vf.month, n=len(vf.vouchers), total=f"{total:,}"))
     for i, h in enumerate(say("vouchers.columns", lang).split("|")):
         t.add_column(h, justify="right" if i in (2, 3, 6) else "left")
+    from settle.output.voucher_book import sheet_name
+    sheets = max((v.get("sheet", 0) for v in vf.vouchers), default=0)
     for v in vf.vouchers[:limit]:
+        where = sheet_name(v["sheet"], sheets, lang) if "sheet" in v else v.get("file", "")   # old form: its file
         t.add_row(v["partner"], v["referrer"], str(v["lines"]), f"{Decimal(v['total']):,}",
-                  say("vouchers.large", lang) if v.get("large") else "", str(v.get("sheet", "")), str(v.get("page", "")))
+                  say("vouchers.large", lang) if v.get("large") else "", where, str(v.get("page", "")))
     con.print(t)
     if len(vf.vouchers) > limit:
         con.print(say("vouchers.more", lang, n=len(vf.vouchers) - limit))

@@ -1,11 +1,13 @@
 """Writing many workbooks on both cores (SPEC §9): payslips are independent files.
 
-Workers are forked, so they share the settlement without pickling it, and they never outlive
-the run (issue 14): each one asks the kernel to kill it when its parent dies (Linux
-PR_SET_PDEATHSIG), or watches its parent from a thread elsewhere; it ignores the terminal's
-Ctrl-C and hang-up (the parent decides and ends them), and its stderr goes nowhere, so no
-worker traceback ever reaches the terminal — a worker's exception travels to the parent and is
-raised there.
+Workers are forked where the system can (they share the settlement without pickling it), else
+spawned (Windows, issue 28.4; SETTLE_START_METHOD=spawn forces it): then the work is a
+module-level function, the shared `state` is pickled once per worker and each item is small.
+They never outlive the run (issue 14): each one asks the kernel to kill it when its parent dies
+(Linux PR_SET_PDEATHSIG), or watches its parent from a thread elsewhere; it ignores the
+terminal's Ctrl-C and hang-up (the parent decides and ends them), and its stderr goes nowhere,
+so no worker traceback ever reaches the terminal — a worker's exception travels to the parent
+and is raised there.
 """
 
 from __future__ import annotations
@@ -37,10 +39,23 @@ def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods()
 
 
+def start_method() -> str | None:
+    """How workers start: "fork" where the system has it, else "spawn"; SETTLE_START_METHOD
+    (fork, spawn) forces one. None: no way to start a worker, everything runs in-process."""
+    methods = mp.get_all_start_methods()
+    forced = os.environ.get("SETTLE_START_METHOD", "")
+    if forced:
+        return forced if forced in methods else None
+    if can_fork():
+        return "fork"
+    return "spawn" if "spawn" in methods else None
+
+
 def die_with_parent(parent: int) -> None:
-    """In a forked worker: end when `parent` ends, however it ends (kill -9 included)."""
-    for sig in (signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_IGN)  # Ctrl-C and a closed terminal reach the parent, who ends us
+    """In a worker: end when `parent` ends, however it ends (kill -9 included)."""
+    for sig in (signal.SIGINT, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, signal.SIG_IGN)  # Ctrl-C and a closed terminal reach the parent, who ends us
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler: end quietly
     if not _parent_death_signal():
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
@@ -77,25 +92,34 @@ class WorkerFailed(Exception):
     """A worker died without saying why (killed from outside)."""
 
 
+_NO_STATE = object()
+
+
 @contextmanager
-def in_background(fn: Callable, items: Sequence, *, min_parallel: int = 8):
-    """Call fn(item) for every item in forked workers while the body of the `with` runs in this
-    process; wait for them at the end and raise the first worker exception here. Small batches,
-    one core or no fork: the items are done in-process after the body. However the body or the
-    wait ends (an exception, a signal), the workers are ended before this returns."""
+def in_background(fn: Callable, items: Sequence, *, state=_NO_STATE, min_parallel: int = 8):
+    """Call fn(item) — fn(state, item) when `state` is given — for every item in workers while the
+    body of the `with` runs in this process; wait for them at the end and raise the first worker
+    exception here. Small batches, one core or no way to start a worker: the items are done
+    in-process after the body. However the body or the wait ends (an exception, a signal), the
+    workers are ended before this returns. Under spawn, fn must be a module-level function and
+    `state` picklable (closures work under fork only)."""
     n = workers()
-    if len(items) < min_parallel or n < 2 or not can_fork():
+    method = start_method()
+    if len(items) < min_parallel or n < 2 or method is None:
         yield
         for item in items:
-            fn(item)
+            _call(fn, state, item)
         return
-    ctx = mp.get_context("fork")
+    ctx = mp.get_context(method)
     next_item = ctx.Value("l", 0)
     errors = ctx.SimpleQueue()
     # Move every existing object out of the collector's reach: otherwise each child's first
     # collection writes to the header of every object of the parent's heap and copies it.
     gc.freeze()
-    procs = [ctx.Process(target=_serve, args=(fn, items, next_item, errors, os.getpid()), daemon=True)
+    # The sentinel does not survive pickling (spawn): workers are told whether there is a state.
+    has_state = state is not _NO_STATE
+    procs = [ctx.Process(target=_serve, args=(fn, has_state, state if has_state else None, items, next_item, errors,
+                                              os.getpid()), daemon=True)
              for _ in range(n)]
     try:
         for p in procs:
@@ -111,7 +135,15 @@ def in_background(fn: Callable, items: Sequence, *, min_parallel: int = 8):
         gc.unfreeze()
 
 
-def _serve(fn: Callable, items: Sequence, next_item, errors, parent: int) -> None:
+def _call(fn: Callable, state, item) -> None:
+    if state is _NO_STATE:
+        fn(item)
+    else:
+        fn(state, item)
+
+
+def _serve(fn: Callable, has_state: bool, state, items: Sequence, next_item, errors, parent: int) -> None:
+    state = state if has_state else _NO_STATE
     die_with_parent(parent)
     try:
         while True:
@@ -120,7 +152,7 @@ def _serve(fn: Callable, items: Sequence, next_item, errors, parent: int) -> Non
                 next_item.value = i + 1
             if i >= len(items):
                 break
-            fn(items[i])
+            _call(fn, state, items[i])
     except BaseException as exc:  # report to the parent, stop the other worker, never print
         with next_item.get_lock():
             next_item.value = len(items)

@@ -1,4 +1,5 @@
-"""Reading a run's input files on two forked workers (SPEC §9), with no state outside the call.
+"""Reading a run's input files on two workers (SPEC §9), with no state outside the call: forked,
+or spawned where there is no fork (issue 28.4: the task and `read_one` are module-level).
 
 The workers hand their frames back through Arrow files in a temporary folder (in /dev/shm when
 it has room): pickling a million strings through the pool's pipe costs more than a copy into
@@ -72,15 +73,16 @@ def read_parallel(tasks: list[tuple], read_one: Callable) -> list | None:
     None when forking does not pay (one file, little data, one core, no fork)."""
     import multiprocessing as mp
 
-    from settle.parallel import can_fork, die_with_parent, workers
+    from settle.parallel import die_with_parent, start_method, workers
 
     sizes = [(t[0].stat().st_size if t[0].exists() else 0) for t in tasks]
-    if len(tasks) < 2 or sum(sizes) < PARALLEL_BYTES or workers() < 2 or not can_fork():
+    method = start_method()
+    if len(tasks) < 2 or sum(sizes) < PARALLEL_BYTES or workers() < 2 or method is None:
         return None
     order = sorted(range(len(tasks)), key=lambda i: -sizes[i])
     results: list = [None] * len(tasks)
     with tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-", dir=ship_folder(sum(sizes))) as ship_dir:
-        with mp.get_context("fork").Pool(2, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+        with mp.get_context(method).Pool(2, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             jobs = [(ship_dir, read_one, *tasks[i]) for i in order]
             for i, result in zip(order, pool.imap(read_task, jobs, chunksize=1)):
                 results[i] = unship(result)

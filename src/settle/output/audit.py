@@ -16,7 +16,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
-from settle.load.readers import col_letter
 
 SUMMARY_COLUMNS = ("基本工资", "补贴", "绩效考核", "提成", "管理奖金", "团队提成", "奖励", "扣款")
 
@@ -75,6 +74,7 @@ from settle.output.checks import money as dec  # noqa: E402  (a cell or figure a
 
 def cell(row: int, col: int) -> str:
     """A1 reference of 0-based (row, col)."""
+    from settle.load.readers import col_letter   # (pandas: verify imports this module at start-up)
     return f"{col_letter(col + 1)}{row + 1}"
 
 

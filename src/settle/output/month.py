@@ -5,6 +5,7 @@ payroll import and settlement.json here."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from settle.output.printing import Page
@@ -18,45 +19,62 @@ def page_of(ws, lang: str = "zh") -> Page:
     return Page(hospital=getattr(cfg, "hospital", ""), department=getattr(cfg, "department", None) or default)
 
 
+@dataclass
+class MonthBooks:
+    """What the workers that write the month's workbooks share (pickled once per worker when
+    they are spawned, issue 28.4); each work item names a book or a payslip by its index."""
+
+    folder: Path
+    settlement: object
+    info: list
+    lang: str
+    page: Page
+    history: object
+
+
+def write_item(books: MonthBooks, item: tuple[str, int]) -> None:
+    """One work item: the voucher book, the summary, 返款汇总 or payslip number i. The
+    summary and 返款汇总 are jobs for the workers too, so exactly two processes write."""
+    from settle.output.render import payslip_file, write_payslip, write_summary
+    from settle.output.voucher_book import BOOK, write_voucher_book
+    from settle.output.vouchers import SUMMARY_FILE, write_rebate_summary
+
+    kind, i = item
+    s, folder, lang, page = books.settlement, books.folder, books.lang, books.page
+    if kind == "summary":
+        write_summary(folder / "部门汇总.xlsx", s, books.info, lang, page, books.history)
+    elif kind == "rebates":
+        write_rebate_summary(folder / SUMMARY_FILE, s, lang, page)
+    elif kind == "vouchers":
+        write_voucher_book(folder / BOOK, s, lang, page)
+    else:
+        slip = s.payslips[i]
+        write_payslip(folder / "工资条" / payslip_file(slip), s, slip, lang, page)
+
+
 def write_month(folder: Path, settlement, loaded, meta: dict, lang: str, step=lambda label: None) -> dict:
     """`meta`: what settlement.json and 运行信息 record besides the figures (files, rules, record)."""
     from settle.disputes.lines import write_credited
     from settle.output.director import read_history
+    from settle.output.interdept_xlsx import write_interdept
     from settle.output.payroll import write_payroll
-    from settle.output.render import payslip_file, prepare_details, reconciliation, write_payslip, write_summary
+    from settle.output.render import prepare_details, reconciliation
     from settle.output.result import run_info, settlement_json
     from settle.output.strips import FILE as STRIPS_FILE, write_strips
-    from settle.output.voucher_book import BOOK, write_voucher_book
-    from settle.output.vouchers import SUMMARY_FILE, vouchers, write_rebate_summary
+    from settle.output.vouchers import vouchers
     from settle.parallel import in_background
 
     ws = loaded.ws
     page = page_of(ws, lang)
-    slips = folder / "工资条"          # names never depend on --lang (issue 18.5)
-    slips.mkdir()
+    (folder / "工资条").mkdir()          # names never depend on --lang (issue 18.5)
     step("业绩明细 / detail rows")
     prepare_details(settlement, lang)
-    vouchers(settlement)  # before the workers fork: they share the grouping
+    vouchers(settlement)  # before the workers start: they share the grouping
     history = read_history(ws.out_root, settlement.month, ws.config.attention_share, ws.config.attention_change)
     step("工资条与汇总 / payslips and summary")
-    summary = folder / "部门汇总.xlsx"
-    info = run_info(settlement, **meta, lang=lang)
-
-    def job(item):
-        # The summary and 返款汇总 are jobs for the workers too, so exactly two processes write.
-        kind, what = item
-        if kind == "summary":
-            write_summary(summary, settlement, info, lang, page, history)
-        elif kind == "rebates":
-            write_rebate_summary(folder / SUMMARY_FILE, settlement, lang, page)
-        elif kind == "vouchers":
-            write_voucher_book(folder / BOOK, settlement, lang, page)
-        else:
-            write_payslip(slips / payslip_file(what), settlement, what, lang, page)
-
-    items = [("vouchers", None), ("summary", None), ("rebates", None), *(("slip", p) for p in settlement.payslips)]
-    from settle.output.interdept_xlsx import write_interdept
-    with in_background(job, items):   # this process writes the rest meanwhile
+    books = MonthBooks(folder, settlement, run_info(settlement, **meta, lang=lang), lang, page, history)
+    items = [("vouchers", 0), ("summary", 0), ("rebates", 0), *(("slip", i) for i in range(len(settlement.payslips)))]
+    with in_background(write_item, items, state=books):   # this process writes the rest meanwhile
         write_strips(folder / STRIPS_FILE, settlement, lang, page)
         write_payroll(folder, settlement, lang, page)
         write_interdept(folder, settlement.interdept, lang)  # R42 科间转诊奖励.xlsx

@@ -103,7 +103,7 @@ def _fit_widths(t: Table) -> list[float]:
     if not isinstance(t.frame, pd.DataFrame):
         return _fixed_widths(t)
     widths = []
-    sample = _pandas(t.frame.slice(0, 60) if not isinstance(t.frame, pd.DataFrame) else t.frame.head(60))
+    sample = _values(t.frame)[:60]       # no DataFrame.head: it copies every block of the frame
     for i, (h, kind) in enumerate(t.columns):
         if i in t.widths:
             widths.append(t.widths[i])
@@ -116,10 +116,14 @@ def _fit_widths(t: Table) -> list[float]:
         elif kind == DATETIME:
             w = max(w, 17)
         elif len(sample):
-            col = sample.iloc[:, i]
-            w = max(w, max((_width(v) for v in col if isinstance(v, str)), default=0) + 2)
+            w = max(w, max((_width(v) for v in sample[:, i] if isinstance(v, str)), default=0) + 2)
         widths.append(float(min(60, w)))
     return widths
+
+
+def _values(frame: pd.DataFrame) -> np.ndarray:
+    """A small frame's cells as one object array (free for frame_of's single object block)."""
+    return frame.to_numpy(dtype=object) if len(frame) else np.empty((0, frame.shape[1]), dtype=object)
 
 
 def _cell_value(v, kind):
@@ -364,7 +368,7 @@ def _rust_table(t: Table):
         return _rust_from_arrow(t)
     with_total = t.total is not None
     if len(t.frame) <= SMALL_ROWS:  # a payslip's lines, its violations, the summary: cell by cell
-        rows = t.frame.to_numpy(dtype=object).tolist() if len(t.frame) else []
+        rows = _values(t.frame).tolist()
         if with_total:
             rows.append(list(t.total))
         columns = list(zip(*rows)) if rows else [() for _ in t.columns]
@@ -438,9 +442,10 @@ def _rust_wrap(t: Table, widths: list[float], formats: dict, wrap) -> dict[int, 
     """Wrapped columns of a small sheet (a payslip's 计算过程): a wrapping column format and the
     row heights their lines need."""
     heights = {}
+    values = _values(t.frame)
     for c in t.wrap:
         formats[t.columns[c][0]] = wrap
-        for i, v in enumerate(t.frame.iloc[:, c]):
+        for i, v in enumerate(values[:, c]):
             if isinstance(v, str):
                 lines = _wrapped_lines(v, widths[c])
                 if lines > 1:
