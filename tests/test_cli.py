@@ -162,9 +162,9 @@ def test_check_cards_never_writes_into_a_closed_month(month):
 
 def test_check_cards_does_not_race_a_run_in_progress(month, monkeypatch):
     """A settlement in progress (its lock held) is not raced: nothing written, the reason said."""
-    import settle.api as api
+    import settle.cards as cards
     from settle.output.lock import MonthLock
-    monkeypatch.setattr(api, "CARD_CHECK_WAIT", 0.1)
+    monkeypatch.setattr(cards, "CARD_CHECK_WAIT", 0.1)
     with MonthLock(month.root, "2024-05"):
         r = invoke("check-cards", "2024-05", "--workspace", str(month.root), "--lang", "en")
     assert r.exit_code == 1, r.output

@@ -14,14 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
-import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
+from settle.arguments import as_month, as_path
 from settle.problems import Problems, problem, text
 
 Step = Callable[[str], None]
@@ -30,7 +29,6 @@ Step = Callable[[str], None]
 # under the same names as one written in Chinese (only the workbooks' contents change).
 PAYSLIP_FOLDER = "工资条"
 SUMMARY_FILE = "部门汇总.xlsx"
-CARD_CHECK_FILE = "卡片检查.xlsx"
 
 
 def _no_step(label: str) -> None:
@@ -72,25 +70,17 @@ class Result:
         return settlement_json(self.settlement, rec=rec or self.reconciliation(), **self.meta(lang))
 
 
-def _parse_month(month, problems: Problems):
-    from settle.load.workspace import Month
-    if isinstance(month, Month):
-        return month
-    from settle.engine.pipeline import parse_month
-    return parse_month(str(month), problems)
-
-
 def run_month(workspace, month, *, rules=None, out=None, step: Step = _no_step) -> Result:
     """Settle MONTH in memory from the workspace's inputs and rules (SPEC §4–§6). Nothing is
     written. `result.ok` is False when a blocking problem stopped it (see result.problems)."""
     from settle.engine.pipeline import blocking, compute, load
     problems = Problems()
-    m = _parse_month(month, problems)
+    m = as_month(month, problems)
     result = Result(m, problems)
     if m is None:
         return result
     step("读取输入 / reading inputs")
-    result.loaded = load(Path(workspace), m, problems, rules=_path(rules), out=_path(out))
+    result.loaded = load(Path(workspace), m, problems, rules=as_path(rules), out=as_path(out))
     if blocking(problems) or result.loaded.policy is None:
         return result
     step("计算 / computing")
@@ -102,14 +92,10 @@ def validate_month(workspace, month, *, rules=None, out=None) -> Problems:
     """Check rules and inputs without computing pay (`settle validate`)."""
     from settle.engine.pipeline import load
     problems = Problems()
-    m = _parse_month(month, problems)
+    m = as_month(month, problems)
     if m is not None:
-        load(Path(workspace), m, problems, rules=_path(rules), out=_path(out))
+        load(Path(workspace), m, problems, rules=as_path(rules), out=as_path(out))
     return problems
-
-
-def _path(p):
-    return None if p is None else Path(p)
 
 
 # --- publishing ---------------------------------------------------------------------------------
@@ -199,11 +185,11 @@ def settle_month(workspace, month, *, rules=None, out=None, lang: str = "zh", st
 
     t0 = time.perf_counter()
     problems = Problems()
-    m = _parse_month(month, problems)
+    m = as_month(month, problems)
     result = Result(m, problems)
     if m is None:
         return RunOutcome("error", result)
-    ws = Workspace.open(Path(workspace), Problems(), _path(out))
+    ws = Workspace.open(Path(workspace), Problems(), as_path(out))
     target = ws.output_dir(m)
     closed = is_closed(target)
     if closed:
@@ -255,117 +241,9 @@ def _since_last(published: Published, lang: str):
         return None
 
 
-# --- check-cards --------------------------------------------------------------------------------
+# --- check-cards: settle.cards (R20–R26 and the appeal sheets, SPEC §12) -------------------------
 
-CARD_CHECK_WAIT = 60.0  # seconds check-cards waits for a running settlement of the month
-
-
-@dataclass
-class CardCheck:
-    """R20–R26 findings of a month (`settle check-cards`)."""
-
-    month: object
-    problems: Problems
-    violations: object = None            # DataFrame
-    names: dict = field(default_factory=dict)
-    output: Path | None = None           # the 卡片检查.xlsx written, or None
-    credit: object = None                # engine.crediting.Credit (its appeals: SPEC §12)
-    appeal_sheets: list = field(default_factory=list)   # the 申诉/<工号>_<姓名>.xlsx written
-    not_written: tuple[str, dict] | None = None   # (message code, params) when nothing was written
-
-    @property
-    def ok(self) -> bool:
-        return self.violations is not None
-
-
-def latest_month(workspace, out=None):
-    from settle.load.workspace import Month, Workspace
-    months = Workspace.open(Path(workspace), Problems(), _path(out)).months_upto(Month(9999, 12))
-    return months[-1] if months else None
-
-
-def check_cards(workspace, month=None, *, rules=None, out=None, lang: str = "zh", write: bool = True) -> CardCheck:
-    """Only the card and registration checks (R20–R26); writes 卡片检查.xlsx unless `write` is
-    False, under the month's lock and never into a closed month."""
-    from settle.engine.crediting import credit_month
-    from settle.engine.pipeline import blocking, load
-    problems = Problems()
-    if month is None:
-        month = latest_month(workspace, out)
-        if month is None:
-            problems.add(problem("no_month_folder", folder=str(Path(workspace) / "YYYY-MM")))
-            return CardCheck(None, problems)
-    m = _parse_month(month, problems)
-    if m is None:
-        return CardCheck(None, problems)
-    from settle.records import recorded_rules
-    if rules is None:
-        rules = recorded_rules(Path(workspace), m, _path(out))   # a settled month's own rules (SPEC §10)
-    loaded = load(Path(workspace), m, problems, rules=_path(rules), out=_path(out))
-    if blocking(problems) or loaded.policy is None:
-        return CardCheck(m, problems)
-    credit = credit_month(loaded.inputs, loaded.policy)
-    problems.extend(credit.appeals.problems)   # SPEC §12: appeal rows that took no effect
-    check = CardCheck(m, problems, credit.violations, loaded.inputs.staff.set_index("staff_id")["name"].to_dict(),
-                      credit=credit)
-    if write:
-        target = loaded.ws.output_dir(m)
-        final = target / CARD_CHECK_FILE
-        check.not_written = _write_card_check(loaded.ws, m, target, final, check, lang, loaded.policy)
-        check.output = None if check.not_written else final
-    return check
-
-
-def _write_card_check(ws, month, target: Path, final: Path, check: CardCheck, lang, policy) -> tuple[str, dict] | None:
-    """Write 卡片检查.xlsx and the appeal sheets 申诉/ (SPEC §12) under the month's lock (never
-    while a run publishes) and never into a closed month. Returns why nothing was written (a
-    message code and its parameters), or None."""
-    from settle.output.lock import LockHeld, MonthLock
-    from settle.output.publish import is_closed, recover
-    from settle.output.render import write_card_check
-
-    try:
-        with MonthLock(ws.root, str(month), timeout=CARD_CHECK_WAIT):
-            recover(ws.out_root, str(month))
-            closed = is_closed(target)
-            if closed:
-                return "card_check_closed", dict(month=month, who=closed.get("closed_by", ""),
-                                                 when=closed.get("closed_at", ""))
-            target.mkdir(parents=True, exist_ok=True)
-            tmp = target / f".{final.name}.tmp"
-            from settle.replace import HeldOpen, replace
-            try:
-                write_card_check(tmp, check.violations, check.names, lang, check.credit.appeals.by_finding())
-                replace(tmp, final, temp=True)  # retried briefly while Excel or a scanner holds it
-                check.appeal_sheets = _write_appeal_sheets(ws, target, check, lang, policy)
-            except (OSError, HeldOpen):
-                return "card_check_unwritable", dict(path=final)
-            finally:
-                tmp.unlink(missing_ok=True)
-    except LockHeld as held:
-        h = held.holder
-        return "card_check_locked", dict(month=month, user=h.get("user"), host=h.get("host"), file=final.name)
-    return None
-
-
-def _write_appeal_sheets(ws, target: Path, check: CardCheck, lang, policy) -> list[Path]:
-    """申诉/ as check-cards sees the month: each sheet written beside, then moved into place."""
-    from settle.engine.appeals import month_findings
-    from settle.output.appeals import APPEAL_FOLDER, write_appeal_sheets
-    from settle.output.month import page_of
-
-    stage = target / f".{APPEAL_FOLDER}.tmp"
-    shutil.rmtree(stage, ignore_errors=True)
-    try:
-        made = write_appeal_sheets(stage, month_findings(check.credit), check.names, check.month,
-                                   policy.violations.duplicate_card_fine, lang, page_of(ws, lang))
-        folder = target / APPEAL_FOLDER
-        folder.mkdir(exist_ok=True)
-        for p in made:
-            os.replace(p, folder / p.name)
-        return [folder / p.name for p in made]
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+from settle.cards import CARD_CHECK_FILE, CardCheck, check_cards, latest_month  # noqa: E402,F401
 
 
 # --- explain ------------------------------------------------------------------------------------
@@ -388,10 +266,10 @@ def explain(workspace, month, person: str, *, rules=None, out=None, lang: str = 
     from settle.output.publish import settled_folder
     from settle.records import explain_preview, explain_recorded, read_record
     problems = Problems()
-    m = _parse_month(month, problems)
+    m = as_month(month, problems)
     if m is None:
         return Explanation(problems=problems)
-    folder = settled_folder(Workspace.open(Path(workspace), Problems(), _path(out)).out_root, str(m))
+    folder = settled_folder(Workspace.open(Path(workspace), Problems(), as_path(out)).out_root, str(m))
     record = read_record(folder)
     if record is not None:
         ex, problems = explain_recorded(record, person, lang)
@@ -423,7 +301,7 @@ def explain_doctor(workspace, month, doctor: str, *, rules=None, out=None) -> Do
     from settle.engine.interdept import explain_doctor as doctor_slips
     from settle.engine.pipeline import blocking, load
     problems = Problems()
-    m = _parse_month(month, problems)
+    m = as_month(month, problems)
     if m is None:
         return DoctorExplanation(problems=problems)
     loaded = load(workspace, m, problems, rules=rules, out=out)
@@ -440,7 +318,7 @@ def verify(workspace, month, *, out=None, rules=None):
     """`settle verify`: (VerifyReport, Problems); the report is None when the month cannot be
     verified (not settled, bad month). See settle.verify."""
     from settle.verify import verify as verify_record
-    return verify_record(Path(workspace), month, out=_path(out), rules=_path(rules))
+    return verify_record(Path(workspace), month, out=as_path(out), rules=as_path(rules))
 
 
 # --- simulate -----------------------------------------------------------------------------------
@@ -459,20 +337,20 @@ def simulate(workspace, month=None, *, rules, start=None, end=None, out=None, wr
     from settle.simulate import comparison_path, month_range, simulate as run_simulation, usage_problem, \
         write_comparison
     problems = Problems()
-    first = _parse_month(start or month or "", problems)
-    last = _parse_month(end or month or start or "", problems)
+    first = as_month(start or month or "", problems)
+    last = as_month(end or month or start or "", problems)
     if first is None or last is None:
         return Simulation(problems=problems)
     if last < first:
         return Simulation(problems=usage_problem(first, last))
     months = month_range(first, last)
-    cmp, problems = run_simulation(Path(workspace), months, Path(rules), out=_path(out))
+    cmp, problems = run_simulation(Path(workspace), months, Path(rules), out=as_path(out))
     if cmp is None:
         return Simulation(problems=problems)
     path = None
     if write:
-        out_root = Workspace.open(Path(workspace), Problems(), _path(out)).out_root
-        path = write_comparison(comparison_path(out_root, months, cmp.other), cmp)
+        out_root = Workspace.open(Path(workspace), Problems(), as_path(out)).out_root
+        path = write_comparison(comparisonas_path(out_root, months, cmp.other), cmp)
     return Simulation(cmp, problems, path)
 
 
@@ -497,10 +375,10 @@ def voucher_files(workspace, month, *, partner: str | None = None, out=None) -> 
     from settle.output.voucher_files import SEND_DIR, matching, write_voucher_file
     from settle.records import read_record
     problems = Problems()
-    m = _parse_month(month, problems)
+    m = as_month(month, problems)
     if m is None:
         return VoucherFiles(None, problems)
-    out_root = Workspace.open(Path(workspace), Problems(), _path(out)).out_root
+    out_root = Workspace.open(Path(workspace), Problems(), as_path(out)).out_root
     folder = settled_folder(out_root, str(m))
     record = read_record(folder)
     if record is None:
@@ -539,10 +417,10 @@ def close_month(workspace, month, *, reopen: bool = False, reason: str | None = 
     from settle.output.publish import CLOSED_MARK, HISTORY, is_closed, recover, settled_folder
 
     problems = Problems()
-    m = _parse_month(month, problems)
+    m = as_month(month, problems)
     if m is None:
         return CloseOutcome("error", None, problems=problems)
-    ws = Workspace.open(Path(workspace), Problems(), _path(out))
+    ws = Workspace.open(Path(workspace), Problems(), as_path(out))
     target = ws.output_dir(m)
     if not (settled_folder(ws.out_root, str(m)) / "settlement.json").exists():
         return CloseOutcome("not_settled", m)

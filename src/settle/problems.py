@@ -205,14 +205,6 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                             "and {lines} billing {lines:line|lines} this month: {amount} of performance goes to the unattributed lines (R5)"),
     "vanished_from_payslips": (WARNING, "{name}（{staff_id}）{previous} 有工资条，本月没有：{reason}",
                                "{name} ({staff_id}) had a payslip in {previous} but has none this month: {reason_en}"),
-    # appeals (申诉, SPEC §12): rows of a filled-in appeal sheet; each warning leaves its finding as it was
-    "appeal_no_approver": (WARNING, "申诉 {id} 主任意见为“{decision}”，但没有批准人：未生效", "appeal {id} has no approver: not applied"),
-    "appeal_undecided": (WARNING, "申诉 {id} 没有主任意见（同意 或 不同意）：未生效", "appeal {id} has no decision: not applied"),
-    "appeal_bad_decision": (WARNING, "申诉 {id}：主任意见 \"{value}\" 应为 同意 或 不同意，未生效", "appeal {id}: \"{value}\" is not approved or rejected: not applied"),
-    "appeal_unknown_finding": (WARNING, "申诉编号 \"{value}\" 的违规在 {month} 已不存在：未处理", "appeal \"{value}\": no such finding in {month}: not applied"),
-    "appeal_repeated": (WARNING, "申诉 {id} 已在 {other} 申诉过，以先出现的为准：未处理", "appeal {id} was made before in {other}: not applied"),
-    "appeal_no_effect": (WARNING, "申诉 {id}（{rule} {name}）已同意，但{rule}不能由调整撤销：{todo}",
-                         "appeal {id} ({rule} {name}) is approved, but {rule} cannot be lifted by an adjustment: {todo}"),
 }
 
 # Status messages of the commands (not problems): code -> (zh, en). The terminal, --json and the
@@ -256,7 +248,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "card_check_title": ("{month} 卡片检查", "{month} card check"),
     "card_check_written": ("共 {n} 项；已写入 {path}", "{n} {n:finding|findings}; written to {path}"),
     "card_check_not_written": ("共 {n} 项；{why}", "{n} {n:finding|findings}; {why}"),
-    "appeal_sheets_written": ("申诉单 {n} 份已写入 {path}（填好后放入月份文件夹，文件名以“申诉”开头）", "{n} {n:appeal sheet|appeal sheets} written to {path}"),
     "card_check_closed": ("{month} 已关账（{who} {when}），检查结果只显示、不写入已关账的输出文件夹",
                           "{month} is closed ({who} {when}): the findings are shown, not written into its outputs"),
     "card_check_unwritable": ("无法写入 {path}：文件可能正在 Excel/WPS 中打开或为只读，请关闭后重新运行",
@@ -309,60 +300,9 @@ def say(code: str, lang: str = "zh", **params) -> str:
 
 
 # Texts of records, explain, verify and simulate (SPEC §10): part of the one MESSAGES table.
-MESSAGES.update({
-    # settle vouchers (R46, issue 26)
-    "vouchers.title": ("{month} 返款单：{n} 张，合计 {total}", "{month} vouchers: {n}, total {total}"),
-    "vouchers.columns": ("合作单位|转诊医生|笔数|金额|大额|工作表|页", "Partner|Introducer|Lines|Amount|Large|Sheet|Page"),
-    "vouchers.large": ("是", "yes"),
-    "vouchers.more": ("…… 另有 {n} 张，见 返款单.xlsx › 目录", "… {n} more: see 返款单.xlsx › Index"),
-    "vouchers.hint": ("写出一张：settle vouchers {month} --partner 合作单位", "to write one: settle vouchers {month} --partner NAME"),
-    "vouchers.written": ("已写入 {path}", "written: {path}"),
-    "explain.preview": ("预览（未结算，按当前规则和输入计算）", "preview (not settled: computed from today's rules and inputs)"),
-    "explain.settled": ("已结算（{at}，规则版本 {version}）", "settled ({at}, rules version {version})"),
-    "rules.changed": ("规则版本已变：{old} → {new}", "rules version changed: {old} → {new}"),
-    "rules.changed_row": ("规则变更", "rules changed"),
-    "verify.ok": ("{month}：输入、规则、settlement.json 和所有工作簿与记录一致 ✓",
-                  "{month}: inputs, rules, settlement.json and every workbook agree with the record ✓"),
-    "verify.differs": ("{month}：{n} 处不一致", "{month}: {n} {n:difference|differences}"),
-    "verify.file_changed": ("文件已修改", "file changed"),
-    "verify.file_missing": ("文件缺失", "file missing"),
-    "verify.file_extra": ("多出的文件", "extra file"),
-    "verify.value": ("数值不同", "value differs"),
-    "verify.title_files": ("与记录不一致", "Differences from the record"),
-    "verify.columns_files": ("位置|人员|记录|现在|说明", "Where|Person|Recorded|Found|What"),
-    "verify.title_figures": ("重新计算后不同的数字", "Figures that differ when recomputed"),
-    "verify.columns_figures": ("项目|记录|重新计算", "Item|Recorded|Recomputed"),
-    "verify.payslip": ("{sid} 工资条", "{sid} payslip"), "verify.present": ("有", "present"),
-    "verify.absent": ("无", "absent"), "verify.performance": ("{sid} {name} 业绩", "{sid} {name} performance"),
-    "verify.total": ("{sid} {name} 应发合计", "{sid} {name} total pay"),
-    "verify.carried": ("{sid} {name} 结转下月", "{sid} {name} carried forward"),
-    "verify.column": ("{sid} {name} {column}", "{sid} {name} {column}"),
-    "verify.network": ("{sid} 网络部业绩", "{sid} network performance"),
-    "verify.violations": ("违规清单", "violations"), "verify.rebates": ("返款", "rebates"),
-    "verify.appeals": ("申诉决定", "appeal decisions"), "explain.appeals": ("违规与申诉", "Findings and appeals"),
-    "explain.appeal_columns": ("规则|名称|来源|申诉结果", "Rule|Violation|Source|Appeal"),
-    "verify.n_items": ("{n} 项", "{n} {n:item|items}"),
-    "explain.title": ("工资条", "Payslip"), "explain.title_preview": ("预览 工资条", "Payslip preview"),
-    "doctor.title": ("{doctor} {month} 科间转诊奖励（{label}）", "{doctor} {month} referral reward ({label})"),
-    "doctor.recorded": ("已结算", "settled"), "doctor.preview": ("预览", "preview"),
-    "doctor.carried": ("（上月结转）", " (carried in)"), "doctor.reward": ("奖励", "reward"),
-    "doctor.amounts": ("转出科室 {out} {out_cmp} {min_out}；转入科室 {inn} {in_cmp} {min_in}",
-                       "before {out} {out_cmp} {min_out}; after {inn} {in_cmp} {min_in}"),
-    "doctor.columns": ("方向|就诊时间|科室|项目类别|金额|计入|来源", "Side|Visited|Department|Category|Amount|Counts|Source"),
-    "doctor.side_out": ("转出", "before"), "doctor.side_in": ("转入", "after"),
-    "doctor.inpatient": ("否（住院类）", "no (inpatient)"), "doctor.counts": ("是", "yes"),
-    "simulate.title": ("{month} 方案对比：{base} → {other}", "{month} plan comparison: {base} → {other}"),
-    "simulate.base_settled": ("对比基准：已结算结果", "base: the settled result"),
-    "simulate.base_computed": ("对比基准：按本月规则版本在内存中计算（未结算）",
-                               "base: computed in memory under the month's own rules version (not settled)"),
-    "simulate.input_changed": ("注意：{file} 在结算后已修改，差额同时反映输入变化",
-                               "note: {file} changed since the settlement; the differences also reflect that"),
-    "simulate.written": ("已写入 {path}", "written to {path}"),
-    "simulate.columns": ("工号|姓名|已结算|模拟|差额", "Staff id|Name|Settled|Simulated|Difference"),
-    "simulate.settled": ("已结算", "settled"),
-    "simulate.computed": ("本月规则（未结算）", "the month's own rules (not settled)"),
-    "simulate.total": ("合计", "Total"),
-})
+from settle.record_words import RECORD_MESSAGES  # noqa: E402
+
+MESSAGES.update(RECORD_MESSAGES)
 # Who a row names, counts, usage errors, unreadable files' reasons: the catalogue's second table.
 CATALOGUE.update(_MORE_PROBLEMS)
 MESSAGES.update(_MORE_TEXTS)
@@ -376,6 +316,11 @@ from settle.disputes.messages import DISPUTE_MESSAGES, DISPUTE_PROBLEMS  # noqa:
 
 CATALOGUE.update(DISPUTE_PROBLEMS)
 MESSAGES.update(DISPUTE_MESSAGES)
+# appeals (申诉, SPEC §12): the rows of a filled-in appeal sheet and the words that show decisions
+from settle.appeal_words import APPEAL_MESSAGES, APPEAL_PROBLEMS  # noqa: E402
+
+CATALOGUE.update(APPEAL_PROBLEMS)
+MESSAGES.update(APPEAL_MESSAGES)
 TEXTS = MESSAGES
 
 

@@ -6,12 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from settle.arguments import as_month, as_path
+from settle.cards import CARD_CHECK_WAIT, latest_month
 from settle.problems import Problems, problem, say
-
-
-def _api():
-    from settle import api
-    return api
 
 
 def month_record(folder: Path) -> dict | None:
@@ -65,17 +62,17 @@ def diff_month(workspace, month, *, against=None, other_month=None, person=None,
     from settle.output.publish import history_runs, settled_folder
     from settle.records import read_record
     problems = Problems()
-    m = _api()._parse_month(month, problems)
+    m = as_month(month, problems)
     if m is None:
         return Diff(problems=problems)
-    ws = Workspace.open(Path(workspace), Problems(), _api()._path(out))
+    ws = Workspace.open(Path(workspace), Problems(), as_path(out))
     after = month_record(settled_folder(ws.out_root, str(m)))
     if after is None:
         problems.add(problem("diff_not_settled", month=str(m)))
         return Diff(problems=problems)
     after_label = say("diff.published", lang)
     if other_month is not None:
-        o = _api()._parse_month(other_month, problems)
+        o = as_month(other_month, problems)
         if o is None:
             return Diff(problems=problems)
         before = month_record(settled_folder(ws.out_root, str(o)))
@@ -108,7 +105,7 @@ def _write_diff(ws, month, cmp, lang: str) -> Path | None:
     from settle.output.lock import LockHeld, MonthLock
     target = ws.output_dir(month)
     try:
-        with MonthLock(ws.root, str(month), timeout=_api().CARD_CHECK_WAIT):
+        with MonthLock(ws.root, str(month), timeout=CARD_CHECK_WAIT):
             return write_workbook(target / FILE, cmp, lang)
     except (LockHeld, OSError):
         return None
@@ -129,16 +126,16 @@ def rules_doc(workspace, *, month=None, against=None, rules=None, out=None, lang
     from settle.records import read_record, recorded_rules
     from settle.rules import load_version
     problems = Problems()
-    m = _api()._parse_month(month, problems) if month is not None else None
+    m = as_month(month, problems) if month is not None else None
     if month is not None and m is None:
         return RulesDocument(problems=problems)
-    ws = Workspace.open(Path(workspace), Problems(), _api()._path(out))
-    kept = recorded_rules(Path(workspace), m, _api()._path(out)) if m is not None and rules is None else None
+    ws = Workspace.open(Path(workspace), Problems(), as_path(out))
+    kept = recorded_rules(Path(workspace), m, as_path(out)) if m is not None and rules is None else None
     if rules is not None or kept is not None:
         version = load_version(Path(rules or kept), problems, source=str(rules or kept))
     else:
         path, source = rules_location(ws, None)
-        at = m or _api().latest_month(workspace, out)
+        at = m or latest_month(workspace, out)
         version = load_version(path, problems, month=None if at is None else str(at), source=source)
     other = load_version(Path(against), problems) if against is not None else None
     if version is None or (against is not None and other is None):
