@@ -329,3 +329,22 @@ def test_carried_debt(tmp_path):
     (cause, _), = p.grouped()
     assert (cause.kind, cause.amount, cause.params["rule"], p.difference) == \
         ("carried", Decimal("1000.00"), "R45", Decimal("1000.00"))
+
+
+def test_two_named_runs(tmp_path):
+    """SPEC §12 "or two named runs": --run names the later side in history/, the earlier side is
+    the run it replaced (or --against); an unknown name lists the runs kept."""
+    ws = Workspace(tmp_path / "ws").staff(roster())
+    m = base_month()
+    ws.month(MAY, regs=m["regs"], billing=m["billing"])
+    assert api.settle_month(ws.root, MAY).status == "ok"
+    ws.month(MAY, regs=m["regs"], billing=m["billing"], adjust=[{"工号": "S2", "类型": "奖励", "金额": 300,
+                                                                 "事由": "表彰", "批准人": "主任"}])
+    assert api.settle_month(ws.root, MAY).status == "ok"
+    assert api.settle_month(ws.root, MAY).status == "ok"          # the same again: history holds 2 runs
+    first, second = sorted(p.name for p in (ws.root / "output" / MAY / "history").iterdir())
+    d = api.diff_month(ws.root, MAY, run=second, write=False)
+    assert [(p.staff_id, p.difference) for p in d.comparison.people] == [("S2", Decimal("300.00"))]
+    assert api.diff_month(ws.root, MAY, run=second, against=second, write=False).comparison.people == []
+    bad = api.diff_month(ws.root, MAY, run="nope", write=False)
+    assert [p.code for p in bad.problems] == ["diff_unknown_run"] and first in bad.problems.items[0].text("zh")

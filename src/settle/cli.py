@@ -217,6 +217,8 @@ def diff(o: Options, month: str = typer.Argument(..., help=MONTH),
          person: Optional[str] = typer.Argument(None, help="只看一个人：工号或姓名 / one person: staff id or name"),
          against: Optional[str] = typer.Option(None, "--against", help="与 history/ 中的某次结果比较（时间戳或文件夹）/ "
                                                "compare with a run kept in history/ (its stamp or folder)"),
+         run: Optional[str] = typer.Option(None, "--run", help="以 history/ 中的某次结果代替已发布结果 / a run kept "
+                                           "in history/ instead of the published result"),
          other: Optional[str] = typer.Option(None, "--month", help="与另一个月比较 / compare with another month"),
          all_rows: bool = typer.Option(False, "--all", help="列出每个原因 / list every cause")) -> int:
     """为什么变了：逐人说明应发合计的差额，各项原因合计到分 / why a figure changed, cause by cause.
@@ -224,7 +226,7 @@ def diff(o: Options, month: str = typer.Argument(..., help=MONTH),
     Example:  settle diff 2024-05      settle diff 2024-05 S004 --month 2024-04
     """
     con = console.make_console(json_mode=o.json)
-    d = api.diff_month(o.workspace, month, against=against, other_month=other, person=person, out=o.out,
+    d = api.diff_month(o.workspace, month, against=against, run=run, other_month=other, person=person, out=o.out,
                        lang=o.lang)
     if d.comparison is None:
         return _failed(o, con, d.problems, {"month": month})

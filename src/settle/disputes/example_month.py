@@ -23,15 +23,22 @@ Y, M = 2024, 7
 # but the policy's own values).
 WORDS = {"zh": {"S1": "示例甲", "S2": "示例乙", "M1": "示例丙", "D1": "示例丁", "team": "示例组", "partner": "示例诊所",
                 "doctor": "示例医生", "unit": "示例工厂", "p1": "患者甲", "p2": "患者乙", "p3": "患者丙", "p4": "患者丁",
-                "dept": "示例科", "breakfast": "上班时间在外就餐", "reward": "示例奖励", "report": "示例"},
+                "dept": "示例科", "company": "示例体检企业", "pharmacy": "示例药店", "p5": "患者戊", "p6": "患者己", "breakfast": "上班时间在外就餐", "reward": "示例奖励", "report": "示例"},
          "en": {"S1": "Alice", "S2": "Bob", "M1": "Carol", "D1": "Dave", "team": "Team A", "partner": "Example Clinic",
                 "doctor": "Dr Example", "unit": "Example Works", "p1": "Pat One", "p2": "Pat Two", "p3": "Pat Three",
-                "p4": "Pat Four", "dept": "Example Dept", "breakfast": "breakfast out", "reward": "example reward",
+                "p4": "Pat Four", "dept": "Example Dept", "company": "Example Corp", "pharmacy": "Example Pharmacy",
+                "p5": "Pat Five", "p6": "Pat Six", "breakfast": "breakfast out", "reward": "example reward",
                 "report": "example"}}
 
 
-def partner(lang: str = "zh") -> str:
-    return WORDS["zh" if lang == "zh" else "en"]["partner"]
+def partner(rebate, lang: str = "zh") -> str | None:
+    """The example partner whose 返款 shows `rebate`: the pharmacy's surgery card (R15), the
+    company's check-up (R16), the clinic's patient (R17); None when the month has no such row."""
+    w = WORDS["zh" if lang == "zh" else "en"]
+    if isinstance(rebate, P.SurgeryRebate):
+        return w["pharmacy"] if "药店" in rebate.match.channels else None
+    channels = rebate.match.channels
+    return w["partner"] if "诊所" in channels else w["company"] if "企业体检" in channels else None
 STAFF_HEADERS = ["工号", "姓名", "角色", "小组", "入职日期", "转正日期", "离职日期", "基本工资", "试用期考核系数"]
 REG_HEADERS = ["登记时间", "业务员", "卡号", "卡类型", "患者姓名", "患者标识", "渠道", "合作单位", "转诊医生", "联系电话",
                "新开发", "人数"]
@@ -81,6 +88,12 @@ def rows(policy: P.Policy, lang: str = "zh") -> dict[str, list[dict]]:
              "合作单位": w["partner"], "转诊医生": w["doctor"], "联系电话": "13800000000"},
             {"登记时间": day(1, 8, 15), "业务员": "S1", "患者姓名": w["unit"], "患者标识": "EX0009", "渠道": "劳务工",
              "合作单位": w["unit"], "新开发": "否", "人数": 10}]
+    # R16 a company's check-up, R15 a pharmacy's surgery card: S2's, so S1's examples stay as they are
+    regs += [{"登记时间": day(1, 8, 20), "业务员": "S2", "患者姓名": w["p5"], "患者标识": "EX0005", "渠道": "企业体检",
+              "合作单位": w["company"]},
+             {"登记时间": day(1, 8, 25), "业务员": "S2", "卡号": "EXS001", "卡类型": "手术卡", "患者姓名": w["p6"],
+              "患者标识": "EX0006", "渠道": "药店", "合作单位": w["pharmacy"], "转诊医生": w["doctor"],
+              "联系电话": "13900000000"}]
     for n in range(policy.violations.max_cards_per_patient + 1):   # R21: one card more than allowed
         regs.append({"登记时间": day(2, 9, n), "业务员": "S1", "卡号": f"EXC{n:03d}", "卡类型": "医疗卡",
                      "患者姓名": w["p4"], "患者标识": "EX0004", "渠道": "其他"})
@@ -95,6 +108,10 @@ def rows(policy: P.Policy, lang: str = "zh") -> dict[str, list[dict]]:
         billing.append(_bill(day(3 + i), f"{record:07d}", w["p1"], "EX0001", category, amount, w["dept"]))
     billing.append(_bill(day(12), "0900090", w["p2"], "EX0002", "门诊", Decimal(8000), w["dept"]))
     billing.append(_bill(day(13), "0900091", w["p3"], "EX0003", "门诊", Decimal(2000), w["dept"]))
+    billing.append(_bill(day(14), "0900092", w["p5"], "EX0005", "体检", Decimal(1000), w["dept"]))
+    surgery = next((c for r in policy.rebates if isinstance(r, P.SurgeryRebate) for c in r.surgery_categories), None)
+    if surgery:
+        billing.append(_bill(day(15), "0900093", w["p6"], "EX0006", surgery, Decimal(6000), w["dept"]))
     daily = _reports(policy, w["report"])
     adjust = [{"工号": "S2", "类型": "早餐", "事由": w["breakfast"], "批准人": w["D1"], "日期": dt.date(Y, M, 9)},
               {"工号": "S1", "类型": "奖励", "金额": 200, "事由": w["reward"], "批准人": w["D1"]}]

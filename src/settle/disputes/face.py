@@ -52,25 +52,47 @@ def diff_records(before: dict, after: dict, *, month: str, before_label: str, af
                      after.get("rules", {}).get("policy"))
 
 
-def diff_month(workspace, month, *, against=None, other_month=None, person=None, out=None, lang: str = "zh",
-               write: bool = True) -> Diff:
-    """`settle diff MONTH [--against RUN | --month OTHER] [PERSON]`: MONTH's published result
-    against the run it replaced (the latest in history/), a named run of history/ (its time stamp,
-    or a folder or settlement.json), or another month's result. Writes output/MONTH/差异说明.xlsx
-    (not part of the record) under the month's lock unless `write` is False."""
+def _named_run(target: Path, name: str, month: str, problems: Problems):
+    """(record, folder) of a run kept in target/history/ by its stamp, or of a folder or
+    settlement.json given by path; (None, None) with a problem when there is none."""
+    from settle.output.publish import history_runs
+    runs = history_runs(target)
+    chosen = next((r for r in runs if r.name == str(name)), Path(name))
+    folder = chosen if chosen.is_dir() else chosen.parent if chosen.is_file() else None
+    record = month_record(folder) if folder is not None else None
+    if record is None:
+        problems.add(problem("diff_unknown_run", month=month, run=str(name), runs=", ".join(r.name for r in runs) or "—"))
+        return None, None
+    return record, folder
+
+
+def diff_month(workspace, month, *, against=None, run=None, other_month=None, person=None, out=None,
+               lang: str = "zh", write: bool = True) -> Diff:
+    """`settle diff MONTH [--against RUN] [--run RUN | --month OTHER] [PERSON]`: MONTH's published
+    result (or `run`, one kept in history/) against the run it replaced (the latest in history/),
+    a named run (`against`: its time stamp, or a folder or settlement.json), or another month's
+    result. Writes output/MONTH/差异说明.xlsx (not part of the record) under the month's lock
+    unless `write` is False."""
     from settle.load.workspace import Workspace
     from settle.output.publish import history_runs, settled_folder
-    from settle.records import read_record
+
     problems = Problems()
     m = as_month(month, problems)
     if m is None:
         return Diff(problems=problems)
     ws = Workspace.open(Path(workspace), Problems(), as_path(out))
-    after = month_record(settled_folder(ws.out_root, str(m)))
-    if after is None:
-        problems.add(problem("diff_not_settled", month=str(m)))
-        return Diff(problems=problems)
-    after_label = say("diff.published", lang)
+    target = ws.output_dir(m)
+    if run is not None:
+        after, folder = _named_run(target, run, str(m), problems)
+        if after is None:
+            return Diff(problems=problems)
+        after_label = say("diff.run", lang, stamp=folder.name)
+    else:
+        after = month_record(settled_folder(ws.out_root, str(m)))
+        if after is None:
+            problems.add(problem("diff_not_settled", month=str(m)))
+            return Diff(problems=problems)
+        after_label = say("diff.published", lang)
     if other_month is not None:
         o = as_month(other_month, problems)
         if o is None:
@@ -81,16 +103,15 @@ def diff_month(workspace, month, *, against=None, other_month=None, person=None,
             return Diff(problems=problems)
         before_label, after_label = str(o), str(m)
     else:
-        runs = history_runs(ws.output_dir(m))
-        if against is None and not runs:
+        if against is None:   # the run the compared one replaced
+            names = [r.name for r in history_runs(target)]
+            at = names.index(folder.name) if run is not None and folder.name in names else len(names)
+            against = names[at - 1] if at > 0 else None
+        if against is None:
             problems.add(problem("diff_no_earlier_run", month=str(m)))
             return Diff(problems=problems)
-        chosen = runs[-1] if against is None else next((r for r in runs if r.name == str(against)), Path(against))
-        folder = chosen if chosen.is_dir() else chosen.parent if chosen.is_file() else None
-        before = month_record(folder) if folder is not None else None
+        before, folder = _named_run(target, against, str(m), problems)
         if before is None:
-            problems.add(problem("diff_unknown_run", month=str(m), run=str(against),
-                                 runs=", ".join(r.name for r in runs) or "—"))
             return Diff(problems=problems)
         before_label = say("diff.run", lang, stamp=folder.name)
     cmp = diff_records(before, after, month=str(m), before_label=before_label, after_label=after_label,

@@ -80,6 +80,9 @@ def read_credited(record: dict) -> pd.DataFrame:
     frame = record.get(MEMORY)
     if callable(frame):
         frame = record[MEMORY] = frame()
+        for f in FIELDS:   # a field this version records that an earlier one did not
+            if f not in frame:
+                frame[f] = ""
     if frame is None:
         return pd.DataFrame({f: pd.Series(dtype=np.int64 if f in ("share_u", "net_u", "amount_fen", "row") else object)
                              for f in FIELDS})

@@ -169,9 +169,9 @@ def entries(version: RulesVersion, lang: str = "zh") -> list[Entry]:
             text = say("doc.rebate_surgery", lang, name=_name(r, lang), channels=channels,
                        split=_join([f"{k} {v:,}" for k, v in r.split.items()], lang))
         from settle.disputes.example_month import partner
+        who = partner(r, lang)
         out.append(Entry(r.rule, _name(r, lang), text, source_line(version, "rebates", r.id), f"rebates[{r.id}]",
-                         reads=(("partner", partner(lang)),) if isinstance(r, P.PercentRebate) and "诊所" in r.match.channels
-                         else ()))
+                         reads=(("partner", who),) if who else ()))
     out += [_pay_entry(version, c, lang) for c in pol.pay]
     v = pol.violations
     out.append(Entry("R21", say("doc.r21_title", lang), say("doc.r21", lang, n=v.max_cards_per_patient,
