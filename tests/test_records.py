@@ -380,3 +380,11 @@ def test_verify_checks_rebates_violations_and_reconciliation_of_the_sample_month
     assert got[f"部门汇总.xlsx › 违规 › A:A {code}"] == (str(n), str(n - 1))
     assert got["部门汇总.xlsx › 核对 › C3"][1] == "1.00"
     assert len(report.workbooks) == 2
+
+
+def test_recorded_figures_display_half_up_as_R37_rounds():
+    """explain of a settled month printed a stream's exact 业绩 12,417.745 as 12,417.74 (format's .2f
+    rounds half-even) above a payslip line showing 12,417.75: one figure, two values."""
+    from settle.records import money
+    assert [money("12417.745"), money("0.125"), money("-0.005"), money("2,264.64")] == \
+        ["12,417.75", "0.13", "-0.01", "2,264.64"]

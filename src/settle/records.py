@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from settle.load.inputs import changed_sources, sha256
@@ -226,5 +226,6 @@ def explain_preview(settlement, person: str, lang: str = "zh") -> tuple[Explaine
 
 
 def money(text: str) -> str:
-    """'1234.5' → '1,234.50' for display."""
-    return f"{Decimal(str(text).replace(',', '')):,.2f}"
+    """'1234.5' → '1,234.50' for display, rounded half-up as R37 rounds (format's own .2f is
+    half-even: an exact 12,417.745 must show 12,417.75, as the payslip line does)."""
+    return f"{Decimal(str(text).replace(',', '')).quantize(Decimal('0.01'), ROUND_HALF_UP):,}"

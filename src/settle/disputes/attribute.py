@@ -9,6 +9,7 @@ from decimal import Decimal
 from settle.disputes.diff import (ZERO, Cause, Driver, LineChange, PersonDiff, performance_drivers, policy_of,
                                   rules_changes, settle_fen, shared_out, stream_drivers)
 from settle.engine.discipline import PAY_COLUMNS
+from settle.engine.money import fmt_money
 from settle.rules import schema as P
 
 FINES = {"duplicate_card_fine": "R21", "late_report": "R27", "missing_report": "R27"}
@@ -133,7 +134,7 @@ def stream_causes(sides: Sides, sid: str, ch: LineChange) -> list[Cause]:
     if crossed:
         bracket = _amount(c0, x1) - _amount(c0, x0) - sum((r0 * d.weight for d in drivers), ZERO)
         parts.append(Cause("bracket", ch.component, ch.name, bracket,
-                           {"rate_before": P._pct(r0), "rate_after": P._pct(r1), "base": f"{x1:,.2f}"}))
+                           {"rate_before": P._pct(r0), "rate_after": P._pct(r1), "base": fmt_money(x1)}))
     limited = any(getattr(s, "cap", None) is not None or getattr(s, "floor", None) is not None for s in (s0, s1))
     kind = "bracket" if crossed else _residual(parts, delta, limited)
     return settle_fen(parts, delta, ch.component, ch.name, kind)

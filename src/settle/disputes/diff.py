@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from settle.disputes.lines import changed_lines, has_lines, performance_of, read_credited, stream_sums
+from settle.engine.money import fmt_money
 from settle.rules import schema as P
 
 ZERO = Decimal(0)
@@ -242,7 +243,7 @@ def performance_drivers(drivers, sid: str, stream: str, before: dict | None, aft
     x1 = Decimal((after or {}).get("stream_performance", {}).get(stream, "0"))
     rest = x1 - x0 - sum((d.weight for d in got), ZERO)
     if rest:
-        got.append(Driver("performance", rest, {"stream": stream, "detail": f"{x0:,.2f} → {x1:,.2f}"}))
+        got.append(Driver("performance", rest, {"stream": stream, "detail": f"{fmt_money(x0)} → {fmt_money(x1)}"}))
     return got
 
 

@@ -26,7 +26,7 @@ import dataclasses
 import os
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
@@ -312,7 +312,7 @@ def check_roster(settlement, history, month: Month, found: Perimeter) -> list[Pr
     for d in found.departed:
         made.append(problem("departed_with_lines", file=d["file"], sheet=d["sheet"], row=d["row"], column=d["column"],
                             name=d["name"], staff_id=d["staff_id"], left=d["left_on"], month=str(month),
-                            regs=d["registrations"], lines=d["lines"], amount=f"{Decimal(d['performance']):,.2f}"))
+                            regs=d["registrations"], lines=d["lines"], amount=f"{Decimal(d['performance']).quantize(Decimal('0.01'), ROUND_HALF_UP):,}"))
     for v in found.vanished:
         made.append(problem("vanished_from_payslips", name=v["name"], staff_id=v["staff_id"], previous=v["previous"],
                             reason=v["reason"], reason_en=v["reason_en"]))
