@@ -49,4 +49,4 @@ def test_spawned_workers_settle_the_sample_month_to_the_same_figures_as_forked_o
     assert spawned == forked
     assert spawn_files == fork_files and "返款单.xlsx" in spawn_files
     assert len([f for f in spawn_files if f.startswith("工资条/")]) == len(forked["people"])
-    assert spawned["totals"]["payslips"] == "102303.49"          # the sample month's Σ 应发合计
+    assert spawned["totals"]["payslips"] == "102376.95"          # the sample month's Σ 应发合计 (with its decided appeal)

@@ -91,14 +91,15 @@ def test_summary_rows_in_an_unmapped_column_are_dropped_and_counted(month):
     assert info[0].text() == "跳过 4 个合计行（第 4、6、7、8 行）"
 
 
-def test_summary_label_in_a_mapped_column_and_a_row_with_a_key_is_kept(month):
-    """合计 in 科室 with an empty key: a summary row. A row whose 患者标识 is filled is data even
-    if some cell says 小计 (the clerk's own note): it is read, not dropped."""
+def test_summary_label_in_a_mapped_column_whatever_the_keys_hold(month):
+    """SPEC §8.1 (issue 24.3): the label alone makes a summary row, in any column — 合计 in 科室
+    with empty keys, and 小计 in 项目类别 beside a filled 患者标识 (the row's other cells may hold
+    anything, key columns included). Only the 100.00 line is data."""
     lines = [bill(V, 100, "P1"), {"科室": "合计", "金额": 100}, bill(V, 7, "P1", category="小计")]
     save_xlsx(month.root / "2024-05" / "收费明细.xlsx", billing_rows(lines))
     inputs, problems = load(month.root)
     assert [p.code for p in problems] == ["summary_rows"]
-    assert inputs.billing["amount_fen"].tolist() == [10000, 700]
+    assert inputs.billing["amount_fen"].tolist() == [10000]
 
 
 def test_repeated_header_rows_are_dropped_and_counted(month):

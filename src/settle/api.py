@@ -350,7 +350,7 @@ def simulate(workspace, month=None, *, rules, start=None, end=None, out=None, wr
     path = None
     if write:
         out_root = Workspace.open(Path(workspace), Problems(), as_path(out)).out_root
-        path = write_comparison(comparisonas_path(out_root, months, cmp.other), cmp)
+        path = write_comparison(comparison_path(out_root, months, cmp.other), cmp)
     return Simulation(cmp, problems, path)
 
 
