@@ -460,7 +460,7 @@ def _drop_rows(grid, start, values, content, rows, headers):
         return content, {}
     summary = summary_mask(grid, start)          # a label in an unmapped column counts too
     repeated = repeated_header_mask(values, headers, n) & content & ~summary
-    footer = footer_mask(grid, start, ~content | summary | repeated) & ~summary
+    footer = footer_mask(grid, start, ~content | summary | repeated, list(values.values())) & ~summary
     dropped = {"summary": summary, "repeated_header": repeated, "footer": footer,
                "empty": ~content & ~footer & ~summary}
     keep = content & ~summary & ~repeated & ~footer
