@@ -85,3 +85,43 @@ def test_an_instruction_above_a_line_is_data(month):
     _, problems = load(month.root)
     assert keys(problems, "bad_date") == [("2024-05/收费明细.xlsx", "明细", 2, "就诊时间", "bad_date"),
                                           ("2024-05/收费明细.xlsx", "明细", 4, "就诊时间", "bad_date")]
+
+
+# --- 4. inspect reports what run reports (SPEC §3.6) -------------------------------------------------
+
+def _file_keys(problems, display):
+    return sorted(((p.row, p.column, p.code) for p in problems if p.file == display), key=str)
+
+
+def test_inspect_reports_the_rosters_required_values_as_run_does(ws):
+    """工资表.xls as staff.xlsx: run refuses it with 必填项为空 (角色, 入职日期 empty) and a duplicate
+    工号; inspect exited 0 with no error. Now both report the same problems of staff.xlsx."""
+    from builders import STAFF_HEADERS, person, reg, write_xlsx
+    from settle import api
+    write_xlsx(ws.root / "staff.xlsx", STAFF_HEADERS, [
+        person("S1", "王芳"), {**person("S2", "李娜"), "角色": None}, {**person("S3", "张伟"), "入职日期": None},
+        person("S1", "王芳二")])
+    ws.month("2024-05", regs=[reg(dt.datetime(2024, 5, 1, 9), "S1", "P1")], billing=[bill(V, 100, "P1")])
+    _, run_problems = load(ws.root)
+    insp = api.inspect_file(ws.root / "staff.xlsx", ws.root)
+    want = [(3, "角色", "missing_value"), (4, "入职日期", "missing_value"), (5, "工号", "duplicate_staff_id")]
+    assert _file_keys(run_problems, "staff.xlsx") == want
+    assert _file_keys(insp.problems, "staff.xlsx") == want and insp.exit_code == 2
+
+
+def test_inspect_reports_a_registrations_required_values_and_people_as_run_does(ws):
+    """登记表: an empty 渠道 (必填项为空), an empty 业务员 and a 业务员 not on the roster (R25):
+    inspect lists what run lists for the file, resolving people against the workspace roster."""
+    from builders import REG_HEADERS, reg, team, write_xlsx
+    from settle import api
+    ws.staff(team())
+    ws.month("2024-05", regs=[], billing=[bill(V, 100, "P1")])
+    path = ws.root / "2024-05" / "登记表.xlsx"
+    at = dt.datetime(2024, 5, 1, 9)
+    write_xlsx(path, REG_HEADERS, [reg(at, "王芳", "P1"), {**reg(at, "王芳", "P2"), "渠道": None},
+                                   reg(at, None, "P3"), reg(at, "赵六", "P4")])
+    _, run_problems = load(ws.root)
+    insp = api.inspect_file(path, ws.root)
+    ran = _file_keys(run_problems, "2024-05/登记表.xlsx")
+    assert ran == [(3, "渠道", "missing_value"), (4, "业务员", "missing_value"), (5, "业务员", "unknown_staff")]
+    assert _file_keys(insp.problems, "2024-05/登记表.xlsx") == ran and insp.exit_code == 2
