@@ -125,3 +125,72 @@ def test_inspect_reports_a_registrations_required_values_and_people_as_run_does(
     ran = _file_keys(run_problems, "2024-05/登记表.xlsx")
     assert ran == [(3, "渠道", "missing_value"), (4, "业务员", "missing_value"), (5, "业务员", "unknown_staff")]
     assert _file_keys(insp.problems, "2024-05/登记表.xlsx") == ran and insp.exit_code == 2
+
+
+# --- 3. two-row headers under a merged parent (SPEC §3) ----------------------------------------------
+
+PAYROLL = [  # 工资表.xls: row 1 title, rows 2–3 the header (应发工资 merged over C2:E2), rows 4–5 people
+    ["工资发放表"],
+    ["工号", "姓名", "应发工资", None, None, "角色", "小组", "入职日期"],
+    [None, None, "基本工资", "岗位工资", "小计", None, None, None],
+    ["S1", "王芳", 3500, 500, 4000, "业务员", "一组", "2023-01-01"],
+    ["S2", "李娜", 6000, 0, 6000, "业务员", "一组", "2023-01-01"],
+]
+
+
+def _payroll_xlsx(path, merge=True):
+    wb = openpyxl.Workbook()
+    s = wb.active
+    s.title = "工资表"
+    for r in PAYROLL:
+        s.append(r)
+    if merge:
+        s.merge_cells("C2:E2")
+        for col in "ABFGH":
+            s.merge_cells(f"{col}2:{col}3")
+    wb.save(path)
+
+
+def _payroll_xls(path):
+    import xlwt
+    wb = xlwt.Workbook(encoding="utf-8")
+    s = wb.add_sheet("工资表")
+    for i, r in enumerate(PAYROLL):
+        for j, v in enumerate(r):
+            if v is not None:
+                s.write(i, j, v)
+    s.merge(1, 1, 2, 4)                      # C2:E2
+    for j in (0, 1, 5, 6, 7):
+        s.merge(1, 2, j, j)
+    wb.save(str(path))
+
+
+@pytest.mark.parametrize("suffix,write", [(".xlsx", _payroll_xlsx), (".xls", _payroll_xls)])
+def test_columns_under_a_merged_header_take_the_lower_rows_names(ws, suffix, write):
+    """基本工资 stands on row 3 under 应发工资 (merged C2:E2): it is the column's header, the data
+    starts on row 4, and the two-row header is said. Base pay 3 500.00 + 6 000.00 = 9 500.00
+    (was 0.00: the column was never read, and nobody told)."""
+    from settle import api
+    write(ws.root / f"staff{suffix}")
+    ws.month("2024-05", regs=[], billing=[bill(V, 100, "P1")])
+    inputs, problems = load(ws.root)
+    assert keys(problems, "header_two_rows", "missing_value", "header_below") == [
+        (f"staff{suffix}", "工资表", None, None, "header_two_rows")]
+    assert inputs.staff["base_salary_fen"].tolist() == [350000, 600000]
+    insp = api.inspect_file(ws.root / f"staff{suffix}", ws.root)
+    sheet = insp.sheets[0]
+    assert (sheet.status, sheet.header_row, insp.lines, insp.exit_code) == ("read", 3, 2, 0)
+    assert [(c.letter, c.header, c.field) for c in sheet.columns][:4] == [
+        ("A", "工号", "staff_id"), ("B", "姓名", "name"), ("C", "基本工资", "base_salary"), ("D", "岗位工资", None)]
+    assert "C“基本工资”" in next(p for p in insp.problems if p.code == "header_two_rows").text()
+
+
+def test_a_known_name_under_a_header_without_a_merge_is_a_warning_naming_the_cell(ws):
+    """The same sheet with its merges lost (saved by a program that drops them): the header is
+    row 2, and 基本工资 in C3 is a warning naming the cell — never silence."""
+    _payroll_xlsx(ws.root / "staff.xlsx", merge=False)
+    ws.month("2024-05", regs=[], billing=[bill(V, 100, "P1")])
+    _, problems = load(ws.root)
+    [p] = [p for p in problems if p.code == "header_below"]
+    assert (p.file, p.sheet, p.row, p.value) == ("staff.xlsx", "工资表", 3, "基本工资")
+    assert "C3“基本工资”" in p.text()
