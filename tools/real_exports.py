@@ -203,8 +203,11 @@ def prepare(entry: dict, src: Path, tmp: Path, seen: dict) -> tuple[Path, str]:
             csv.writer(fh).writerows(rows)
         return dest, f"CSV copy (UTF-8 with BOM) with added columns {', '.join(names)}"
     if suffix == ".xls":
+        import xlrd
         import xlwt
         grid = read_grid(src)
+        original = xlrd.open_workbook(str(src), formatting_info=True)
+        merges = {sh.name: sh.merged_cells for sh in original.sheets()}
         book = xlwt.Workbook(encoding="utf-8")
         datestyle = xlwt.easyxf(num_format_str="yyyy-mm-dd")
         for name, rows in grid.items():
@@ -220,8 +223,10 @@ def prepare(entry: dict, src: Path, tmp: Path, seen: dict) -> tuple[Path, str]:
                         sh.write(i, j, v, datestyle)
                     elif v is not None and v != "":
                         sh.write(i, j, v)
+            for r1, r2, c1, c2 in merges.get(name, ()):   # merges kept: a two-row header is tied by them
+                sh.merge(r1, r2 - 1, c1, c2 - 1)
         book.save(str(dest))
-        return dest, f"xls copy rewritten by xlwt (values only, merges dropped) with added columns {', '.join(names)}"
+        return dest, f"xls copy rewritten by xlwt (values and merges) with added columns {', '.join(names)}"
     import openpyxl
     wb = openpyxl.load_workbook(src, data_only=True)
     ws = wb[seen["sheet"]]

@@ -17,6 +17,12 @@ READING_PROBLEMS: dict[str, tuple[str, str, str]] = {
                                     "与映射不符：请改正 settle.yaml 中的列名（表头：{headers}）",
                              "settle.yaml maps {field} to \"{value}\", absent here: {field} came from \"{used}\" instead, "
                              "not as mapped; correct settle.yaml (headers: {headers})"),
+    # read2: a second header row the reader could not tie to the first (no merged parent above it)
+    "header_below": ("warning", "表头下一行的 {cell}“{value}”是“{field}”的列名，但没有作为表头读取（上方没有合并的表头单元格）："
+                                "如果这是两行表头，请合并上方的表头单元格，或在 settle.yaml 中映射",
+                     "{cell} \"{value}\", in the row under the header, names {field} but is not read as a header "
+                     "(no merged header cell above it): merge the header cell above it, or map it in settle.yaml"),
+    "header_two_rows": ("info", "两行表头（第 {rows} 行）：{columns} 取下一行的列名", "a two-row header (rows {rows}): {columns} named by the lower row"),
     "inspect_kind": ("error", "无法判断“{value}”是哪类输入：请用 --kind 指定（{kinds}）", "which input is \"{value}\"? give --kind ({kinds})"),
 }
 

@@ -250,6 +250,14 @@ def load_kind(paths: list[tuple[Path, str]], kind: Kind, problems: Problems,
         frames.extend(got)
         problems.extend(items)
         problems.unlisted.update(unlisted)
+    frame = combine(frames, kind)
+    frame["src_month"] = str(month) if month else ""
+    return frame
+
+
+def combine(frames: list[pd.DataFrame], kind: Kind) -> pd.DataFrame:
+    """One kind's sheets as one frame, every column of the kind present (missing optional
+    columns empty), the sheets' headers and column letters kept."""
     template = empty_frame(kind)
     if not frames:
         frame = template
@@ -265,7 +273,6 @@ def load_kind(paths: list[tuple[Path, str]], kind: Kind, problems: Problems,
                     if template[col].dtype != bool else False
         frame.attrs["headers"] = headers
         frame.attrs["letters"] = letters
-    frame["src_month"] = str(month) if month else ""
     return frame
 
 
@@ -296,6 +303,11 @@ def load_staff(ws: Workspace, problems: Problems, digests: dict | None = None,
         return _finish_staff(empty_frame(C.STAFF))
     frame = load_kind([(path, ws.display(path))], C.STAFF, problems, ws.config.aliases.get("staff"),
                       digests=digests, prefetched=prefetched)
+    return check_staff(frame, problems)
+
+
+def check_staff(frame: pd.DataFrame, problems: Problems) -> pd.DataFrame:
+    """The roster's required values, teams, duplicate 工号 and dates in order (SPEC §3.1)."""
     for fname in ("staff_id", "name", "role", "hired_on"):
         require(frame, C.STAFF, fname, np.ones(len(frame), bool), problems)
     needs_team = frame["role"].isin(["业务员", "主管"]).to_numpy(dtype=bool) & frame["team"].isna().to_numpy()
@@ -438,6 +450,25 @@ def check_adjustments(frame: pd.DataFrame, staff: pd.DataFrame, problems: Proble
                              column=header_of(frame, kind, "card_no")))
     from settle.load.discipline import check_discipline_rows  # it builds on require/header_of above
     check_discipline_rows(frame, problems)
+    return frame
+
+
+def check_read(frame: pd.DataFrame, kind: Kind, problems: Problems, staff: pd.DataFrame | None = None,
+               month: Month | None = None) -> pd.DataFrame:
+    """The checks `run` makes on one kind's rows after reading them (`settle inspect` calls this,
+    SPEC §3.6: it reports every problem run reports when reading the file). `staff`: the roster
+    for the kinds naming people; `month`: MONTH for 申诉 (skipped without it)."""
+    if kind is C.STAFF:
+        return check_staff(frame, problems)
+    if kind is C.BILLING:
+        check_billing(frame, problems)
+        return frame
+    checks = {C.REGISTRATIONS: check_registrations, C.DAILY: check_daily, C.ADJUSTMENTS: check_adjustments}
+    if kind in checks:
+        return checks[kind](frame, staff if staff is not None else _finish_staff(empty_frame(C.STAFF)), problems)
+    if kind.name == "appeals" and month is not None:
+        from settle.load.appeals import check_appeals
+        return check_appeals(frame, month, problems)
     return frame
 
 

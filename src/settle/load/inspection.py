@@ -26,7 +26,7 @@ from settle.load import columns as C
 from settle.load.columns import Kind, header_key
 from settle.load.normalize import fold_text, parse_datetime, parse_fen
 from settle.load.readers import SheetReport, col_letter
-from settle.load.workspace import INPUT_SUFFIXES, Config, load_config
+from settle.load.workspace import INPUT_SUFFIXES, Config, Month, Workspace, load_config
 from settle.problems import Problems, problem, with_letters
 
 FIRST_LINES = 5
@@ -118,8 +118,7 @@ def kind_of(path: Path, config: Config) -> Kind | None:
 
 def inspect_file(path: Path, workspace: Path, kind: str | None = None) -> Inspection:
     """Read `path` as `run` would in `workspace` (its settle.yaml aliases apply)."""
-    from settle.load.inputs import check_billing, empty_frame, parse_table  # noqa: F401 (one read path)
-    from settle.load.inputs import _read_one
+    from settle.load.inputs import _read_one, check_read, combine
 
     path, workspace = Path(path), Path(workspace)
     problems = Problems()
@@ -144,9 +143,10 @@ def inspect_file(path: Path, workspace: Path, kind: str | None = None) -> Inspec
     problems.unlisted.update(unlisted)
     lines = _alias_lines(workspace / "settle.yaml")
     out.sheets = [_sheet_view(r, chosen, lines) for r in reports]
-    frame = pd.concat(frames, ignore_index=True) if frames else empty_frame(chosen)
-    if chosen is C.BILLING and len(frame):
-        check_billing(frame, problems)     # the required values, as run checks them
+    frame = combine(frames, chosen)
+    if len(frame):   # the checks run makes after reading, on the same rows (SPEC §3.6)
+        frame["src_month"] = ""
+        check_read(frame, chosen, problems, _roster(workspace, chosen, path), _month_of(path))
     letters = {}
     for f in frames:
         letters.update(f.attrs.get("letters", {}))
@@ -159,6 +159,27 @@ def inspect_file(path: Path, workspace: Path, kind: str | None = None) -> Inspec
     out.settle_yaml = paste_lines(chosen, [m for s in out.sheets for m in s.missing], aliases,
                                   under_aliases=out.settle_yaml_under)
     return out
+
+
+def _roster(workspace: Path, kind: Kind, path: Path) -> pd.DataFrame | None:
+    """The workspace's roster for the kinds naming people, read as run reads it; its own
+    problems belong to `settle inspect staff.xlsx`, not to this file's."""
+    if kind in (C.STAFF, C.BILLING) or kind.name == "appeals":
+        return None
+    from settle.load.inputs import load_staff
+    quiet = Problems()
+    ws = Workspace.open(workspace, quiet)
+    if ws.staff_file is None or ws.staff_file.resolve() == path.resolve():
+        return None
+    return load_staff(ws, quiet)
+
+
+def _month_of(path: Path):
+    """MONTH from the file's folder (2024-05/申诉.xlsx), else None."""
+    try:
+        return Month.parse(path.parent.name)
+    except ValueError:   # not a month folder: the month-bound checks are left out
+        return None
 
 
 def _shown_path(path: Path) -> str:

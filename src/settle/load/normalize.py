@@ -145,8 +145,14 @@ def parse_fen(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return fen.astype(np.int64), ok & has, has & ~ok
 
 
+# A trailing weekday (星期五, 周五, 礼拜五, optionally in brackets), before or after the time: the
+# form pharmacy and HIS exports write ("2018-01-01 星期五"). It is checked against the date.
+_WEEKDAY = r"(?:\s*[(（]?\s*(?:星期|周|礼拜)(?P<{}>[一二三四五六日天七])\s*[)）]?)?"
+_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
 _DATE_RE = (r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
-            r"(?:(?:\s+|T)(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})\s*分?(?:\s*[:：]\s*(?P<S>\d{1,2})(?:\.\d+)?)?)?$")
+            + _WEEKDAY.format("w1")
+            + r"(?:(?:\s+|T)(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})\s*分?(?:\s*[:：]\s*(?P<S>\d{1,2})(?:\.\d+)?)?)?"
+            + _WEEKDAY.format("w2") + "$")
 _DAY_FIRST_RE = r"^\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{2,4}(\s|$)"
 _SERIAL_RE = r"^\d{1,6}(\.\d+)?$"
 _COMPACT_RE = r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"
@@ -202,7 +208,7 @@ def parse_datetime(arr: pa.Array, *, date1904: bool = False) -> tuple[np.ndarray
         frame = pd.DataFrame({k: np.where(ok, v, 1 if k in ("month", "day") else (2000 if k == "year" else 0))
                               for k, v in cols.items()})
         stamps = pd.to_datetime(frame, errors="coerce").to_numpy(dtype="datetime64[ns]")
-        good = ok & ~np.isnat(stamps)
+        good = ok & ~np.isnat(stamps) & _weekday_agrees(parts, stamps)
         out[idx[good]] = stamps[good]
         bad[idx[~good]] = True
     if compact.any():
@@ -222,6 +228,20 @@ def parse_datetime(arr: pa.Array, *, date1904: bool = False) -> tuple[np.ndarray
         out[idx[good]] = stamps[good].astype("datetime64[ns]")
         bad[idx[~good]] = True
     return out, bad & ~ambiguous, ambiguous
+
+
+def _weekday_agrees(parts: pa.Array, stamps: np.ndarray) -> np.ndarray:
+    """False where the text names a weekday the date does not fall on ("2018-01-01 星期五":
+    a Monday) — which of the two is wrong cannot be told, so the value is a bad date."""
+    agree = np.ones(len(stamps), dtype=bool)
+    for key in ("w1", "w2"):
+        named = pc.struct_field(parts, key).to_pylist()
+        if not any(named):
+            continue
+        days = pd.DatetimeIndex(stamps).day_of_week.to_numpy()
+        want = np.array([_WEEKDAYS.get(w, -1) if w else -1 for w in named])
+        agree &= (want < 0) | (want == days)
+    return agree
 
 
 def parse_int(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -109,7 +109,9 @@ def _read_sheets(sheets, display: str, kind: Kind, problems: Problems, extra_ali
         if grid is None:
             rep.status = info   # hidden | failed
             continue
-        head = find_header(grid, kind, extra_aliases)
+        head = find_header(grid, kind, extra_aliases, info[0].merged if info else (), info[1] if info else None)
+        if head is not None:
+            _report_two_rows(grid, head, kind, extra_aliases, info, display, name, problems)
         rep.columns = list(info[1]) if info else list(range(len(grid)))
         rep.columns = [c + 1 for c in rep.columns]
         rep.pivot = bool(info and getattr(info[0], "pivot", False))
@@ -144,6 +146,20 @@ def _read_sheets(sheets, display: str, kind: Kind, problems: Problems, extra_ali
     if heads:
         _check_aliases(heads, kind, extra_aliases, display, problems)
     return [t for t in tables if t.values]
+
+
+def _report_two_rows(grid, head: HeaderMatch, kind: Kind, extra_aliases, info, display, sheet, problems) -> None:
+    """A two-row header is said (which columns the lower row names); a known name under a
+    one-row header is a warning naming its cell — never silence (SPEC §3)."""
+    absolute = info[1] if info else None
+    if head.parents:
+        cols = [f"{col_letter((absolute[c] if absolute is not None else c) + 1)}“{head.texts[c]}”"
+                for c in sorted(head.parents)]
+        problems.add(problem("header_two_rows", file=display, sheet=sheet, rows=f"{head.top + 1}、{head.row + 1}",
+                             columns="、".join(cols)))
+    for cell, text, fdisplay in header_below(grid, head, kind, extra_aliases, absolute):
+        problems.add(problem("header_below", file=display, sheet=sheet, row=head.row + 2, cell=cell,
+                             value=text, field=fdisplay))
 
 
 def _summary_sheet(name: str | None, info) -> bool:
@@ -356,29 +372,83 @@ class HeaderMatch:
     matched: dict[str, list[int]]             # field -> grid columns whose header names it
     names: dict[str, Alias]                   # field -> the name its (first) column matched
     texts: list[str | None]                   # the header row's cells, as written
+    # a two-row header (SPEC §3): grid column -> the merged parent cell's text above it; `row` is
+    # then the lower row, `top` the upper one
+    parents: dict[int, str] = field(default_factory=dict)
+    top: int | None = None
 
     def missing(self, kind: Kind) -> list[str]:
         return [f.name for f in kind.fields if f.required and f.name not in self.matched]
 
 
-def find_header(grid: list[pa.Array], kind: Kind, extra_aliases) -> HeaderMatch | None:
-    """The row among the first 10 matching the most of `kind`'s names (at least two)."""
+def find_header(grid: list[pa.Array], kind: Kind, extra_aliases, merged=(), absolute=None) -> HeaderMatch | None:
+    """The row among the first 10 matching the most of `kind`'s names (at least two). A header
+    row with horizontally merged cells over texts in the row below (应发工资 over 基本工资,
+    岗位工资 …) is a two-row header: the columns under a merge take the lower row's texts, and
+    the data starts after the lower row. `merged`: the sheet's merges (Excel rows/columns,
+    inclusive); `absolute`: the Excel column (0-based) of each grid column."""
     if not grid:
         return None
     table = alias_table(kind, extra_aliases)
     best: HeaderMatch | None = None
     for r in range(min(HEADER_SEARCH_ROWS, len(grid[0]))):
-        matched: dict[str, list[int]] = {}
-        names: dict[str, Alias] = {}
         texts = [col[r].as_py() for col in grid]
-        for c, v in enumerate(texts):
-            alias = table.get(header_key(v)) if v is not None else None
-            if alias:
-                matched.setdefault(alias.field, []).append(c)
-                names.setdefault(alias.field, alias)
-        if len(matched) > (len(best.matched) if best else 1):
-            best = HeaderMatch(r, matched, names, texts)
+        cand = _match(table, r, texts)
+        two = _two_row(grid, r, texts, merged, absolute)
+        if two is not None:
+            lower = _match(table, r + 1, two[0], parents=two[1], top=r)
+            if len(lower.matched) >= len(cand.matched) and set(cand.matched) <= set(lower.matched):
+                cand = lower
+        if len(cand.matched) > (len(best.matched) if best else 1):
+            best = cand
     return best
+
+
+def _match(table, r: int, texts: list, **more) -> HeaderMatch:
+    matched: dict[str, list[int]] = {}
+    names: dict[str, Alias] = {}
+    for c, v in enumerate(texts):
+        alias = table.get(header_key(v)) if v is not None else None
+        if alias:
+            matched.setdefault(alias.field, []).append(c)
+            names.setdefault(alias.field, alias)
+    return HeaderMatch(r, matched, names, texts, **more)
+
+
+def _two_row(grid, r: int, texts: list, merged, absolute) -> tuple[list, dict[int, str]] | None:
+    """Row r's texts with, under each merge of row r alone spanning columns, row r + 1's texts;
+    and {grid column: the merge's text}. None when row r has no such merge over texts."""
+    if not merged or r + 1 >= len(grid[0]):
+        return None
+    pos = {a + 1: c for c, a in enumerate(absolute if absolute is not None else range(len(grid)))}
+    combined, parents = list(texts), {}
+    for (r1, c1, r2, c2) in merged:
+        if r1 != r + 1 or r2 != r + 1 or c2 <= c1 or pos.get(c1) is None:
+            continue
+        parent = texts[pos[c1]]
+        for ec in range(c1, c2 + 1):
+            c = pos.get(ec)
+            v = grid[c][r + 1].as_py() if c is not None else None
+            if v is not None and str(v).strip():
+                combined[c] = v
+                parents[c] = "" if parent is None else str(parent)
+    return (combined, parents) if parents else None
+
+
+def header_below(grid: list[pa.Array], head: HeaderMatch, kind: Kind, extra_aliases, absolute) -> list[tuple]:
+    """Known names in the row right under a one-row header, of fields the header did not find
+    (a two-row header without a merge to tie it): [(cell, text, field)]."""
+    if head.parents or head.row + 1 >= len(grid[0]):
+        return []
+    table = alias_table(kind, extra_aliases)
+    out = []
+    for c, col in enumerate(grid):
+        v = col[head.row + 1].as_py()
+        alias = table.get(header_key(v)) if v is not None else None
+        if alias and alias.field not in head.matched:
+            excel_col = (absolute[c] if absolute is not None else c) + 1
+            out.append((f"{col_letter(excel_col)}{head.row + 2}", str(v), kind.field(alias.field).display))
+    return out
 
 
 def _table_from_grid(grid: list[pa.Array], display: str, sheet: str | None, kind: Kind,
@@ -389,13 +459,13 @@ def _table_from_grid(grid: list[pa.Array], display: str, sheet: str | None, kind
     nrows = len(grid[0])
     best_row, best_map = head.row, head.matched
     absolute = xlsx_info[1] if xlsx_info else list(range(len(grid)))
-    raw_headers = {f: str(grid[cs[0]][best_row].as_py()) for f, cs in best_map.items()}
+    raw_headers = {f: str(head.texts[cs[0]]) for f, cs in best_map.items()}
     # as messages name the column: a line break inside the header cell is not shown
     headers = {f: _LINE_BREAK.sub("", h).strip() for f, h in raw_headers.items()}
     ok = True
     for fname, cs in best_map.items():
         if len(cs) > 1:
-            names = "、".join(f"{col_letter(absolute[c] + 1)}列“{grid[c][best_row].as_py()}”" for c in cs)
+            names = "、".join(f"{col_letter(absolute[c] + 1)}列“{head.texts[c]}”" for c in cs)
             problems.add(problem("duplicate_column", file=display, sheet=sheet, row=best_row + 1,
                                  field=kind.field(fname).display, columns=names))
             ok = False
@@ -441,7 +511,7 @@ def _table_from_grid(grid: list[pa.Array], display: str, sheet: str | None, kind
             problems.add(problem(code, file=display, sheet=sheet, count=len(listed),
                                  rows="、".join(map(str, listed[:20])) + ("…" if len(listed) > 20 else "")))
     if report is not None:
-        title = [r + 1 for r in range(best_row) if any(col[r].as_py() not in (None, "") for col in grid)]
+        title = [r + 1 for r in range(best_row if head.top is None else head.top) if any(col[r].as_py() not in (None, "") for col in grid)]
         report.dropped = {**({"title": title} if title else {}), **dropped}
     if not keep.all():
         idx = pa.array(np.flatnonzero(keep))
@@ -460,7 +530,7 @@ def _drop_rows(grid, start, values, content, rows, headers):
         return content, {}
     summary = summary_mask(grid, start)          # a label in an unmapped column counts too
     repeated = repeated_header_mask(values, headers, n) & content & ~summary
-    footer = footer_mask(grid, start, ~content | summary | repeated) & ~summary
+    footer = footer_mask(grid, start, ~content | summary | repeated, list(values.values())) & ~summary
     dropped = {"summary": summary, "repeated_header": repeated, "footer": footer,
                "empty": ~content & ~footer & ~summary}
     keep = content & ~summary & ~repeated & ~footer
