@@ -106,9 +106,11 @@ def test_one_voucher_per_introducer_each_on_its_own_page_of_one_workbook(two_mon
     for label in ("经办业务员", "经治医生", "院领导审批", "领款人", "日期"):
         assert label + "：" in text
     assert "许医生" in rows[1][0] and "2024-05" in rows[1][0] and rows[0][0].endswith("合作单位返款单")
-    # Printed: A4 portrait at a fixed scale (fit-to-page would override manual breaks), the
-    # headings on every page, a manual break before every voucher but the first, pages numbered.
-    assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "portrait" and ws.page_setup.scale == 80
+    # Printed: A4 portrait at a fixed scale (fit-to-page would override manual breaks) at which
+    # the ten columns fit the width, the headings on every page, a manual break before every
+    # voucher but the first, pages numbered.
+    assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "portrait" and ws.page_setup.scale == 70
+    assert sum(ws.column_dimensions[c].width for c in "ABCDEFGHIJ") < 86 + 10 * 0.72   # 86 characters
     assert not ws.sheet_properties.pageSetUpPr or not ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_title_rows == "$1:$1" and ws["A1"].value == "序号"
     starts = sorted(v["row"] for v in may.data["vouchers"])
@@ -153,15 +155,15 @@ def test_vouchers_fill_sheets_of_at_most_the_limit(ws, settle, monkeypatch):
 
 
 def test_a_voucher_longer_than_a_page_breaks_inside_and_the_pages_count_it():
-    """One of 100 lines: the title and 50 lines on its first page ((800 − 50) // 15), the other
-    50 on the next (53 fit) but not 合计 and the signatures (50 × 15 + 132 > 800): a third page."""
+    """One of 100 lines: the title and 58 lines on its first page ((920 − 50) // 15), the other
+    42 on the next (61 would fit) with 合计 and the signatures (42 × 15 + 132 = 762 ≤ 920)."""
     from settle.output.voucher_book import layout
     from settle.output.vouchers import Voucher
     vs = [Voucher("A", "", "A.xlsx", 0, 1, 0, 0), Voucher("B", "", "B.xlsx", 1, 100, 0, 0),
           Voucher("C", "", "C.xlsx", 101, 1, 0, 0)]
     sheets = layout(vs)
-    assert [(v.row, v.page) for v in vs] == [(1, 1), (12, 2), (122, 5)]      # 1 + 11, 12 + 110
-    assert sheets[0].breaks == [12, 12 + 53, 12 + 103, 122]
+    assert [(v.row, v.page) for v in vs] == [(1, 1), (12, 2), (122, 4)]      # 1 + 11, 12 + 110
+    assert sheets[0].breaks == [12, 12 + 3 + 58, 122]
 
 
 def test_a_course_in_treatment_is_on_no_voucher_until_it_settles(two_months):
