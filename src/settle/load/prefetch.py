@@ -31,7 +31,10 @@ def lean_arrow_pool() -> None:
     """Arrow's buffers (every string column, pandas' string[pyarrow] included) from jemalloc,
     returning freed pages to the system at once: the default mimalloc keeps what a stage freed,
     so the peak was the sum of the stages' transients (issue 26.3: 644 → 546 MiB for a 200 000-line
-    month). Where pyarrow is built without jemalloc (Windows), the default pool stays."""
+    month). Where pyarrow is built without jemalloc (Windows), or ARROW_DEFAULT_MEMORY_POOL
+    names a pool (a profiler's `system`), that pool stays."""
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
     try:
         pool = pa.jemalloc_memory_pool()
         pa.jemalloc_set_decay_ms(0)
