@@ -12,7 +12,6 @@ Every function collects problems (SPEC §8) instead of raising; what the caller 
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
 import time
 from dataclasses import dataclass, field
@@ -130,11 +129,12 @@ def publish(result: Result, *, lang: str = "zh", step: Step = _no_step, before_p
     Just before the move every file the figures rest on is re-hashed (SPEC §10); a change
     raises InputsChanged and nothing is published. `before_publish(loaded)` is a test hook."""
     from settle.output.publish import publish as move_into_place, staged
+    from settle.load.prefetch import give_back
     from settle.records import recheck
     ws, month = result.loaded.ws, str(result.month)
     # Every month's billing was needed for visit history only: free it before writing.
     result.loaded.inputs.billing = result.loaded.inputs.billing.iloc[0:0]
-    gc.collect()
+    give_back()
     step("写出 / writing")
     with staged(ws.out_root, month) as stage:   # removed on any failure; a full disk is a Fault
         rec = write_outputs(stage, result, lang, step)

@@ -28,26 +28,33 @@ MEMORY = "_credited"              # a record read with its lines: the frame, in 
 
 
 def credited_frame(shares: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
-    """Every share of a credited line, in the shares' order (columnar: no per-row Python)."""
+    """Every share of a credited line, in the shares' order (columnar: no per-row Python). Each
+    column of the lines is made text once per line and then taken for the shares: no copy of
+    the whole lines frame, no fixed-width numpy text (issue 26.3: a 1 M-line month's transients)."""
     from settle.output.privacy import mask_names
 
-    src = lines.iloc[lines.index.get_indexer(shares["line"].to_numpy())] if len(shares) else lines.iloc[0:0]
+    pos = lines.index.get_indexer(shares["line"].to_numpy()) if len(shares) else np.zeros(0, dtype=np.intp)
 
-    def text(values) -> np.ndarray:
-        v = np.asarray(values, dtype=object)
-        return np.where(pd.isna(v), "", v).astype(str) if len(v) else np.array([], dtype=str)
+    def text(values: pd.Series) -> pd.api.extensions.ExtensionArray:
+        return values.astype("str").fillna("").array
 
+    def per_share(values) -> pd.api.extensions.ExtensionArray:
+        return (values if isinstance(values, pd.api.extensions.ExtensionArray) else text(values)).take(pos)
+
+    keys = text(lines["patient_key"])
+    # 患者标识 as settlement.json's violations show it (****last 4): what names a line's finding
+    masked_keys = pd.Series(np.where(keys == "", "", "****" + pd.Series(keys).str[-4:].fillna("")), dtype="str").array
     return pd.DataFrame({
         "staff_id": text(shares["staff_id"]), "stream": text(shares["stream"]), "side": text(shares["side"]),
-        "share_u": shares["share_u"].to_numpy(dtype=np.int64), "file": text(src["src_file"]),
-        "sheet": text(src["src_sheet"]),
-        "row": pd.to_numeric(src["src_row"], errors="coerce").fillna(0).to_numpy(dtype=np.int64),
-        "record_no": text(src["record_no"]), "patient": text(mask_names(src["patient_name"])),
-        # 患者标识 as settlement.json's violations show it (****last 4): what names a line's finding
-        "patient_key": np.array(["****" + k[-4:] if k else "" for k in text(src["patient_key"])], dtype=object),
-        "date": text(pd.to_datetime(src["settled_on"]).dt.strftime("%Y-%m-%d")), "category": text(src["category"]),
-        "amount_fen": src["amount_fen"].to_numpy(dtype=np.int64), "net_u": shares["net_u"].to_numpy(dtype=np.int64),
-        "card_no": text(src["card_no"]),
+        "share_u": shares["share_u"].to_numpy(dtype=np.int64), "file": per_share(lines["src_file"]),
+        "sheet": per_share(lines["src_sheet"]),
+        "row": pd.to_numeric(lines["src_row"], errors="coerce").fillna(0).to_numpy(dtype=np.int64)[pos],
+        "record_no": per_share(lines["record_no"]), "patient": per_share(mask_names(lines["patient_name"])),
+        "patient_key": per_share(masked_keys),
+        "date": per_share(pd.to_datetime(lines["settled_on"]).dt.strftime("%Y-%m-%d")),
+        "category": per_share(lines["category"]),
+        "amount_fen": lines["amount_fen"].to_numpy(dtype=np.int64)[pos], "net_u": shares["net_u"].to_numpy(dtype=np.int64),
+        "card_no": per_share(lines["card_no"]),
     }, columns=list(FIELDS))
 
 

@@ -49,7 +49,7 @@ def registrants(regs: pd.DataFrame, staff: pd.DataFrame, policy: Policy) -> pd.D
     (R14: they name a unit, not a patient), and the month each row is first seen (SPEC §6: a
     registration entered late, in a later month's folder, is listed there); every R21–R25 flag
     starts False, listed in that month."""
-    regs = regs.copy()
+    regs = regs.copy(deep=False)   # copy-on-write (pandas 3): the columns are copied only when written
     role = staff.set_index("staff_id")["role"] if len(staff) else pd.Series(dtype=object)
     regs["role"] = regs["staff_id"].map(role).astype(object)
     regs["is_network"] = (regs["role"] == policy.crediting.network_role).to_numpy()

@@ -144,7 +144,7 @@ def resolve_claims(regs: pd.DataFrame, staff: pd.DataFrame) -> pd.DataFrame:
     离职日期 at which the claim lapses."""
     left = staff.set_index("staff_id")["left_on"] if len(staff) else pd.Series(dtype="datetime64[ns]")
     ok = ~regs["rejected"].to_numpy() & ~regs["is_labour"].to_numpy() & regs["patient_key"].notna().to_numpy()
-    claims = regs[ok].sort_values(["registered_at", "src_order"]).copy()
+    claims = regs[ok].sort_values(["registered_at", "src_order"])
     claims["left_on"] = claims["staff_id"].map(left)
     return claims
 
@@ -327,7 +327,7 @@ def credit_month(inputs, policy: Policy) -> Credit:
     reject(regs)
     claims = mark_conflicts(resolve_claims(regs, inputs.staff))
     counting = counting_lines(billing, month)
-    lines = billing[counting].copy()
+    lines = billing[counting]   # a frame of its own (pandas 3 copy-on-write): no second full copy
     lines["unregistered_card"] = unregistered_all[counting].to_numpy()
     credited = credit_lines(lines, patient_all[counting], regs, claims, billing, codes_all, codes_all[counting], policy)
     excluded = billing[(billing["src_month"] == str(month)).to_numpy() & ~counting]

@@ -11,6 +11,7 @@ from settle.engine.history import History
 from settle.engine.interdept import interdept_month
 from settle.load.discipline import rows_without_rule
 from settle.load.inputs import Inputs, load_inputs
+from settle.load.prefetch import lean_arrow_pool
 from settle.load.perimeter import Perimeter, check_inputs, check_roster
 from settle.engine.model import Settlement
 from settle.engine.settle_month import settle_month
@@ -63,6 +64,7 @@ def load(root: Path, month: Month, problems: Problems, *, rules: Path | None = N
     loaded = Loaded(ws, month, version.policy if version else None, source, files, version=version,
                     problems=problems)
     if need_inputs:
+        lean_arrow_pool()
         loaded.inputs = load_inputs(ws, month, problems)
         slips = loaded.inputs.interdept
         if loaded.policy is not None and loaded.policy.interdept_referral is None and slips is not None and len(slips.frame):

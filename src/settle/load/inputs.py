@@ -334,7 +334,7 @@ def default_regular_on(hired: pd.Timestamp) -> pd.Timestamp:
 
 
 def _finish_staff(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.copy()
+    frame = frame.copy(deep=False)
     frame["regular_on"] = [r if pd.notna(r) else default_regular_on(h)
                            for r, h in zip(frame["regular_on"], frame["hired_on"])]
     frame["regular_on"] = pd.to_datetime(frame["regular_on"])
@@ -394,7 +394,7 @@ def check_registrations(frame: pd.DataFrame, staff: pd.DataFrame, problems: Prob
     require(frame, kind, "headcount", labour, problems)
     sid, status, named = resolve_people(frame, staff)
     report_people(frame, kind, named, problems)   # R25 only rejects the row; 必填项为空 and a mismatch block
-    frame = frame.copy()
+    frame = frame.copy(deep=False)   # copy-on-write: only the new columns are new
     frame["staff_id"] = sid
     frame["_person_status"] = status.to_numpy()
     return frame
@@ -407,7 +407,7 @@ def check_daily(frame: pd.DataFrame, staff: pd.DataFrame, problems: Problems) ->
     require(frame, kind, "submitted_at", everywhere, problems)
     sid, _, named = resolve_people(frame, staff)
     report_people(frame, kind, named, problems)
-    frame = frame.copy()
+    frame = frame.copy(deep=False)
     frame["staff_id"] = sid
     return frame
 
@@ -418,7 +418,7 @@ MONEY_ADJUSTMENTS = ("奖励", "罚款", "补发", "扣发", "不正当手段") 
 def check_adjustments(frame: pd.DataFrame, staff: pd.DataFrame, problems: Problems) -> pd.DataFrame:
     """Adjustments: 金额 is money for 奖励/罚款/补发/扣发 and a percentage for 扣业绩."""
     kind = C.ADJUSTMENTS
-    frame = frame.copy()
+    frame = frame.copy(deep=False)
     everywhere = np.ones(len(frame), dtype=bool)
     require(frame, kind, "kind", everywhere, problems)
     require(frame, kind, "approved_by", everywhere, problems, code="missing_approver")

@@ -73,7 +73,7 @@ def vouchers(s: Settlement) -> list[Voucher]:
                              "d": rb["settled_on"].to_numpy(), "f": rb["src_file"].astype(object).to_numpy(),
                              "n": rb["src_row"].to_numpy()})
         order = keys.sort_values(["p", "r", "d", "f", "n"], kind="stable").index.to_numpy()
-        g = rb.iloc[order].reset_index(drop=True)
+        g = rb[list(_VOUCHER_FIELDS)].iloc[order].reset_index(drop=True)   # only what a voucher prints (issue 26.3)
         partner, referrer = keys["p"].to_numpy()[order], keys["r"].to_numpy()[order]
         change = np.r_[True, (partner[1:] != partner[:-1]) | (referrer[1:] != referrer[:-1])]
         starts = np.flatnonzero(change)
@@ -94,6 +94,10 @@ def vouchers(s: Settlement) -> list[Voucher]:
             out.append(Voucher(p, r, name + ".xlsx", a, n, int(amount), int(total)))
     s.voucher_list = out
     return out
+
+
+_VOUCHER_FIELDS = ("rebate_u", "amount_fen", "owner_staff", "network_staff", "record_no", "patient_name", "settled_on",
+                   "category", "portion", "rate")
 
 
 def _voucher_arrow(s: Settlement, g: pd.DataFrame, fen: np.ndarray, seq: np.ndarray):
