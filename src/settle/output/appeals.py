@@ -110,7 +110,7 @@ def appeal_table(month, sid: str, name: str, rows: list[tuple], lang: str = "zh"
         ws.protect("", {"format_columns": True, "format_rows": True, "autofilter": True, "sort": False})
 
     return Table(L("申诉", "Appeals"), cols, frame, title=title, below=below, landscape=True, grid=True,
-                 widths={0: 13, 1: 8, 2: 8, 3: 6, 4: 12, 5: 9, 6: 11, 7: 30, 8: 18, 9: 18, 10: 26, 11: 16, 12: 10, 13: 10},
+                 widths={0: 16, 1: 8, 2: 8, 3: 6, 4: 12, 5: 9, 6: 11, 7: 30, 8: 18, 9: 18, 10: 26, 11: 16, 12: 10, 13: 10},
                  wrap=(7, 8, 9, 10, 11), lang=lang, finish=finish,
                  header=page.header(f"{month} {L('申诉单', 'appeal sheet')}",
                                     f"{name}（{sid}）" if lang == "zh" else f"{name} ({sid})"))
