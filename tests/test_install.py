@@ -74,6 +74,7 @@ def test_wheels_check_reads_tags_per_platform_and_python():
 def test_the_build_backend_refuses_a_32_bit_python_with_a_sentence(monkeypatch, tmp_path, capsys):
     """A folder install on 32-bit Windows Python stops at metadata time (before pip looks for
     pandas' missing 32-bit wheel and tries a compiler), saying which Python to install."""
+    pytest.importorskip("setuptools")   # what pip's build environment has (a 3.12+ venv has none of its own)
     backend = _module(ROOT / "tools" / "backend" / "settle_build.py", "settle_build")
     assert backend.unsupported_message() is None
     monkeypatch.setattr(struct, "calcsize", lambda fmt: 4)
