@@ -135,3 +135,13 @@ def monthly(month: str, day: int, amounts: dict[str, float]) -> dict:
         regs.append(reg(dt.datetime(y, m, day - 5, 9), sid, key))
         billing.append(bill(dt.datetime(y, m, day, 10), amount, key))
     return {"regs": regs, "billing": billing}
+
+
+def load_month(root: Path, month: Month = Month(2024, 5)):
+    """(inputs, problems) of a workspace's month, read as `run` reads it, computing nothing."""
+    from settle.load.inputs import load_inputs
+    from settle.load.workspace import Workspace as WS
+    from settle.problems import Problems
+    problems = Problems()
+    inputs = load_inputs(WS.open(root, problems), month, problems)
+    return inputs, problems

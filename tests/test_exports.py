@@ -12,19 +12,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from builders import BILL_HEADERS, STAFF_HEADERS, bill, person, reg, team, write_xlsx
-from settle.load.inputs import load_inputs
-from settle.load.workspace import Month, Workspace as WS
-from settle.problems import Problems
+from builders import load_month, BILL_HEADERS, STAFF_HEADERS, bill, person, reg, team, write_xlsx
+from settle.load.workspace import Month
 
 MAY = Month(2024, 5)
 V = dt.datetime(2024, 5, 5, 10)
 
 
 def load(root: Path):
-    problems = Problems()
-    inputs = load_inputs(WS.open(root, problems), MAY, problems)
-    return inputs, problems
+    return load_month(root, MAY)
 
 
 def keys(problems, *codes):

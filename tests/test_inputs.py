@@ -10,20 +10,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from builders import BILL_HEADERS, REG_HEADERS, STAFF_HEADERS, Formula, bill, person, reg, write_xlsx
+from builders import load_month, BILL_HEADERS, REG_HEADERS, STAFF_HEADERS, Formula, bill, person, reg, write_xlsx
 from conftest import invoke
-from settle.load.inputs import load_inputs
 from settle.problems import Problems
-from settle.load.workspace import Month, Workspace as WS
+from settle.load.workspace import Month
 
 MAY = Month(2024, 5)
 
 
 def load(root: Path):
-    problems = Problems()
-    ws = WS.open(root, problems)
-    inputs = load_inputs(ws, MAY, problems)
-    return inputs, problems
+    return load_month(root, MAY)
 
 
 def keys(problems, code=None):

@@ -24,12 +24,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from builders import BILL_HEADERS, bill, person, reg
+from builders import load_month, BILL_HEADERS, bill, person, reg
 from conftest import SAMPLES, invoke
 from formats import write_ods, write_xls
-from settle.load.inputs import load_inputs
 from settle.load.scan import UnreadableWorkbook, scan_workbook
-from settle.load.workspace import Month, Workspace as WS
+from settle.load.workspace import Month
 from settle.problems import Problems
 
 MAY = Month(2024, 5)
@@ -37,9 +36,7 @@ V = dt.datetime(2024, 5, 5, 10)
 
 
 def load(root: Path):
-    problems = Problems()
-    inputs = load_inputs(WS.open(root, problems), MAY, problems)
-    return inputs, problems
+    return load_month(root, MAY)
 
 
 def codes(problems, severity=None):
